@@ -1,0 +1,34 @@
+/**
+ * An error the user can act on: its message is one line that names the problem, and the CLI prints
+ * it without a stack trace. Anything else that escapes is a bug in Krypton.
+ */
+export class KryptonError extends Error {
+  constructor(
+    message: string,
+    /** A stable, machine-readable category, e.g. 'model', 'image', 'argument', 'syntax', 'store'. */
+    readonly code: KryptonErrorCode = 'argument',
+  ) {
+    super(message);
+    this.name = 'KryptonError';
+  }
+}
+
+export type KryptonErrorCode =
+  | 'argument'
+  | 'model'
+  | 'image'
+  | 'syntax'
+  | 'catalog'
+  | 'store'
+  | 'plan'
+  | 'io';
+
+export function isKryptonError(error: unknown): error is KryptonError {
+  return error instanceof KryptonError;
+}
+
+/** The message of any thrown value, for wrapping third-party errors into one line. */
+export function messageOf(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return text.split('\n')[0].trim();
+}
