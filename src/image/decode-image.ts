@@ -1,0 +1,99 @@
+import sharp from 'sharp';
+import { KryptonError, messageOf } from '../errors.js';
+import type { ResizePolicy } from './input-spec.js';
+
+/** A decoded, resized image: gray or RGB (alpha dropped), interleaved, on the 0–255 scale. */
+export interface DecodedImage {
+  width: number;
+  height: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** 1 = gray, 3 = RGB. */
+  channels: 1 | 3;
+  /** [H, W, channels]; 16-bit sources keep full precision as value / 257. */
+  values: Float32Array;
+}
+
+const FIT: Record<ResizePolicy, 'fill' | 'cover' | 'contain'> = { stretch: 'fill', cover: 'cover', contain: 'contain' };
+
+// Reject truncated or corrupt pixel data, but not harmless warnings such as odd ICC profiles.
+const FAIL_ON = 'error';
+
+/**
+ * Decodes any image sharp reads (PNG, JPEG, WebP, TIFF, GIF…) and resizes it with a linear
+ * (antialiased bilinear, like PIL's BILINEAR) kernel. Runs in two steps (decode at full size, then
+ * resize) so that alpha can be dropped before resizing and JPEGs are not shrunk on load: every
+ * format gets the same arithmetic.
+ */
+export async function decodeAndResize(
+  input: Buffer,
+  label: string,
+  width: number,
+  height: number,
+  policy: ResizePolicy,
+): Promise<DecodedImage> {
+  if (input.length === 0) throw imageError(label, 'is empty (0 bytes)');
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(input, { failOn: FAIL_ON }).metadata();
+  } catch (error) {
+    throw imageError(label, describeHeaderFailure(messageOf(error)));
+  }
+  const { width: sourceWidth, height: sourceHeight } = metadata;
+  if (!sourceWidth || !sourceHeight) throw imageError(label, 'has no pixels (width or height is 0)');
+
+  const gray = metadata.space === 'b-w' || metadata.space === 'grey16';
+  const deep = metadata.depth === 'ushort';
+  const colourspace = gray ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb';
+  const depth = deep ? 'ushort' : 'uchar';
+  const channels: 1 | 3 = gray ? 1 : 3;
+
+  let decoded: Buffer;
+  try {
+    // Alpha is ignored (as PIL's convert('RGB') does), not composited: the colour under it is kept.
+    const result = await sharp(input, { failOn: FAIL_ON })
+      .removeAlpha()
+      .toColourspace(colourspace)
+      .raw({ depth })
+      .toBuffer({ resolveWithObject: true });
+    if (result.info.channels !== channels) throw new Error(`decoded ${result.info.channels} channels, expected ${channels}`);
+    decoded = result.data;
+  } catch (error) {
+    if (error instanceof KryptonError) throw error;
+    throw imageError(label, `is truncated or corrupt: its pixel data cannot be decoded (${messageOf(error)})`);
+  }
+
+  let resized = decoded;
+  if (sourceWidth !== width || sourceHeight !== height) {
+    const raw = { width: sourceWidth, height: sourceHeight, channels };
+    const samples = deep ? asUint16(decoded) : decoded;
+    resized = await sharp(samples, { raw })
+      .resize(width, height, { fit: FIT[policy], kernel: 'linear', position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 } })
+      .toColourspace(colourspace)
+      .raw({ depth })
+      .toBuffer();
+  }
+
+  const samples = deep ? asUint16(resized) : resized;
+  if (samples.length !== width * height * channels) throw imageError(label, 'could not be resized to the model input size');
+  const values = new Float32Array(samples.length);
+  const factor = deep ? 1 / 257 : 1;
+  for (let i = 0; i < samples.length; i++) values[i] = samples[i] * factor;
+  return { width, height, sourceWidth, sourceHeight, channels, values };
+}
+
+function asUint16(buffer: Buffer): Uint16Array {
+  // sharp's output buffers may not be 2-byte aligned within their ArrayBuffer.
+  return new Uint16Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length));
+}
+
+function describeHeaderFailure(message: string): string {
+  if (/unsupported image format/i.test(message)) return 'is not an image in a supported format (PNG, JPEG, WebP, TIFF, GIF)';
+  if (/pixel limit/i.test(message)) return 'is too large to decode';
+  if (/corrupt header/i.test(message)) return 'has a corrupt or truncated header';
+  return `cannot be decoded (${message})`;
+}
+
+export function imageError(label: string, problem: string): KryptonError {
+  return new KryptonError(`Image '${label}' ${problem}`, 'image');
+}
