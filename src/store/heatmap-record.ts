@@ -1,0 +1,59 @@
+/** One computed heatmap, as the executor hands it to the store. The summary columns
+ * (min_probability, max_drop, max_drop_x/_y) are derived from `heatmap` when the row is built. */
+export interface HeatmapRecord {
+  readonly queryId: string;
+  readonly imagePath: string;
+  readonly imageId: string;
+  readonly model: string;
+  readonly classIndex: number;
+  readonly classLabel: string | null;
+  readonly baseProbability: number;
+  readonly patchHeight: number;
+  readonly patchWidth: number;
+  readonly strideY: number;
+  readonly strideX: number;
+  /** e.g. 'full', 'incremental', 'approximate'. */
+  readonly strategy: string;
+  /** Heatmap rows and columns. */
+  readonly height: number;
+  readonly width: number;
+  /** height × width class probabilities, row-major. */
+  readonly heatmap: Float32Array | readonly number[];
+  readonly elapsedMs: number;
+  /** Pixel position of cell (0, 0)'s patch; 0 when omitted. */
+  readonly originX?: number;
+  readonly originY?: number;
+  /** SSIM against the exact heatmap, for approximate results. */
+  readonly ssim?: number | null;
+  /** Defaults to the time the row is built. */
+  readonly createdAt?: Date;
+}
+
+export interface HeatmapSummary {
+  readonly minProbability: number;
+  readonly maxDrop: number;
+  /** Pixel position (top-left) of the patch with the lowest probability. */
+  readonly maxDropX: number;
+  readonly maxDropY: number;
+}
+
+export function summariseHeatmap(record: HeatmapRecord): HeatmapSummary {
+  const { heatmap, width, height } = record;
+  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
+    throw new Error(`heatmap of ${record.imagePath} has an invalid size ${width}×${height}`);
+  }
+  if (heatmap.length !== width * height) {
+    throw new Error(`heatmap of ${record.imagePath} has ${heatmap.length} values, expected ${width}×${height}`);
+  }
+  let lowest = 0;
+  for (let i = 1; i < heatmap.length; i++) {
+    if (heatmap[i] < heatmap[lowest]) lowest = i;
+  }
+  const minProbability = heatmap[lowest];
+  return {
+    minProbability,
+    maxDrop: record.baseProbability - minProbability,
+    maxDropX: (record.originX ?? 0) + (lowest % width) * record.strideX,
+    maxDropY: (record.originY ?? 0) + Math.floor(lowest / width) * record.strideY,
+  };
+}

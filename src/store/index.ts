@@ -1,0 +1,16 @@
+export { openStore, Store } from './store.js';
+export type { QueryColumn, QueryResult } from './run-query.js';
+export type { ModelDefinition, ModelEntry, ChannelOrder, OutputKind } from './model-catalog.js';
+export type { CalibrationEntry } from './calibration.js';
+export type { HeatmapRecord, HeatmapSummary } from './heatmap-record.js';
+export { summariseHeatmap } from './heatmap-record.js';
+export type { InsertResult } from './results-writer.js';
+export { DEFAULT_RESULTS_TABLE, RESULTS_COLUMNS } from './results-schema.js';
+export type { ResultsColumn } from './results-schema.js';
+export { heatmapsToArrow } from './heatmaps-to-arrow.js';
+export { appendArrowTable } from './arrow-to-duckdb.js';
+export { rowsToArrow } from './rows-to-arrow.js';
+export type { ArrowColumn } from './rows-to-arrow.js';
+export { arrowTypeFor } from './arrow-types.js';
+export { parseTableName, quoteIdentifier, quoteTableName, quoteString } from './identifiers.js';
+export type { TableName } from './identifiers.js';

@@ -1,0 +1,132 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { KryptonError, messageOf } from '../errors.js';
+import { quoteIdentifier, quoteTableName } from './identifiers.js';
+import type { TableName } from './identifiers.js';
+
+export const DEFAULT_RESULTS_TABLE = 'heatmaps';
+
+export interface ResultsColumn {
+  readonly name: string;
+  /** The type exactly as DuckDB's DESCRIBE prints it. */
+  readonly type: string;
+  readonly nullable: boolean;
+}
+
+/**
+ * The schema of every results table, in column order (appends go by position). One row is one
+ * heatmap: one image, one class, one patch geometry.
+ *
+ *   query_id          VARCHAR    the OCCLUDE statement's run; reruns with the same id resume
+ *   image_path        VARCHAR    the image file as the query matched it
+ *   image_id          VARCHAR    the key users join on (the file name without its extension)
+ *   model             VARCHAR    catalog name of the model
+ *   class_index       INTEGER    class whose probability the heatmap shows
+ *   class_label       VARCHAR    its label, NULL without a labels file
+ *   base_probability  DOUBLE     that class's probability on the unoccluded image
+ *   patch_h, patch_w  INTEGER    patch size in pixels (of the model's input image)
+ *   stride_y, stride_x INTEGER   patch step in pixels
+ *   strategy          VARCHAR    how it was computed, e.g. 'full', 'incremental', 'approximate'
+ *   height, width     INTEGER    heatmap rows and columns
+ *   heatmap           FLOAT[]    height × width probabilities, row-major: cell (x, y) is
+ *                                heatmap[y * width + x + 1] in SQL (lists count from 1)
+ *   min_probability   DOUBLE     smallest heatmap value
+ *   max_drop          DOUBLE     base_probability - min_probability
+ *   max_drop_x/_y     INTEGER    pixel position (top-left) of the patch with the largest drop;
+ *                                the first such cell in row-major order on ties
+ *   elapsed_ms        DOUBLE     time spent on this heatmap
+ *   created_at        TIMESTAMP  when the row was written, UTC
+ *   origin_x/_y       INTEGER    pixel position of cell (0, 0)'s patch: cell (x, y) covers the patch
+ *                                at (origin_x + x * stride_x, origin_y + y * stride_y)
+ *   ssim              DOUBLE     SSIM measured against the exact heatmap for approximate results,
+ *                                NULL for exact ones
+ */
+export const RESULTS_COLUMNS: readonly ResultsColumn[] = [
+  column('query_id', 'VARCHAR'),
+  column('image_path', 'VARCHAR'),
+  column('image_id', 'VARCHAR'),
+  column('model', 'VARCHAR'),
+  column('class_index', 'INTEGER'),
+  column('class_label', 'VARCHAR', true),
+  column('base_probability', 'DOUBLE'),
+  column('patch_h', 'INTEGER'),
+  column('patch_w', 'INTEGER'),
+  column('stride_y', 'INTEGER'),
+  column('stride_x', 'INTEGER'),
+  column('strategy', 'VARCHAR'),
+  column('height', 'INTEGER'),
+  column('width', 'INTEGER'),
+  column('heatmap', 'FLOAT[]'),
+  column('min_probability', 'DOUBLE'),
+  column('max_drop', 'DOUBLE'),
+  column('max_drop_x', 'INTEGER'),
+  column('max_drop_y', 'INTEGER'),
+  column('elapsed_ms', 'DOUBLE'),
+  column('created_at', 'TIMESTAMP'),
+  column('origin_x', 'INTEGER'),
+  column('origin_y', 'INTEGER'),
+  column('ssim', 'DOUBLE', true),
+];
+
+function column(name: string, type: string, nullable = false): ResultsColumn {
+  return { name, type, nullable };
+}
+
+export function createResultsTableSql(name: TableName): string {
+  const columns = RESULTS_COLUMNS.map(
+    (c) => `  ${quoteIdentifier(c.name)} ${c.type}${c.nullable ? '' : ' NOT NULL'}`,
+  );
+  return `CREATE TABLE IF NOT EXISTS ${quoteTableName(name)} (\n${columns.join(',\n')}\n)`;
+}
+
+/** Creates the table (and its schema) if missing; refuses an existing table of another shape. */
+export async function ensureResultsTable(connection: DuckDBConnection, name: TableName): Promise<void> {
+  const shown = quoteTableName(name);
+  try {
+    if (name.schema !== undefined && name.catalog === undefined) {
+      await connection.run(`CREATE SCHEMA IF NOT EXISTS ${quoteIdentifier(name.schema)}`);
+    }
+    await connection.run(createResultsTableSql(name));
+  } catch (error) {
+    throw new KryptonError(`cannot create results table ${shown}: ${messageOf(error)}`, 'store');
+  }
+  const reader = await connection.runAndReadAll(`DESCRIBE ${shown}`);
+  const found = reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  const difference = describeDifference(found);
+  if (difference) {
+    throw new KryptonError(
+      `table ${shown} exists but is not a Krypton results table (${difference}); choose another INTO name`,
+      'store',
+    );
+  }
+}
+
+function describeDifference(found: readonly { name: string; type: string }[]): string | undefined {
+  for (let i = 0; i < Math.max(found.length, RESULTS_COLUMNS.length); i++) {
+    const want = RESULTS_COLUMNS[i];
+    const have = found[i];
+    if (!want) return `unexpected column ${have.name} ${have.type}`;
+    if (!have) return `missing column ${want.name} ${want.type}`;
+    if (have.name !== want.name || have.type !== want.type) {
+      return `column ${i + 1} is ${have.name} ${have.type}, expected ${want.name} ${want.type}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * `FROM heatmap_cells('heatmaps')`: one row per heatmap cell. A table macro reads any results
+ * table through `query_table`, so one definition serves every INTO name (quote or qualify it
+ * inside the string: `heatmap_cells('analytics."My Maps"')`). x/y are cell indices,
+ * pixel_x/pixel_y the top-left of the patch that produced the cell.
+ */
+export const HEATMAP_CELLS_MACRO = `CREATE OR REPLACE MACRO heatmap_cells(tbl) AS TABLE
+SELECT query_id, image_id, image_path, model, class_index, x, y,
+       origin_x + x * stride_x AS pixel_x, origin_y + y * stride_y AS pixel_y, value
+FROM (
+  SELECT *, (cell % width)::INTEGER AS x, (cell // width)::INTEGER AS y
+  FROM (
+    SELECT query_id, image_id, image_path, model, class_index, width, stride_x, stride_y, origin_x, origin_y,
+           unnest(range(len(heatmap))) AS cell, unnest(heatmap) AS value
+    FROM query_table(tbl)
+  )
+)`;
