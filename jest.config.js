@@ -7,6 +7,10 @@ module.exports = {
   // chevrotain and its helpers ship as ES modules only; jest's module system needs them as CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(chevrotain|@chevrotain|lodash-es)/)'],
   // @chevrotain/* export only an `import` condition, which jest's CommonJS resolver ignores.
-  moduleNameMapper: { '^@chevrotain/(.*)$': '<rootDir>/node_modules/@chevrotain/$1/lib/src/api.js' },
+  moduleNameMapper: {
+    '^@chevrotain/(.*)$': '<rootDir>/node_modules/@chevrotain/$1/lib/src/api.js',
+    // Sources import siblings as './x.js' (what Node needs after compilation); jest reads the .ts.
+    '^(\\.{1,2}/.*)\\.js$': '$1',
+  },
   testTimeout: 120000,
 };
