@@ -1,0 +1,184 @@
+import { mkdirSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { KryptonError } from '../../src/errors.js';
+import { drawText, fillRect, textWidth } from '../../src/image/bitmap-font.js';
+import type { RgbCanvas } from '../../src/image/bitmap-font.js';
+import { TURBO_TABLE } from '../../src/image/colormap.js';
+import { axisSamples, coveredArea } from '../../src/image/heatmap-grid.js';
+import { imagenetInputSpec } from '../../src/image/input-spec.js';
+import { prepareImage } from '../../src/image/prepare-image.js';
+import type { PreparedImage } from '../../src/image/prepare-image.js';
+import { drawOverlay, formatDrop, overlayLayout, renderOverlay } from '../../src/image/render-overlay.js';
+import type { HeatmapGrid } from '../../src/image/render-overlay.js';
+import { KITTEN, XRAY, temporaryFolder } from './image-fixtures.js';
+
+const temp = temporaryFolder('overlay');
+afterAll(() => temp.remove());
+
+let xray: PreparedImage;
+beforeAll(async () => {
+  xray = await prepareImage(XRAY, imagenetInputSpec({ channels: 'gray', channelCount: 3, scale: 255, mean: [0, 0, 0], std: [1, 1, 1] }));
+});
+
+/** A grid over part of a 224×224 image: patch 15 (odd, so centres fall on pixels), stride 8. */
+function partialGrid(): HeatmapGrid {
+  const width = 10;
+  const height = 8;
+  const values = new Float32Array(width * height).fill(0.9);
+  values[3 * width + 4] = 0.2; // the cell the model relies on most
+  values[6 * width + 8] = 0.95; // occluding here raises the probability
+  return { width, height, values, patchWidth: 15, patchHeight: 15, strideX: 8, strideY: 8, originX: 40, originY: 30 };
+}
+
+async function decode(path: string): Promise<{ data: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(path).raw().toBuffer({ resolveWithObject: true });
+  expect(info.channels).toBe(3);
+  return { data, width: info.width, height: info.height };
+}
+
+function pixelAt(picture: { data: Uint8Array; width: number }, x: number, y: number): number[] {
+  const i = 3 * (y * picture.width + x);
+  return Array.from(picture.data.subarray(i, i + 3));
+}
+
+describe('renderOverlay', () => {
+  test('writes a PNG of the expected size into a new folder; the image changes only where patches were', async () => {
+    const out = join(temp.path, 'new/folder/xray.png');
+    const grid = partialGrid();
+    await renderOverlay(xray, grid, out, { baseProbability: 0.9 });
+    const picture = await decode(out);
+    const layout = overlayLayout(224, 224);
+    expect([picture.width, picture.height]).toEqual([224, layout.height]);
+    expect(layout.height).toBeGreaterThan(224 + 20);
+
+    const area = coveredArea(grid, 224, 224);
+    expect(area).toEqual({ x0: 40, y0: 30, x1: 40 + 9 * 8 + 15, y1: 30 + 7 * 8 + 15 });
+    let changedInside = 0;
+    let changedOutside = 0;
+    for (let y = 0; y < 224; y++) {
+      for (let x = 0; x < 224; x++) {
+        const changed = pixelAt(picture, x, y + layout.imageY).join() !== pixelAt({ data: xray.display, width: 224 }, x, y).join();
+        const inside = x >= area.x0 && x < area.x1 && y >= area.y0 && y < area.y1;
+        if (changed && inside) changedInside++;
+        if (changed && !inside) changedOutside++;
+      }
+    }
+    expect(changedOutside).toBe(0);
+    expect(changedInside).toBeGreaterThan(0.9 * (area.x1 - area.x0) * (area.y1 - area.y0));
+  });
+
+  test('the biggest drop is the hot end of the colour map, the smallest the cold end', () => {
+    const grid = partialGrid();
+    const { canvas, layout, range } = drawOverlay(xray, grid, { baseProbability: 0.9, opacity: 1 });
+    expect(range.min).toBeCloseTo(-0.05, 6);
+    expect(range.max).toBeCloseTo(0.7, 6);
+    const centre = (column: number, row: number) =>
+      pixelAt(canvas, grid.originX + column * grid.strideX + 7, layout.imageY + grid.originY + row * grid.strideY + 7);
+    expect(centre(4, 3)).toEqual(Array.from(TURBO_TABLE.subarray(255 * 3)));
+    expect(centre(8, 6)).toEqual(Array.from(TURBO_TABLE.subarray(0, 3)));
+    // An unchanged cell (drop 0) sits at 0.05 / 0.75 of the scale.
+    const level = Math.round((0.05 / 0.75) * 255);
+    expect(centre(0, 0)).toEqual(Array.from(TURBO_TABLE.subarray(3 * level, 3 * level + 3)));
+  });
+
+  test('without a base probability the highest value counts as no drop', () => {
+    const grid = partialGrid();
+    expect(drawOverlay(xray, grid).range).toEqual({ min: 0, max: expect.closeTo(0.75, 6) });
+  });
+
+  test('the colour bar runs cold to hot and its min/max labels really render', () => {
+    const layout = overlayLayout(224, 224);
+    const a = drawOverlay(xray, partialGrid(), { baseProbability: 0.9 });
+    const other = partialGrid();
+    other.values[3 * other.width + 4] = 0.5;
+    const b = drawOverlay(xray, other, { baseProbability: 0.9 });
+    const { bar } = layout;
+    const barRow = bar.y + Math.floor(bar.height / 2);
+    expect(pixelAt(a.canvas, bar.x, barRow)).toEqual(Array.from(TURBO_TABLE.subarray(0, 3)));
+    expect(pixelAt(a.canvas, bar.x + bar.width - 1, barRow)).toEqual(Array.from(TURBO_TABLE.subarray(255 * 3)));
+
+    const labelStrip = (canvas: RgbCanvas) => canvas.data.subarray(3 * layout.labelY * canvas.width, 3 * layout.height * canvas.width);
+    const textPixels = (strip: Uint8Array) => {
+      let count = 0;
+      for (let i = 0; i < strip.length; i += 3) if (strip[i] === 240 && strip[i + 1] === 240) count++;
+      return count;
+    };
+    expect(textPixels(labelStrip(a.canvas))).toBeGreaterThan(100);
+    // Same min label, different max label ('0.700' vs '0.400'): only the right end differs.
+    expect(Buffer.from(labelStrip(a.canvas)).equals(Buffer.from(labelStrip(b.canvas)))).toBe(false);
+    const leftEnd = (canvas: RgbCanvas) => [...Array(8 * layout.fontScale).keys()].map((dy) => pixelAt(canvas, bar.x + 2, layout.labelY + dy).join()).join('|');
+    expect(leftEnd(a.canvas)).toBe(leftEnd(b.canvas));
+  });
+
+  test('a title adds a strip above the image and a small image gets a wider strip below', async () => {
+    const titled = overlayLayout(224, 224, 'cxr: pa');
+    expect(titled.imageY).toBeGreaterThan(0);
+    expect(titled.height).toBe(overlayLayout(224, 224).height + titled.imageY);
+    const small = overlayLayout(64, 64);
+    expect(small.width).toBeGreaterThan(64);
+    expect(small.imageX).toBe(Math.floor((small.width - 64) / 2));
+
+    const kitten = await prepareImage(KITTEN, imagenetInputSpec({ width: 64, height: 64 }));
+    const grid: HeatmapGrid = { width: 7, height: 7, values: Float32Array.from({ length: 49 }, (_, i) => i / 49), patchWidth: 16, patchHeight: 16, strideX: 8, strideY: 8, originX: 0, originY: 0 };
+    const out = join(temp.path, 'small.png');
+    await renderOverlay(kitten, grid, out, { title: 'tabby cat, a title far too long for the picture' });
+    const picture = await decode(out);
+    const layout = overlayLayout(64, 64, 'x');
+    expect([picture.width, picture.height]).toEqual([layout.width, layout.height]);
+    // The title strip has text in it.
+    const titleStrip = picture.data.subarray(0, 3 * layout.imageY * layout.width);
+    expect(titleStrip.some((v) => v === 240)).toBe(true);
+  });
+
+  test('an unwritable path is an io error; bad input an argument error', async () => {
+    const file = join(temp.path, 'plain-file');
+    writeFileSync(file, 'x');
+    await expect(renderOverlay(xray, partialGrid(), join(file, 'out.png'))).rejects.toMatchObject({
+      code: 'io',
+      message: expect.stringMatching(/^Cannot write heatmap overlay '.*out\.png': a parent of it is not a directory$/),
+    });
+    const folder = join(temp.path, 'a-folder.png');
+    mkdirSync(folder);
+    await expect(renderOverlay(xray, partialGrid(), folder)).rejects.toMatchObject({ code: 'io', message: expect.stringContaining('is a directory') });
+    expect(statSync(folder).isDirectory()).toBe(true);
+
+    const grid = partialGrid();
+    await expect(renderOverlay(xray, { ...grid, values: grid.values.subarray(1) }, join(temp.path, 'x.png'))).rejects.toBeInstanceOf(KryptonError);
+    expect(() => drawOverlay(xray, { ...grid, strideX: 0 })).toThrow(/strides must be positive/);
+    expect(() => drawOverlay(xray, grid, { opacity: 2 })).toThrow(/opacity/);
+    expect(() => drawOverlay({ ...xray, width: 100 }, grid)).toThrow(/display has/);
+  });
+});
+
+describe('overlay building blocks', () => {
+  test('axis sampling: values sit at patch centres and extend flat beyond the outer ones', () => {
+    // patch 4, stride 2, origin 0, 3 cells: centres at 2, 4, 6
+    const samples = axisSamples(0, 8, 0, 2, 4, 3);
+    const at = (x: number) => samples.low[x] + samples.weight[x] * (samples.high[x] - samples.low[x]);
+    expect([0, 1, 2, 3, 4, 5, 6, 7].map(at)).toEqual([0, 0, 0.25, 0.75, 1.25, 1.75, 2, 2]);
+  });
+
+  test('turbo table: the published end and middle colours', () => {
+    expect(Array.from(TURBO_TABLE.subarray(0, 3))).toEqual([48, 18, 59]);
+    expect(Array.from(TURBO_TABLE.subarray(128 * 3, 128 * 3 + 3))).toEqual([164, 252, 60]);
+    expect(Array.from(TURBO_TABLE.subarray(255 * 3))).toEqual([122, 4, 3]);
+  });
+
+  test('bitmap text: the digit 1 is drawn where expected and scales', () => {
+    const canvas: RgbCanvas = { width: 12, height: 16, data: new Uint8Array(12 * 16 * 3) };
+    drawText(canvas, '1', 0, 0, 2, [255, 255, 255]);
+    const lit = (x: number, y: number) => canvas.data[3 * (y * 12 + x)] === 255;
+    // The stem of '1' is column 2 (font pixels), rows 0–6: output columns 4–5, rows 0–13.
+    expect([lit(4, 0), lit(5, 13), lit(4, 14), lit(0, 0)]).toEqual([true, true, false, false]);
+    // Its base serif (row 6) spans columns 1–3.
+    expect([lit(2, 12), lit(7, 12), lit(9, 12)]).toEqual([true, true, false]);
+    expect(textWidth('0.532', 2)).toBe((5 * 6 - 1) * 2);
+    fillRect(canvas, 10, 14, 5, 5, [1, 2, 3]);
+    expect(Array.from(canvas.data.subarray(3 * (15 * 12 + 11), 3 * (15 * 12 + 11) + 3))).toEqual([1, 2, 3]);
+  });
+
+  test('formatDrop', () => {
+    expect([formatDrop(0.12345), formatDrop(-0.0001), formatDrop(-0.25)]).toEqual(['0.123', '0.000', '-0.250']);
+  });
+});
