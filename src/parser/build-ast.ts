@@ -1,0 +1,349 @@
+/**
+ * CST → AST for one Krypton statement that parsed without errors. Besides building the typed nodes
+ * it runs the checks that need no catalog (sizes, ranges, repeated options), reporting them with
+ * positions like syntax errors.
+ */
+import type { CstNode, IToken } from 'chevrotain';
+import type * as cst from '../../grammar/cst.js';
+import { skipTrivia, significantEnd } from '../../grammar/sql-text.js';
+import { freezeNode, tableName } from './ast.js';
+import type * as ast from './ast.js';
+import { kryptonParser } from './krypton-parser.js';
+import {
+  checkInRange,
+  checkNonNegativeInteger,
+  checkPositiveInteger,
+  nonEmptyString,
+  unquoteIdentifier,
+} from './values.js';
+import type { NumberValue, Reporter } from './values.js';
+
+const BaseVisitor = kryptonParser.getBaseCstVisitorConstructor<void, unknown>();
+
+interface Name {
+  readonly value: string;
+  readonly token: IToken;
+}
+
+interface NumberList {
+  readonly numbers: readonly NumberValue[];
+  readonly open: IToken;
+}
+
+type KryptonStatement = ast.CreateModelStatement | ast.DropModelStatement | ast.OccludeStatement | ast.ExplainStatement;
+
+export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void, unknown> {
+  /**
+   * @param script the whole script, for statement texts
+   * @param statementEnd offset just past the statement's last token
+   */
+  constructor(
+    private readonly script: string,
+    private readonly statementEnd: number,
+    private readonly reporter: Reporter,
+  ) {
+    super();
+    this.validateVisitor();
+  }
+
+  statement(ctx: cst.StatementCstChildren): KryptonStatement {
+    if (ctx.createModel) return this.createModel(ctx.createModel[0].children);
+    if (ctx.dropModel) return this.dropModel(ctx.dropModel[0].children);
+    if (ctx.occlude) return this.occlude(ctx.occlude[0].children);
+    if (ctx.explain) return this.explain(ctx.explain[0].children);
+    throw new Error('statement without a known alternative');
+  }
+
+  // ---- CREATE MODEL / DROP MODEL -----------------------------------------------------------------
+
+  createModel(ctx: cst.CreateModelCstChildren): ast.CreateModelStatement {
+    this.reportRepeats('INPUT', ctx.inputOption);
+    this.reportRepeats('CHANNELS', ctx.channelsOption);
+    this.reportRepeats('SCALE', ctx.scaleOption);
+    this.reportRepeats('NORMALIZE', ctx.normalizeOption);
+    this.reportRepeats('LABELS', ctx.labelsOption);
+    this.reportRepeats('OUTPUT', ctx.outputOption);
+    const name = this.name(ctx.name[0].children);
+    const channels = ctx.channelsOption && this.channelsOption(ctx.channelsOption[0].children);
+    const normalize = ctx.normalizeOption && this.normalizeOption(ctx.normalizeOption[0].children);
+    if (ctx.normalizeOption && channels) this.checkNormalizationChannels(ctx.normalizeOption[0].children, channels);
+    return freezeNode({
+      kind: 'CreateModel',
+      ...this.statementBase(ctx.CREATE[0]),
+      name: name.value,
+      file: nonEmptyString(this.reporter, ctx.file[0], 'model file path'),
+      ...(ctx.inputOption && { input: this.inputOption(ctx.inputOption[0].children) }),
+      ...(channels && { channels }),
+      ...(ctx.scaleOption && { scale: this.scaleOption(ctx.scaleOption[0].children) }),
+      ...(normalize && { normalize }),
+      ...(ctx.labelsOption && { labelsFile: this.labelsOption(ctx.labelsOption[0].children) }),
+      ...(ctx.outputOption && { output: this.outputOption(ctx.outputOption[0].children) }),
+      clauses: this.clausePositions<ast.CreateModelClause>({
+        name: ctx.name,
+        file: ctx.file,
+        input: ctx.inputOption,
+        channels: ctx.channelsOption,
+        scale: ctx.scaleOption,
+        normalize: ctx.normalizeOption,
+        labels: ctx.labelsOption,
+        output: ctx.outputOption,
+      }),
+    } satisfies ast.CreateModelStatement);
+  }
+
+  inputOption(ctx: cst.InputOptionCstChildren): ast.Size {
+    const width = checkPositiveInteger(this.reporter, this.number(ctx.width[0].children), 'INPUT');
+    const height = ctx.height ? checkPositiveInteger(this.reporter, this.number(ctx.height[0].children), 'INPUT') : width;
+    return { width, height };
+  }
+
+  channelsOption(ctx: cst.ChannelsOptionCstChildren): ast.ChannelOrder {
+    if (ctx.BGR) return 'bgr';
+    if (ctx.GRAY) return 'gray';
+    return 'rgb';
+  }
+
+  scaleOption(ctx: cst.ScaleOptionCstChildren): 1 | 255 {
+    const scale = this.number(ctx.number[0].children);
+    if (scale.value === 1 || scale.value === 255) return scale.value;
+    this.reporter.report(scale.position, 'SCALE must be 1 or 255', scale.text);
+    return 1;
+  }
+
+  normalizeOption(ctx: cst.NormalizeOptionCstChildren): ast.Normalization {
+    if (ctx.IMAGENET) return { kind: 'imagenet' };
+    if (ctx.NONE) return { kind: 'none' };
+    const mean = this.numberList((ctx.mean ?? [])[0].children);
+    const std = this.numberList((ctx.std ?? [])[0].children);
+    if (mean.numbers.length !== 1 && mean.numbers.length !== 3) {
+      this.reporter.reportAtToken(mean.open, 'MEAN needs 1 number (gray) or 3 (r, g, b)');
+    } else if (std.numbers.length !== mean.numbers.length) {
+      this.reporter.reportAtToken(std.open, 'STD needs as many numbers as MEAN');
+    }
+    for (const value of std.numbers) {
+      checkInRange(this.reporter, value, { min: 0, max: Infinity, minExclusive: true }, 'STD values must be positive');
+    }
+    return { kind: 'custom', mean: mean.numbers.map((n) => n.value), std: std.numbers.map((n) => n.value) };
+  }
+
+  labelsOption(ctx: cst.LabelsOptionCstChildren): string {
+    return nonEmptyString(this.reporter, ctx.file[0], 'LABELS file path');
+  }
+
+  outputOption(ctx: cst.OutputOptionCstChildren): ast.ModelOutput {
+    return ctx.LOGITS ? 'logits' : 'probabilities';
+  }
+
+  dropModel(ctx: cst.DropModelCstChildren): ast.DropModelStatement {
+    return freezeNode({
+      kind: 'DropModel',
+      ...this.statementBase(ctx.DROP[0]),
+      name: this.name(ctx.name[0].children).value,
+      ifExists: ctx.IF !== undefined,
+    } satisfies ast.DropModelStatement);
+  }
+
+  // ---- OCCLUDE / EXPLAIN ------------------------------------------------------------------------
+
+  explain(ctx: cst.ExplainCstChildren): ast.ExplainStatement {
+    return freezeNode({
+      kind: 'Explain',
+      ...this.statementBase(ctx.EXPLAIN[0]),
+      analyze: ctx.ANALYZE !== undefined,
+      occlude: this.occlude(ctx.occlude[0].children),
+    } satisfies ast.ExplainStatement);
+  }
+
+  occlude(ctx: cst.OccludeCstChildren): ast.OccludeStatement {
+    this.reportRepeats('COLOR', ctx.colorClause);
+    this.reportRepeats('REGION', ctx.regionClause);
+    this.reportRepeats('QUALITY', ctx.qualityClause);
+    this.reportRepeats('STRATEGY', ctx.strategyClause);
+    this.reportRepeats('RENDER TO', ctx.renderClause);
+    this.reportRepeats('INTO', ctx.intoClause);
+    return freezeNode({
+      kind: 'Occlude',
+      ...this.statementBase(ctx.OCCLUDE[0]),
+      source: this.imageSource(ctx.imageSource[0].children),
+      model: this.modelRef(ctx.modelRef[0].children),
+      targetClass: ctx.targetClass ? this.targetClass(ctx.targetClass[0].children) : { kind: 'predicted' },
+      patch: this.patchClause(ctx.patchClause[0].children),
+      color: ctx.colorClause ? this.colorClause(ctx.colorClause[0].children) : { kind: 'gray' },
+      stride: this.strideClause(ctx.strideClause[0].children),
+      ...(ctx.regionClause && { region: this.regionClause(ctx.regionClause[0].children) }),
+      ...(ctx.qualityClause && { quality: this.qualityClause(ctx.qualityClause[0].children) }),
+      strategy: ctx.strategyClause ? this.strategyClause(ctx.strategyClause[0].children) : 'auto',
+      ...(ctx.renderClause && { renderDir: this.renderClause(ctx.renderClause[0].children) }),
+      ...(ctx.intoClause && { into: this.intoClause(ctx.intoClause[0].children) }),
+      clauses: this.clausePositions<ast.OccludeClause>({
+        source: ctx.imageSource,
+        model: ctx.modelRef,
+        class: ctx.targetClass,
+        patch: ctx.patchClause,
+        color: ctx.colorClause,
+        stride: ctx.strideClause,
+        region: ctx.regionClause,
+        quality: ctx.qualityClause,
+        strategy: ctx.strategyClause,
+        render: ctx.renderClause,
+        into: ctx.intoClause,
+      }),
+    } satisfies ast.OccludeStatement);
+  }
+
+  imageSource(ctx: cst.ImageSourceCstChildren): ast.ImageSource {
+    if (ctx.glob) return { kind: 'glob', pattern: nonEmptyString(this.reporter, ctx.glob[0], 'image pattern') };
+    if (ctx.pathList) return { kind: 'list', paths: this.pathList(ctx.pathList[0].children) };
+    const token = (ctx.SelectSource ?? [])[0];
+    // The query without its parentheses and without the whitespace and comments around it.
+    const inner = token.image.slice(0, -1);
+    const start = skipTrivia(inner, 1);
+    const end = significantEnd(inner, start, inner.length);
+    return { kind: 'select', sql: inner.slice(start, end), position: this.reporter.at(token.startOffset + start) };
+  }
+
+  pathList(ctx: cst.PathListCstChildren): string[] {
+    return ctx.path.map((token) => nonEmptyString(this.reporter, token, 'image path'));
+  }
+
+  modelRef(ctx: cst.ModelRefCstChildren): ast.ModelRef {
+    if (ctx.file) return { kind: 'file', path: nonEmptyString(this.reporter, ctx.file[0], 'model file path') };
+    return { kind: 'name', name: this.name((ctx.name ?? [])[0].children).value };
+  }
+
+  targetClass(ctx: cst.TargetClassCstChildren): ast.TargetClass {
+    if (ctx.PREDICTED) return { kind: 'predicted' };
+    if (ctx.label) return { kind: 'label', label: nonEmptyString(this.reporter, ctx.label[0], 'class label') };
+    const index = this.number((ctx.index ?? [])[0].children);
+    return { kind: 'index', index: checkNonNegativeInteger(this.reporter, index, 'CLASS index') };
+  }
+
+  patchClause(ctx: cst.PatchClauseCstChildren): ast.Size {
+    const width = checkPositiveInteger(this.reporter, this.number(ctx.width[0].children), 'PATCH');
+    const height = ctx.height ? checkPositiveInteger(this.reporter, this.number(ctx.height[0].children), 'PATCH') : width;
+    return { width, height };
+  }
+
+  colorClause(ctx: cst.ColorClauseCstChildren): ast.PatchColor {
+    if (ctx.GRAY) return { kind: 'gray' };
+    if (ctx.BLACK) return { kind: 'black' };
+    if (ctx.MEAN) return { kind: 'mean' };
+    const list = this.numberList((ctx.rgb ?? [])[0].children);
+    if (list.numbers.length !== 3) this.reporter.reportAtToken(list.open, 'COLOR needs 3 numbers (r, g, b)');
+    const [r, g, b] = list.numbers.map((component) =>
+      checkInRange(this.reporter, component, { min: 0, max: 255 }, 'COLOR components must be from 0 to 255'),
+    );
+    return { kind: 'rgb', r, g, b };
+  }
+
+  strideClause(ctx: cst.StrideClauseCstChildren): ast.Stride {
+    const x = checkPositiveInteger(this.reporter, this.number(ctx.x[0].children), 'STRIDE');
+    const y = ctx.y ? checkPositiveInteger(this.reporter, this.number(ctx.y[0].children), 'STRIDE') : x;
+    return { x, y };
+  }
+
+  regionClause(ctx: cst.RegionClauseCstChildren): ast.Region {
+    const list = this.numberList(ctx.numberList[0].children);
+    if (list.numbers.length !== 4) {
+      this.reporter.reportAtToken(list.open, 'REGION needs 4 numbers (x, y, width, height)');
+      return { x: 0, y: 0, width: 0, height: 0 };
+    }
+    const [x, y, width, height] = list.numbers;
+    return {
+      x: checkNonNegativeInteger(this.reporter, x, 'REGION x'),
+      y: checkNonNegativeInteger(this.reporter, y, 'REGION y'),
+      width: checkPositiveInteger(this.reporter, width, 'REGION width'),
+      height: checkPositiveInteger(this.reporter, height, 'REGION height'),
+    };
+  }
+
+  qualityClause(ctx: cst.QualityClauseCstChildren): ast.QualityTarget {
+    const target = this.number(ctx.target[0].children);
+    const range = { min: 0, max: 1, minExclusive: true };
+    return { metric: 'ssim', target: checkInRange(this.reporter, target, range, 'SSIM target must be in (0, 1]') };
+  }
+
+  strategyClause(ctx: cst.StrategyClauseCstChildren): ast.Strategy {
+    if (ctx.NAIVE) return 'naive';
+    if (ctx.INCREMENTAL) return 'incremental';
+    return 'auto';
+  }
+
+  renderClause(ctx: cst.RenderClauseCstChildren): string {
+    return nonEmptyString(this.reporter, ctx.directory[0], 'RENDER TO directory');
+  }
+
+  intoClause(ctx: cst.IntoClauseCstChildren): ast.TableName {
+    return tableName(ctx.name.map((node) => this.name(node.children).value));
+  }
+
+  // ---- shared pieces ----------------------------------------------------------------------------
+
+  name(ctx: cst.NameCstChildren): Name {
+    const quoted = ctx.QuotedIdentifier?.[0];
+    if (quoted) {
+      const value = unquoteIdentifier(quoted.image);
+      if (value.length === 0) this.reporter.reportAtToken(quoted, 'a quoted name must not be empty');
+      return { value, token: quoted };
+    }
+    const token = (ctx.Identifier ?? ctx.By ?? [])[0];
+    return { value: token.image, token };
+  }
+
+  number(ctx: cst.NumberCstChildren): NumberValue {
+    const literal = ctx.NumberLiteral[0];
+    const minus = ctx.Minus?.[0];
+    const magnitude = Number(literal.image);
+    return {
+      value: minus ? -magnitude : magnitude,
+      text: minus ? `-${literal.image}` : literal.image,
+      position: this.reporter.at((minus ?? literal).startOffset),
+    };
+  }
+
+  numberList(ctx: cst.NumberListCstChildren): NumberList {
+    return { numbers: ctx.number.map((node) => this.number(node.children)), open: ctx.LParen[0] };
+  }
+
+  // ---- helpers ----------------------------------------------------------------------------------
+
+  private statementBase(first: IToken): { position: ast.SourcePosition; text: string } {
+    return {
+      position: this.reporter.at(first.startOffset),
+      text: this.script.slice(first.startOffset, this.statementEnd),
+    };
+  }
+
+  /** With CHANNELS given, MEAN has one value per channel (STD is checked against MEAN). */
+  private checkNormalizationChannels(ctx: cst.NormalizeOptionCstChildren, channels: ast.ChannelOrder): void {
+    const open = ctx.mean?.[0].children.LParen[0];
+    const count = ctx.mean?.[0].children.number.length;
+    if (open === undefined || (count !== 1 && count !== 3)) return;
+    if (channels === 'gray' && count !== 1) this.reporter.reportAtToken(open, 'MEAN needs 1 number for CHANNELS GRAY');
+    if (channels !== 'gray' && count !== 3) this.reporter.reportAtToken(open, 'MEAN needs 3 numbers (r, g, b)');
+  }
+
+  /** Options may come in any order, but each at most once. */
+  private reportRepeats(clause: string, nodes: readonly CstNode[] | undefined): void {
+    for (const node of (nodes ?? []).slice(1)) {
+      const offset = startOffset(node);
+      const written = this.script.slice(offset, offset + clause.split(' ')[0].length);
+      this.reporter.report(this.reporter.at(offset), `${clause} is given more than once`, written);
+    }
+  }
+
+  private clausePositions<C extends string>(
+    clauses: Record<C, readonly (CstNode | IToken)[] | undefined>,
+  ): ast.ClausePositions<C> {
+    const positions: { [K in C]?: ast.SourcePosition } = {};
+    for (const clause of Object.keys(clauses) as C[]) {
+      const first = clauses[clause]?.[0];
+      if (first !== undefined) positions[clause] = this.reporter.at(startOffset(first));
+    }
+    return positions;
+  }
+}
+
+function startOffset(element: CstNode | IToken): number {
+  return 'image' in element ? element.startOffset : (element.location?.startOffset ?? NaN);
+}

@@ -1,0 +1,87 @@
+/**
+ * Words for parse errors. Chevrotain builds an error's message when it raises it, but we want the
+ * expected tokens as data (for `SyntaxProblem.expected`) and the position from the whole script,
+ * so the provider records the expectation as JSON and `describeParseError` writes the sentence.
+ */
+import { EOF, tokenMatcher } from 'chevrotain';
+import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
+import { By, Keyword, LParen, Minus, SelectSource, StringLiteral } from '../../grammar/tokens.js';
+import { listAlternatives } from './syntax-problem.js';
+
+export const END_OF_STATEMENT = 'the end of the statement';
+
+const NAME = 'a name';
+const NUMBER = 'a number';
+const LONGEST_SHOWN = 40;
+
+/** How a token type reads in "expected …": keywords as written, others by their label. */
+export function displayName(type: TokenType): string {
+  if (type === EOF) return END_OF_STATEMENT;
+  // To the reader a query source is just an opening parenthesis.
+  if (type === SelectSource) return displayName(LParen);
+  return type.LABEL ?? type.name;
+}
+
+/**
+ * Distinct display names in grammar order, leaving out what goes without saying: that a lone `x`
+ * is also a name, and that a number may have a sign.
+ */
+export function expectedNames(types: readonly TokenType[]): string[] {
+  const names = [...new Set(types.map(displayName))];
+  const implied = new Set<string>();
+  if (names.includes(NAME)) implied.add(displayName(By));
+  if (names.includes(NUMBER)) implied.add(displayName(Minus));
+  return names.filter((name) => !implied.has(name));
+}
+
+function encode(types: readonly TokenType[]): string {
+  return JSON.stringify(expectedNames(types));
+}
+
+export const expectationRecorder: IParserErrorMessageProvider = {
+  buildMismatchTokenMessage: ({ expected }) => encode([expected]),
+  // Filled in later from content assist: only the parser knows what could have followed.
+  buildNotAllInputParsedMessage: () => encode([]),
+  buildNoViableAltMessage: ({ expectedPathsPerAlt }) =>
+    encode(expectedPathsPerAlt.flat().map((path) => path[0])),
+  buildEarlyExitMessage: ({ expectedIterationPaths }) => encode(expectedIterationPaths.map((path) => path[0])),
+};
+
+/** The expected names recorded by `expectationRecorder` in an error's message. */
+export function recordedExpectation(message: string): string[] {
+  try {
+    const parsed: unknown = JSON.parse(message);
+    if (Array.isArray(parsed) && parsed.every((item) => typeof item === 'string')) return parsed;
+  } catch {
+    // A message from somewhere else: nothing recorded.
+  }
+  return [];
+}
+
+export function isEndOfInput(token: IToken): boolean {
+  return token.tokenType === EOF;
+}
+
+/** The offending token as the message quotes it. */
+export function foundText(token: IToken): string {
+  if (isEndOfInput(token)) return END_OF_STATEMENT;
+  const long = token.image.length > LONGEST_SHOWN;
+  const image = long ? `${token.image.slice(0, LONGEST_SHOWN - 1)}…` : token.image;
+  // A string literal carries its own quotes.
+  if (tokenMatcher(token, StringLiteral)) return long ? `${image}'` : image;
+  return `'${image}'`;
+}
+
+/**
+ * "expected STRIDE but found 'STRIDES'", plus a hint when a keyword stands where a name was wanted.
+ * A keyword in capitals there is more likely a forgotten name (`USING MODEL WITH …`) than a name.
+ */
+export function describeParseError(expected: readonly string[], token: IToken): string {
+  const found = foundText(token);
+  const sentence =
+    expected.length === 0 ? `unexpected ${found}` : `expected ${listAlternatives(expected)} but found ${found}`;
+  if (expected.includes(NAME) && tokenMatcher(token, Keyword) && token.image !== token.image.toUpperCase()) {
+    return `${sentence} (a keyword; write "${token.image}" to use it as a name)`;
+  }
+  return sentence;
+}
