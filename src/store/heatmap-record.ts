@@ -46,10 +46,14 @@ export function summariseHeatmap(record: HeatmapRecord): HeatmapSummary {
     throw new Error(`heatmap of ${record.imagePath} has ${heatmap.length} values, expected ${width}×${height}`);
   }
   let lowest = 0;
+  let minProbability = heatmap[0];
   for (let i = 1; i < heatmap.length; i++) {
-    if (heatmap[i] < heatmap[lowest]) lowest = i;
+    const value = heatmap[i];
+    if (value < minProbability) {
+      minProbability = value;
+      lowest = i;
+    }
   }
-  const minProbability = heatmap[lowest];
   return {
     minProbability,
     maxDrop: record.baseProbability - minProbability,

@@ -6,7 +6,7 @@ import { RESULTS_COLUMNS } from './results-schema.js';
 /** Builds the Arrow table of results rows: columns named and ordered as RESULTS_COLUMNS. */
 export function heatmapsToArrow(records: readonly HeatmapRecord[], now = new Date()): arrow.Table {
   const summaries = records.map(summariseHeatmap);
-  const text = (pick: (r: HeatmapRecord) => string | null) => arrow.vectorFromArray(records.map(pick), new arrow.Utf8());
+  const text = (pick: (r: HeatmapRecord) => string | null) => utf8Vector(records.map(pick));
   const int32 = (pick: (r: HeatmapRecord, i: number) => number) =>
     arrow.makeVector(Int32Array.from(records, (r, i) => checkedInt32(pick(r, i))));
   const double = (pick: (r: HeatmapRecord, s: HeatmapSummary) => number) =>
@@ -60,6 +60,31 @@ export function float32Lists(lists: readonly (Float32Array | readonly number[])[
   const child = arrow.makeData({ type: new arrow.Float32(), length: values.length, nullCount: 0, data: values });
   const type = new arrow.List(new arrow.Field('item', new arrow.Float32(), true));
   return arrow.makeVector(arrow.makeData({ type, length: lists.length, nullCount: 0, valueOffsets, child }));
+}
+
+const encoder = new TextEncoder();
+
+/** Strings encoded once into a shared byte buffer, as Arrow's Utf8 layout wants them. */
+export function utf8Vector(strings: readonly (string | null)[]): arrow.Vector<arrow.Utf8> {
+  const valueOffsets = new Int32Array(strings.length + 1);
+  const nullBitmap = new Uint8Array(Math.ceil(strings.length / 8));
+  let bytes = new Uint8Array(strings.reduce((sum, s) => sum + (s?.length ?? 0), 0) * 3);
+  let nullCount = 0;
+  strings.forEach((text, i) => {
+    let end = valueOffsets[i];
+    if (text === null) {
+      nullCount++;
+    } else {
+      nullBitmap[i >> 3] |= 1 << (i & 7);
+      end += encoder.encodeInto(text, bytes.subarray(end)).written;
+    }
+    valueOffsets[i + 1] = end;
+  });
+  bytes = bytes.subarray(0, valueOffsets[strings.length]);
+  const type = new arrow.Utf8();
+  return arrow.makeVector(
+    arrow.makeData({ type, length: strings.length, nullCount, nullBitmap, valueOffsets, data: bytes }),
+  );
 }
 
 function timestamps(dates: readonly Date[]): arrow.Vector<arrow.TimestampMicrosecond> {

@@ -2,7 +2,8 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { KryptonError, messageOf } from '../errors.js';
+import { KryptonError } from '../errors.js';
+import { errorLine } from './duckdb-error.js';
 
 export const IN_MEMORY = ':memory:';
 
@@ -63,7 +64,7 @@ function checkedFilePath(path: string): string {
 }
 
 function explainOpenError(path: string, error: unknown): KryptonError {
-  const message = messageOf(error);
+  const message = errorLine(error);
   const lock = /Conflicting lock is held in (.*?) \(PID (\d+)\)/.exec(message);
   if (lock) {
     return new KryptonError(

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { KryptonError, messageOf } from '../errors.js';
+import { KryptonError } from '../errors.js';
+import { errorLine } from './duckdb-error.js';
 import { quoteIdentifier, quoteTableName } from './identifiers.js';
 import type { TableName } from './identifiers.js';
 
@@ -87,7 +88,7 @@ export async function ensureResultsTable(connection: DuckDBConnection, name: Tab
     }
     await connection.run(createResultsTableSql(name));
   } catch (error) {
-    throw new KryptonError(`cannot create results table ${shown}: ${messageOf(error)}`, 'store');
+    throw new KryptonError(`cannot create results table ${shown}: ${errorLine(error)}`, 'store');
   }
   const reader = await connection.runAndReadAll(`DESCRIBE ${shown}`);
   const found = reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));

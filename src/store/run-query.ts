@@ -11,7 +11,7 @@ export interface QueryColumn {
 }
 
 export interface QueryResult {
-  /** Names are made unique (a repeated name gets a suffix) so they can key the row objects. */
+  /** Names are made unique (DuckDB suffixes a repeated name: a, a:1) so they can key the row objects. */
   readonly columns: readonly QueryColumn[];
   /** Plain JS values (see duckdb-to-js.ts). DDL gives no rows; INSERT/UPDATE/DELETE one Count row. */
   readonly rows: readonly Record<string, unknown>[];

@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { KryptonError, isKryptonError, messageOf } from '../errors.js';
+import { KryptonError, isKryptonError } from '../errors.js';
+import { errorLine, isDuckDBError } from './duckdb-error.js';
 import { CREATE_CALIBRATION_TABLE, getCalibration, putCalibration } from './calibration.js';
 import type { CalibrationEntry } from './calibration.js';
 import type { HeatmapRecord } from './heatmap-record.js';
@@ -28,7 +29,7 @@ export async function openStore(path: string): Promise<Store> {
     }
   } catch (error) {
     database.release();
-    throw new KryptonError(`cannot prepare database '${path}': ${messageOf(error)}`, 'store');
+    throw new KryptonError(`cannot prepare database '${path}': ${errorLine(error)}`, 'store');
   }
   return new Store(database);
 }
@@ -143,8 +144,8 @@ export class Store {
 
 /** DuckDB's own errors (bad SQL, constraint violations) are the user's to act on. */
 function asStoreError(error: unknown): unknown {
-  if (error instanceof Error && /^[A-Za-z ]+ Error: /.test(error.message)) {
-    return new KryptonError(messageOf(error), 'store');
+  if (isDuckDBError(error)) {
+    return new KryptonError(errorLine(error), 'store');
   }
   return error;
 }
