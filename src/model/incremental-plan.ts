@@ -1,0 +1,167 @@
+import type { GraphNode, ModelGraph } from './graph.js';
+import type { LayerKind, WindowKind } from './layer-kinds.js';
+import { classifyNode } from './layer-kinds.js';
+import type { RegionSet } from './regions.js';
+import { regionArea, unionRegions, windowOutputRegions } from './regions.js';
+
+/**
+ * A step of incremental inference: one window, merge or point-wise node, fused with the chain of
+ * point-wise nodes that follow it alone (Conv → BatchNorm → ReLU runs as one small model).
+ */
+export interface Segment {
+  readonly kind: 'window' | 'merge' | 'pointwise';
+  readonly nodes: readonly GraphNode[];
+  /** Activation inputs of the first node. */
+  readonly inputs: readonly string[];
+  /** The last node's output. */
+  readonly output: string;
+  readonly window?: WindowKind;
+}
+
+export interface IncrementalPlanOptions {
+  /**
+   * A layer whose changed region covers at least this fraction of its output is computed in full,
+   * and so is everything after it: recomputing nearly everything through crops costs more than
+   * computing everything.
+   */
+  readonly fullFraction?: number;
+}
+
+export const DEFAULT_FULL_FRACTION = 0.9;
+
+/**
+ * How one model runs incrementally for one set of occlusion positions: which nodes run on changed
+ * regions (the prefix, as segments), the changed region of every prefix tensor, and where the
+ * rest of the model (the tail) takes over in full.
+ */
+export interface IncrementalPlan {
+  readonly graph: ModelGraph;
+  readonly positions: number;
+  readonly segments: readonly Segment[];
+  /** Changed region of every tensor computed incrementally, the model input's being the patch. */
+  readonly regions: ReadonlyMap<string, RegionSet>;
+  /** Tensors whose clean activations are needed: window and merge inputs, and the frontier. */
+  readonly materialised: readonly string[];
+  /** Incrementally computed tensors the tail reads, in full, with each position's change pasted in. */
+  readonly frontier: readonly string[];
+  /** Nodes run in full on the frontier, ending with the model's output. Empty if none. */
+  readonly tail: readonly GraphNode[];
+  /** Every node's kind and, for nodes run in full, why. */
+  readonly kinds: ReadonlyMap<GraphNode, LayerKind>;
+  readonly fullReasons: ReadonlyMap<GraphNode, string>;
+}
+
+export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, options: IncrementalPlanOptions = {}): IncrementalPlan {
+  const fullFraction = options.fullFraction ?? DEFAULT_FULL_FRACTION;
+  const regions = new Map<string, RegionSet>([[graph.inputName, patchRegions]]);
+  const kinds = new Map<GraphNode, LayerKind>();
+  const fullReasons = new Map<GraphNode, string>();
+  const prefix: GraphNode[] = [];
+  const tail: GraphNode[] = [];
+
+  for (const node of graph.nodes) {
+    const kind = classifyNode(graph, node);
+    kinds.set(node, kind);
+    if (kind.kind === 'constant') continue;
+    const inputs = graph.activationInputs(node);
+    const reason = whyFull(graph, node, kind, inputs, regions, fullFraction);
+    if (typeof reason === 'string') {
+      fullReasons.set(node, reason);
+      tail.push(node);
+      continue;
+    }
+    regions.set(node.outputs[0], reason);
+    prefix.push(node);
+  }
+
+  const frontier = new Set<string>();
+  for (const node of tail) for (const input of graph.activationInputs(node)) if (regions.has(input)) frontier.add(input);
+  if (regions.has(graph.outputName)) frontier.add(graph.outputName);
+  const segments = fuseSegments(graph, prefix, kinds, frontier);
+  const materialised = new Set<string>();
+  for (const segment of segments) if (segment.kind !== 'pointwise') for (const input of segment.inputs) materialised.add(input);
+  for (const name of frontier) materialised.add(name);
+
+  return {
+    graph,
+    positions: patchRegions.tops.length,
+    segments,
+    regions,
+    materialised: [...materialised],
+    frontier: [...frontier],
+    tail,
+    kinds,
+    fullReasons,
+  };
+}
+
+/** Either why the node must run in full, or its changed output region. */
+function whyFull(
+  graph: ModelGraph, node: GraphNode, kind: LayerKind, inputs: string[],
+  regions: Map<string, RegionSet>, fullFraction: number,
+): string | RegionSet {
+  if (kind.kind === 'global') return kind.reason;
+  if (kind.kind === 'constant') return 'constant';
+  const missing = inputs.find((name) => !regions.has(name));
+  if (missing !== undefined) return 'an input is computed in full';
+  const [, , height, width] = graph.shapeOf(node.outputs[0])!;
+  const region = kind.kind === 'pointwise'
+    ? regions.get(inputs[0])!
+    : kind.kind === 'window'
+      ? windowOutputRegions(kind.rows, kind.cols, regions.get(inputs[0])!)
+      : unionRegions(inputs.map((name) => regions.get(name)!), height, width);
+  if (regionArea(region) >= fullFraction * height * width) {
+    return `changed region ${region.width}x${region.height} covers ≥ ${Math.round(fullFraction * 100)}% of ${width}x${height}`;
+  }
+  return region;
+}
+
+function fuseSegments(
+  graph: ModelGraph, prefix: readonly GraphNode[], kinds: ReadonlyMap<GraphNode, LayerKind>, frontier: ReadonlySet<string>,
+): Segment[] {
+  const inPrefix = new Set(prefix);
+  const segmentOf = new Map<string, { nodes: GraphNode[]; head: GraphNode }>();
+  const segments: { nodes: GraphNode[]; head: GraphNode }[] = [];
+  for (const node of prefix) {
+    const kind = kinds.get(node)!;
+    const input = graph.activationInputs(node)[0];
+    const open = segmentOf.get(input);
+    const absorb = kind.kind === 'pointwise' && open !== undefined
+      && !frontier.has(input)
+      && (graph.consumers.get(input) ?? []).length === 1
+      && graph.outputName !== input
+      && !needsOutputCorrection(kinds.get(open.head)!);
+    if (absorb) {
+      open.nodes.push(node);
+      segmentOf.delete(input);
+      segmentOf.set(node.outputs[0], open);
+    } else {
+      const segment = { nodes: [node], head: node };
+      segments.push(segment);
+      segmentOf.set(node.outputs[0], segment);
+    }
+  }
+  void inPrefix;
+  return segments.map(({ nodes, head }) => {
+    const kind = kinds.get(head)!;
+    return {
+      kind: kind.kind as Segment['kind'],
+      nodes,
+      inputs: graph.activationInputs(head),
+      output: nodes[nodes.length - 1].outputs[0],
+      window: kind.kind === 'window' ? kind : undefined,
+    };
+  });
+}
+
+/**
+ * AveragePool over a crop divides by the full kernel area; near the edges the model's divisor
+ * differs (count_include_pad, ceil_mode), which the operator corrects on the pool's own output.
+ */
+export function needsOutputCorrection(kind: LayerKind): boolean {
+  if (kind.kind !== 'window' || kind.op !== 'AveragePool') return false;
+  const { rows, cols } = kind;
+  return rows.padBegin + rows.padEnd + cols.padBegin + cols.padEnd > 0
+    || (rows.outSize - 1) * rows.stride + rows.kernel > rows.inSize
+    || (cols.outSize - 1) * cols.stride + cols.kernel > cols.inSize;
+}

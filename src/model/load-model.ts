@@ -1,0 +1,284 @@
+import { readFile } from 'node:fs/promises';
+import { onnx } from 'onnx-proto';
+import * as ort from 'onnxruntime-node';
+import { KryptonError, messageOf } from '../errors.js';
+import { ModelGraph } from './graph.js';
+import { DataType, int64Tensor, readIntegers, toNumber, upcastHalfTensor } from './onnx-tensors.js';
+import { createSession, float32Tensor } from './session.js';
+
+export interface ModelInput {
+  readonly name: string;
+  readonly channels: number;
+  readonly height: number;
+  readonly width: number;
+}
+
+/** How the model's output turns into class probabilities. */
+export type OutputActivation = 'softmax' | 'none' | 'exp';
+
+export interface ModelOutput {
+  readonly name: string;
+  readonly classes: number;
+  /** 'softmax': logits; 'none': the model ends in Softmax; 'exp': it ends in LogSoftmax. */
+  readonly activation: OutputActivation;
+}
+
+/** A model ready for occlusion: float32 throughout, symbolic batch, every tensor's shape known. */
+export interface LoadedModel {
+  readonly path: string;
+  readonly graph: ModelGraph;
+  readonly input: ModelInput;
+  readonly output: ModelOutput;
+  readonly storedPrecision: 'float32' | 'float16';
+  /** False when the graph cannot run more than one image per call (a batch size baked into it). */
+  readonly batchable: boolean;
+}
+
+export interface LoadModelOptions {
+  /** Required when the model's input height/width are symbolic; must match when they are fixed. */
+  readonly inputSize?: { readonly height: number; readonly width: number };
+}
+
+export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  const proto = await readModelFile(path);
+  const graphProto = proto.graph!;
+  const initializerNames = new Set((graphProto.initializer ?? []).map((t) => t.name!));
+  const realInputs = (graphProto.input ?? []).filter((i) => !initializerNames.has(i.name!));
+  if (realInputs.length !== 1) {
+    throw new KryptonError(
+      `${path} is not an image classifier: it takes ${realInputs.length} inputs (${realInputs.map((i) => i.name).join(', ')}), not one image`,
+      'model',
+    );
+  }
+  const inputInfo = realInputs[0];
+  const outputInfo = (graphProto.output ?? [])[0];
+  if (!outputInfo) throw new KryptonError(`${path} is not an image classifier: it has no output`, 'model');
+  const input = describeInput(path, inputInfo, options);
+  const storedPrecision = inputInfo.type?.tensorType?.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
+
+  normaliseForBatchedFloat32(proto, inputInfo.name!);
+  const probe = await probeModel(path, proto, input);
+  const graph = new ModelGraph(proto, input.name, outputInfo.name!, probe.shapes);
+  const output = describeOutput(path, graph);
+
+  let batchable = probe.batchable;
+  if (!batchable && makeReshapesBatchFree(graph)) {
+    batchable = (await probeModel(path, proto, input)).batchable;
+  }
+  return { path, graph, input, output, storedPrecision, batchable };
+}
+
+async function readModelFile(path: string): Promise<onnx.ModelProto> {
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new KryptonError(`model file not found: ${path}`, 'model');
+    if (code === 'EISDIR') throw new KryptonError(`model path is a directory, not an ONNX file: ${path}`, 'model');
+    throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
+  }
+  let proto: onnx.ModelProto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    throw new KryptonError(`${path} is not an ONNX model (${messageOf(error)})`, 'model');
+  }
+  if (!proto.graph || !proto.graph.node || proto.graph.node.length === 0) {
+    throw new KryptonError(`${path} is not an ONNX model (no graph found)`, 'model');
+  }
+  return proto;
+}
+
+function dimValue(dim: onnx.TensorShapeProto.IDimension | undefined): number | undefined {
+  if (!dim || dim.dimParam) return undefined;
+  const value = toNumber(dim.dimValue);
+  return value > 0 ? value : undefined;
+}
+
+function describeInput(path: string, info: onnx.IValueInfoProto, options: LoadModelOptions): ModelInput {
+  const tensorType = info.type?.tensorType;
+  const elemType = tensorType?.elemType;
+  if (elemType !== DataType.FLOAT && elemType !== DataType.FLOAT16) {
+    throw new KryptonError(`${path} is not an image classifier: its input '${info.name}' is not a float tensor`, 'model');
+  }
+  const dims = tensorType?.shape?.dim ?? [];
+  if (dims.length !== 4) {
+    throw new KryptonError(
+      `${path} is not an image classifier: its input '${info.name}' has rank ${dims.length}, expected [batch, channels, height, width]`,
+      'model',
+    );
+  }
+  const channels = dimValue(dims[1]);
+  if (channels === undefined || channels > 4) {
+    throw new KryptonError(
+      `${path} is not an NCHW image classifier: input '${info.name}' has ${channels ?? 'a symbolic number of'} channels (channels-last models are not supported)`,
+      'model',
+    );
+  }
+  const fixedHeight = dimValue(dims[2]);
+  const fixedWidth = dimValue(dims[3]);
+  const wanted = options.inputSize;
+  if (wanted && fixedHeight !== undefined && fixedWidth !== undefined && (wanted.height !== fixedHeight || wanted.width !== fixedWidth)) {
+    throw new KryptonError(
+      `${path} takes ${fixedWidth}x${fixedHeight} images, not ${wanted.width}x${wanted.height}`,
+      'model',
+    );
+  }
+  const height = wanted?.height ?? fixedHeight;
+  const width = wanted?.width ?? fixedWidth;
+  if (height === undefined || width === undefined) {
+    throw new KryptonError(`${path} has no fixed input size: give one (e.g. INPUT 224)`, 'model');
+  }
+  return { name: info.name!, channels, height, width };
+}
+
+/**
+ * Computes in float32 (float16 weights are widened, which is exact), lets every graph input take any
+ * batch size, and drops stored intermediate shapes that would pin the batch to the exported one.
+ */
+function normaliseForBatchedFloat32(proto: onnx.ModelProto, inputName: string): void {
+  const graph = proto.graph!;
+  for (const tensor of graph.initializer ?? []) upcastHalfTensor(tensor);
+  for (const node of graph.node ?? []) {
+    for (const attr of node.attribute ?? []) {
+      if (attr.t) upcastHalfTensor(attr.t);
+      if (node.opType === 'Cast' && attr.name === 'to' && toNumber(attr.i) === DataType.FLOAT16) attr.i = DataType.FLOAT;
+    }
+  }
+  const initializerNames = new Set((graph.initializer ?? []).map((t) => t.name));
+  graph.input = (graph.input ?? []).filter((i) => !initializerNames.has(i.name));
+  // Since IR 4 initializers need not be graph inputs; older files list them, which blocks folding.
+  if (toNumber(proto.irVersion) < 4) proto.irVersion = 4;
+  for (const info of [...graph.input, ...(graph.output ?? [])]) {
+    const tensorType = info.type?.tensorType;
+    if (!tensorType) continue;
+    if (tensorType.elemType === DataType.FLOAT16) tensorType.elemType = DataType.FLOAT;
+    const dims = tensorType.shape?.dim;
+    if (dims && dims.length > 0 && (info.name === inputName || graph.output!.includes(info as onnx.ValueInfoProto))) {
+      dims[0] = onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' });
+    }
+  }
+  graph.valueInfo = [];
+}
+
+interface ProbeResult {
+  shapes: Map<string, number[]>;
+  batchable: boolean;
+}
+
+/**
+ * Runs the model once with every tensor exposed, to learn all shapes exactly as onnxruntime sees
+ * them, and checks that two images in one batch give the same outputs as one at a time.
+ */
+async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInput): Promise<ProbeResult> {
+  const graph = proto.graph!;
+  const outputs = [...graph.output!];
+  const declared = new Set(outputs.map((o) => o.name));
+  for (const node of graph.node ?? []) {
+    for (const name of node.output ?? []) {
+      if (name && !declared.has(name)) {
+        declared.add(name);
+        outputs.push(onnx.ValueInfoProto.create({ name }));
+      }
+    }
+  }
+  const probe = onnx.ModelProto.create({ ...proto, graph: onnx.GraphProto.create({ ...graph, output: outputs }) });
+  let session: ort.InferenceSession;
+  try {
+    session = await createSession(probe);
+  } catch (error) {
+    throw new KryptonError(`cannot load model ${path}: ${messageOf(error)}`, 'model');
+  }
+  try {
+    const size = input.channels * input.height * input.width;
+    const first = new Float32Array(size);
+    const second = new Float32Array(size);
+    for (let i = 0; i < size; i++) second[i] = ((i * 7919) % 255) / 255 - 0.5;
+    let single: ort.InferenceSession.OnnxValueMapType;
+    try {
+      single = await session.run({ [input.name]: float32Tensor(first, [1, input.channels, input.height, input.width]) });
+    } catch (error) {
+      throw new KryptonError(`cannot run model ${path}: ${messageOf(error)}`, 'model');
+    }
+    const shapes = new Map<string, number[]>();
+    for (const [name, value] of Object.entries(single)) shapes.set(name, (value as ort.Tensor).dims.slice());
+    shapes.set(input.name, [1, input.channels, input.height, input.width]);
+    const outputName = graph.output![0].name!;
+    const batchable = await runsBatched(session, input, outputName, single[outputName] as ort.Tensor, second);
+    return { shapes, batchable };
+  } finally {
+    await session.release();
+  }
+}
+
+async function runsBatched(
+  session: ort.InferenceSession, input: ModelInput, outputName: string, firstAlone: ort.Tensor, second: Float32Array,
+): Promise<boolean> {
+  const dims = [input.channels, input.height, input.width];
+  try {
+    const secondAlone = (await session.run({ [input.name]: float32Tensor(second, [1, ...dims]) }, [outputName]))[outputName];
+    const both = new Float32Array(second.length * 2);
+    both.set(second, second.length);
+    const together = (await session.run({ [input.name]: float32Tensor(both, [2, ...dims]) }, [outputName]))[outputName];
+    if (together.dims[0] !== 2) return false;
+    const expected = new Float32Array([...(firstAlone.data as Float32Array), ...(secondAlone.data as Float32Array)]);
+    const actual = together.data as Float32Array;
+    if (actual.length !== expected.length) return false;
+    let scale = 1e-6;
+    for (const v of expected) scale = Math.max(scale, Math.abs(v));
+    for (let i = 0; i < expected.length; i++) if (!(Math.abs(actual[i] - expected[i]) <= 1e-4 * scale)) return false;
+    return true;
+  } catch (error) {
+    if (process.env.KRYPTON_DEBUG) console.error(error);
+    return false;
+  }
+}
+
+/**
+ * Exporters often bake the batch size into Reshape targets ([1, -1]); a 0 copies the input's own
+ * batch dimension instead. Returns whether anything changed.
+ */
+function makeReshapesBatchFree(graph: ModelGraph): boolean {
+  let changed = false;
+  for (const node of graph.nodes) {
+    if (node.opType !== 'Reshape' || graph.isConstant(node.inputs[0])) continue;
+    const target = graph.initializers.get(node.inputs[1]);
+    const allowZero = (node.proto.attribute ?? []).some((a) => a.name === 'allowzero' && toNumber(a.i) === 1);
+    if (!target || allowZero) continue;
+    const shape = readIntegers(target);
+    const inputShape = graph.shapeOf(node.inputs[0]);
+    if (shape.length === 0 || shape[0] !== 1 || inputShape?.[0] !== 1) continue;
+    const renamed = `${target.name}__batch_free_${node.id}`;
+    const replacement = int64Tensor(renamed, [shape.length], [0, ...shape.slice(1)]);
+    graph.model.graph!.initializer!.push(replacement);
+    graph.initializers.set(renamed, replacement);
+    graph.constants.add(renamed);
+    (node.proto.input as string[])[1] = renamed;
+    (node.inputs as string[])[1] = renamed;
+    changed = true;
+  }
+  return changed;
+}
+
+function describeOutput(path: string, graph: ModelGraph): ModelOutput {
+  const shape = graph.shapeOf(graph.outputName) ?? [];
+  const classes = shape[1] ?? 0;
+  if (shape.length < 2 || shape[0] !== 1 || classes < 1 || shape.slice(2).some((d) => d !== 1)) {
+    throw new KryptonError(
+      `${path} is not an image classifier: its output '${graph.outputName}' has shape [${shape.join(', ')}], expected [batch, classes]`,
+      'model',
+    );
+  }
+  return { name: graph.outputName, classes, activation: finalActivation(graph) };
+}
+
+const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
+
+function finalActivation(graph: ModelGraph): OutputActivation {
+  let node = graph.producer.get(graph.outputName);
+  while (node && SHAPE_ONLY.has(node.opType)) node = graph.producer.get(node.inputs[0]);
+  if (node?.opType === 'Softmax') return 'none';
+  if (node?.opType === 'LogSoftmax') return 'exp';
+  return 'softmax';
+}

@@ -1,0 +1,72 @@
+import { onnx } from 'onnx-proto';
+import type { GraphNode, ModelGraph } from './graph.js';
+import { DataType } from './onnx-tensors.js';
+import type { Segment } from './incremental-plan.js';
+
+/**
+ * Small ONNX models cut from the parent graph, sharing its weights: one per incremental segment
+ * (run on batched crops) and one for the tail (run in full on the frontier).
+ */
+
+function floatInput(name: string, rank: number): onnx.ValueInfoProto {
+  const dim = Array.from({ length: rank }, (_, i) => onnx.TensorShapeProto.Dimension.create({ dimParam: `${name}_d${i}` }));
+  return onnx.ValueInfoProto.create({
+    name,
+    type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim }) }) }),
+  });
+}
+
+function subModel(graph: ModelGraph, name: string, nodes: readonly onnx.INodeProto[], inputs: readonly string[], outputs: readonly string[]): onnx.ModelProto {
+  const used = new Set<string>();
+  for (const node of nodes) for (const input of node.input ?? []) if (input) used.add(input);
+  const constantInputs = [...used].filter((t) => graph.isConstant(t));
+  const constantNodes = graph.constantNodesFor(constantInputs).map((n) => n.proto);
+  const initializerNames = new Set<string>();
+  for (const node of [...constantNodes, ...nodes]) for (const input of node.input ?? []) if (graph.initializers.has(input)) initializerNames.add(input);
+  const parent = graph.model;
+  return onnx.ModelProto.create({
+    irVersion: parent.irVersion,
+    opsetImport: parent.opsetImport,
+    producerName: 'krypton',
+    graph: onnx.GraphProto.create({
+      name,
+      node: [...constantNodes, ...nodes],
+      input: inputs.map((t) => floatInput(t, graph.shapeOf(t)?.length ?? 4)),
+      output: outputs.map((t) => onnx.ValueInfoProto.create({ name: t })),
+      initializer: [...initializerNames].map((t) => graph.initializers.get(t)!),
+    }),
+  });
+}
+
+const GEOMETRY_ATTRIBUTES = new Set(['pads', 'auto_pad', 'ceil_mode']);
+
+/**
+ * The window node made to read an already padded crop: no padding of its own and floor-mode
+ * output, so a crop of span + (n - 1) * stride positions yields exactly n outputs.
+ */
+function withoutPadding(node: GraphNode): onnx.INodeProto {
+  return onnx.NodeProto.create({
+    ...node.proto,
+    attribute: (node.proto.attribute ?? []).filter((a) => !GEOMETRY_ATTRIBUTES.has(a.name ?? '')),
+  });
+}
+
+export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelProto {
+  const nodes = segment.nodes.map((node, i) => (i === 0 && segment.kind === 'window' ? withoutPadding(node) : node.proto));
+  return subModel(graph, `segment ${segment.nodes[0].name}`, nodes, segment.inputs, [segment.output]);
+}
+
+export function tailModel(graph: ModelGraph, tail: readonly GraphNode[], frontier: readonly string[]): onnx.ModelProto {
+  const consumed = new Set(tail.flatMap((n) => n.inputs));
+  return subModel(graph, 'tail', tail.map((n) => n.proto), frontier.filter((t) => consumed.has(t)), [graph.outputName]);
+}
+
+/** The model exactly as loaded (float32, symbolic batch), for full inference. */
+export function fullModel(graph: ModelGraph): onnx.ModelProto {
+  return graph.model as onnx.ModelProto;
+}
+
+/** One node alone, with its original geometry, on a [1, 1, H, W] input. */
+export function singleNodeModel(graph: ModelGraph, node: GraphNode): onnx.ModelProto {
+  return subModel(graph, `node ${node.name}`, [node.proto], [node.inputs[0]], [node.outputs[0]]);
+}

@@ -1,0 +1,275 @@
+import type { LoadedModel } from '../model/load-model.js';
+import type { OcclusionGrid } from '../model/occlusion-grid.js';
+import { cellCount, patchCorners } from '../model/occlusion-grid.js';
+import type { IncrementalPlan, IncrementalPlanOptions, Segment } from '../model/incremental-plan.js';
+import { needsOutputCorrection, planIncremental } from '../model/incremental-plan.js';
+import type { RegionSet } from '../model/regions.js';
+import { readInSpan, selectPositions, uniformRegions, windowSpan } from '../model/regions.js';
+import { createSession, float32Tensor, type Session } from '../model/session.js';
+import { segmentModel, singleNodeModel, tailModel } from '../model/submodels.js';
+import { classProbabilities, probabilityOfClass } from './class-probability.js';
+import type { CropGeometry, TensorSize } from './crops.js';
+import { cropIsChangedRegion, expandToFull, gatherCrops, patchTensor } from './crops.js';
+import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
+import { chooseBatchSize, resolveClass } from './occlusion-task.js';
+
+interface PreparedSegment {
+  readonly segment: Segment;
+  readonly session: Session;
+  /** Per output position of an AveragePool: the model's divisor relative to the crop's. */
+  readonly correction?: Float32Array;
+}
+
+/** Changed data of the current batch, by tensor name, with the region it covers. */
+type ChangedTensors = Map<string, { data: Float32Array; region: RegionSet }>;
+
+/**
+ * Exact incremental inference: the clean image's activations are computed once; then, for each
+ * batch of patch positions, every layer recomputes only its changed region from crops of the clean
+ * activations with the changed input pasted in, and the model's tail runs in full from where the
+ * change has spread too wide. Same heatmap as NaiveOcclusion, far fewer operations.
+ */
+export class IncrementalOcclusion implements OcclusionOperator {
+  readonly strategy = 'incremental';
+
+  private constructor(
+    readonly model: LoadedModel,
+    readonly grid: OcclusionGrid,
+    readonly plan: IncrementalPlan,
+    private readonly segments: readonly PreparedSegment[],
+    private readonly tail: Session | undefined,
+  ) {}
+
+  static async create(model: LoadedModel, grid: OcclusionGrid, options: IncrementalPlanOptions = {}): Promise<IncrementalOcclusion> {
+    const corners = patchCorners(grid);
+    const patchRegions: RegionSet = { height: grid.patchHeight, width: grid.patchWidth, tops: corners.tops, lefts: corners.lefts };
+    const plan = planIncremental(model.graph, patchRegions, options);
+    const segments: PreparedSegment[] = [];
+    for (const segment of plan.segments) {
+      const session = await createSession(segmentModel(model.graph, segment));
+      const head = plan.kinds.get(segment.nodes[0])!;
+      const correction = needsOutputCorrection(head) ? await averagePoolCorrection(model, segment) : undefined;
+      segments.push({ segment, session, correction });
+    }
+    const tail = plan.tail.length ? await createSession(tailModel(model.graph, plan.tail, plan.frontier)) : undefined;
+    return new IncrementalOcclusion(model, grid, plan, segments, tail);
+  }
+
+  private sizeOf(tensor: string): TensorSize {
+    const [, channels, height, width] = this.model.graph.shapeOf(tensor)!;
+    return { channels, height, width };
+  }
+
+  /** Floats of one position's crops, changed regions, frontier copies and tail activations. */
+  bytesPerPosition(): number {
+    let floats = 0;
+    for (const { segment } of this.segments) {
+      const region = this.plan.regions.get(segment.output)!;
+      const out = this.sizeOf(segment.output);
+      floats += out.channels * region.height * region.width * segment.nodes.length;
+      for (const input of segment.inputs) {
+        const { channels } = this.sizeOf(input);
+        const crop = this.cropGeometry(segment, input, region);
+        floats += channels * crop.height * crop.width;
+      }
+    }
+    for (const name of this.plan.frontier) {
+      const { channels, height, width } = this.sizeOf(name);
+      floats += channels * height * width;
+    }
+    for (const node of this.plan.tail) {
+      for (const output of node.outputs) {
+        const shape = this.model.graph.shapeOf(output);
+        if (shape) floats += shape.reduce((a, b) => a * b, 1);
+      }
+    }
+    return floats * 4;
+  }
+
+  async run(task: OcclusionTask): Promise<Heatmap> {
+    const { output } = this.model;
+    const clean = await this.materialise(task.input);
+    const cleanOutput = await this.finish(clean, this.fullRegions(1), 1);
+    const probabilities = classProbabilities(cleanOutput, output.classes, 0, output.activation);
+    const classIndex = resolveClass(task.target, probabilities);
+
+    const total = cellCount(this.grid);
+    const batchSize = this.model.batchable || !this.tail ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
+    const values = new Float32Array(total);
+    for (let first = 0; first < total; first += batchSize) {
+      const count = Math.min(batchSize, total - first);
+      const changed: ChangedTensors = new Map();
+      const inputRegion = selectPositions(this.plan.regions.get(this.model.input.name)!, first, count);
+      changed.set(this.model.input.name, { data: patchTensor(task.patchValues, count, inputRegion.height, inputRegion.width), region: inputRegion });
+      for (const prepared of this.segments) {
+        const region = selectPositions(this.plan.regions.get(prepared.segment.output)!, first, count);
+        changed.set(prepared.segment.output, { data: await this.runSegment(prepared, clean, changed, region), region });
+      }
+      const result = await this.finishChanged(clean, changed, count);
+      probabilityOfClass(result, output.classes, count, classIndex, output.activation, values, first);
+      task.onProgress?.(first + count, total);
+    }
+    return { grid: this.grid, values, classIndex, baseProbability: probabilities[classIndex], batchSize };
+  }
+
+  /** Regions covering whole tensors, for the clean pass. */
+  private fullRegions(count: number): Map<string, RegionSet> {
+    const regions = new Map<string, RegionSet>();
+    for (const name of this.plan.regions.keys()) {
+      const { height, width } = this.sizeOf(name);
+      regions.set(name, uniformRegions(count, 0, 0, height, width));
+    }
+    return regions;
+  }
+
+  /** Runs the prefix on the clean image, keeping the activations later batches read. */
+  private async materialise(input: Float32Array): Promise<Map<string, Float32Array>> {
+    const regions = this.fullRegions(1);
+    const full: ChangedTensors = new Map([[this.model.input.name, { data: input, region: regions.get(this.model.input.name)! }]]);
+    const noClean = new Map<string, Float32Array>();
+    for (const prepared of this.segments) {
+      const region = regions.get(prepared.segment.output)!;
+      full.set(prepared.segment.output, { data: await this.runSegment(prepared, noClean, full, region), region });
+    }
+    const clean = new Map<string, Float32Array>();
+    for (const name of this.plan.materialised) clean.set(name, full.get(name)!.data);
+    return clean;
+  }
+
+  private cropGeometry(segment: Segment, input: string, outRegion: RegionSet): CropGeometry {
+    const window = segment.window;
+    if (!window) return outRegion;
+    const rows = readInSpan(window.rows, { start: 0, size: outRegion.height });
+    const cols = readInSpan(window.cols, { start: 0, size: outRegion.width });
+    const tops = new Int32Array(outRegion.tops.length);
+    const lefts = new Int32Array(outRegion.lefts.length);
+    for (let b = 0; b < tops.length; b++) {
+      tops[b] = outRegion.tops[b] * window.rows.stride - window.rows.padBegin;
+      lefts[b] = outRegion.lefts[b] * window.cols.stride - window.cols.padBegin;
+    }
+    void input;
+    return { height: rows.size, width: cols.size, tops, lefts };
+  }
+
+  private async runSegment(prepared: PreparedSegment, clean: Map<string, Float32Array>, changed: ChangedTensors, outRegion: RegionSet): Promise<Float32Array> {
+    const { segment } = prepared;
+    const count = outRegion.tops.length;
+    const feeds: Record<string, ReturnType<typeof float32Tensor>> = {};
+    for (const input of segment.inputs) {
+      const size = this.sizeOf(input);
+      const given = changed.get(input)!;
+      if (segment.kind === 'pointwise') {
+        feeds[input] = float32Tensor(given.data, [count, size.channels, given.region.height, given.region.width]);
+        continue;
+      }
+      const crop = this.cropGeometry(segment, input, outRegion);
+      const base = clean.get(input);
+      const data = cropIsChangedRegion(crop, given.region)
+        ? given.data
+        : base
+          ? gatherCrops(base, size, given, crop, segment.window?.padValue ?? 0)
+          : gatherCrops(given.data, size, undefined, crop, segment.window?.padValue ?? 0);
+      feeds[input] = float32Tensor(data, [count, size.channels, crop.height, crop.width]);
+    }
+    const result = await prepared.session.run(feeds);
+    const data = result[segment.output].data as Float32Array;
+    if (prepared.correction) this.applyCorrection(data, prepared.correction, segment.output, outRegion);
+    return data;
+  }
+
+  private applyCorrection(data: Float32Array, correction: Float32Array, tensor: string, region: RegionSet): void {
+    const { channels, width: W } = this.sizeOf(tensor);
+    const { height: h, width: w } = region;
+    for (let b = 0; b < region.tops.length; b++) {
+      for (let c = 0; c < channels; c++) {
+        const base = ((b * channels + c) * h) * w;
+        for (let r = 0; r < h; r++) {
+          const row = (region.tops[b] + r) * W + region.lefts[b];
+          for (let x = 0; x < w; x++) data[base + r * w + x] *= correction[row + x];
+        }
+      }
+    }
+  }
+
+  /** The model output for a batch: frontier tensors in full, then the tail. */
+  private async finishChanged(clean: Map<string, Float32Array>, changed: ChangedTensors, count: number): Promise<Float32Array> {
+    const frontier = new Map<string, Float32Array>();
+    for (const name of this.plan.frontier) frontier.set(name, expandToFull(clean.get(name)!, this.sizeOf(name), changed.get(name)!));
+    return this.runTail(frontier, count);
+  }
+
+  private async finish(clean: Map<string, Float32Array>, _regions: Map<string, RegionSet>, count: number): Promise<Float32Array> {
+    const frontier = new Map<string, Float32Array>();
+    for (const name of this.plan.frontier) frontier.set(name, clean.get(name)!);
+    return this.runTail(frontier, count);
+  }
+
+  private async runTail(frontier: Map<string, Float32Array>, count: number): Promise<Float32Array> {
+    const outputName = this.model.output.name;
+    if (!this.tail) return frontier.get(outputName)!;
+    const feeds: Record<string, ReturnType<typeof float32Tensor>> = {};
+    for (const name of this.tail.inputNames) {
+      const shape = this.model.graph.shapeOf(name)!;
+      feeds[name] = float32Tensor(frontier.get(name)!, [count, ...shape.slice(1)]);
+    }
+    if (count > 1 && !this.model.batchable) return this.runTailOneByOne(feeds, count);
+    const result = await this.tail.run(feeds, [outputName]);
+    return result[outputName].data as Float32Array;
+  }
+
+  /** For graphs with a batch size of 1 baked into the tail. */
+  private async runTailOneByOne(feeds: Record<string, ReturnType<typeof float32Tensor>>, count: number): Promise<Float32Array> {
+    const outputName = this.model.output.name;
+    const parts: Float32Array[] = [];
+    for (let b = 0; b < count; b++) {
+      const single: Record<string, ReturnType<typeof float32Tensor>> = {};
+      for (const [name, tensor] of Object.entries(feeds)) {
+        const per = (tensor.data as Float32Array).length / count;
+        single[name] = float32Tensor((tensor.data as Float32Array).subarray(b * per, (b + 1) * per), [1, ...tensor.dims.slice(1)]);
+      }
+      parts.push((await this.tail!.run(single, [outputName]))[outputName].data as Float32Array);
+    }
+    const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+    let offset = 0;
+    for (const part of parts) { out.set(part, offset); offset += part.length; }
+    return out;
+  }
+
+  async release(): Promise<void> {
+    for (const { session } of this.segments) await session.release();
+    await this.tail?.release();
+  }
+}
+
+/**
+ * The crop version of an AveragePool divides every window by the kernel area; the model's own
+ * divisor near the edges depends on count_include_pad and ceil_mode, as onnxruntime implements
+ * them. Running the node once on ones gives count/divisor per output; the crop gives
+ * count/kernelArea; their ratio corrects the crop's result exactly.
+ */
+async function averagePoolCorrection(model: LoadedModel, segment: Segment): Promise<Float32Array> {
+  const node = segment.nodes[0];
+  const window = segment.window!;
+  const { rows, cols } = window;
+  const session = await createSession(singleNodeModel(model.graph, node));
+  try {
+    const ones = new Float32Array(rows.inSize * cols.inSize).fill(1);
+    const result = await session.run({ [node.inputs[0]]: float32Tensor(ones, [1, 1, rows.inSize, cols.inSize]) });
+    const pooled = result[node.outputs[0]].data as Float32Array;
+    const area = rows.kernel * cols.kernel;
+    const inside = (axis: typeof rows, o: number) => {
+      const start = o * axis.stride - axis.padBegin;
+      return Math.max(0, Math.min(start + windowSpan(axis), axis.inSize) - Math.max(start, 0));
+    };
+    const correction = new Float32Array(rows.outSize * cols.outSize);
+    for (let i = 0; i < rows.outSize; i++) {
+      for (let j = 0; j < cols.outSize; j++) {
+        const count = inside(rows, i) * inside(cols, j);
+        correction[i * cols.outSize + j] = count > 0 ? (pooled[i * cols.outSize + j] * area) / count : 1;
+      }
+    }
+    return correction;
+  } finally {
+    await session.release();
+  }
+}

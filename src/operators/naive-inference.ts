@@ -1,0 +1,76 @@
+import type { LoadedModel } from '../model/load-model.js';
+import type { OcclusionGrid } from '../model/occlusion-grid.js';
+import { cellCount, patchCorners } from '../model/occlusion-grid.js';
+import { createSession, float32Tensor, type Session } from '../model/session.js';
+import { fullModel } from '../model/submodels.js';
+import { classProbabilities, probabilityOfClass } from './class-probability.js';
+import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
+import { chooseBatchSize, resolveClass } from './occlusion-task.js';
+
+/**
+ * The baseline: occluded copies of the image, batched, through the whole model. Every fast path is
+ * tested against it.
+ */
+export class NaiveOcclusion implements OcclusionOperator {
+  readonly strategy = 'naive';
+
+  private constructor(readonly model: LoadedModel, readonly grid: OcclusionGrid, private readonly session: Session) {}
+
+  static async create(model: LoadedModel, grid: OcclusionGrid): Promise<NaiveOcclusion> {
+    return new NaiveOcclusion(model, grid, await createSession(fullModel(model.graph)));
+  }
+
+  /** Memory of one image through the whole model: every activation, an upper bound. */
+  bytesPerPosition(): number {
+    let floats = 0;
+    for (const [name, shape] of this.model.graph.shapes) if (!this.model.graph.isConstant(name)) floats += shape.reduce((a, b) => a * b, 1);
+    return floats * 4;
+  }
+
+  async run(task: OcclusionTask): Promise<Heatmap> {
+    const { input: modelInput, output } = this.model;
+    const dims = [modelInput.channels, modelInput.height, modelInput.width];
+    const clean = await this.infer(task.input, 1);
+    const classIndex = resolveClass(task.target, classProbabilities(clean, output.classes, 0, output.activation));
+    const baseProbability = classProbabilities(clean, output.classes, 0, output.activation)[classIndex];
+
+    const total = cellCount(this.grid);
+    const batchSize = this.model.batchable ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
+    const { tops, lefts } = patchCorners(this.grid);
+    const values = new Float32Array(total);
+    const per = dims[0] * dims[1] * dims[2];
+    for (let first = 0; first < total; first += batchSize) {
+      const count = Math.min(batchSize, total - first);
+      const batch = new Float32Array(count * per);
+      for (let b = 0; b < count; b++) {
+        batch.set(task.input, b * per);
+        occlude(batch.subarray(b * per, (b + 1) * per), dims, task.patchValues, tops[first + b], lefts[first + b], this.grid.patchHeight, this.grid.patchWidth);
+      }
+      const result = await this.infer(batch, count);
+      probabilityOfClass(result, output.classes, count, classIndex, output.activation, values, first);
+      task.onProgress?.(first + count, total);
+    }
+    return { grid: this.grid, values, classIndex, baseProbability, batchSize };
+  }
+
+  private async infer(data: Float32Array, count: number): Promise<Float32Array> {
+    const { input, output } = this.model;
+    const feeds = { [input.name]: float32Tensor(data, [count, input.channels, input.height, input.width]) };
+    const result = await this.session.run(feeds, [output.name]);
+    return result[output.name].data as Float32Array;
+  }
+
+  async release(): Promise<void> {
+    await this.session.release();
+  }
+}
+
+/** Writes the patch into one [C, H, W] image. */
+export function occlude(image: Float32Array, [channels, height, width]: number[], values: Float32Array, top: number, left: number, patchH: number, patchW: number): void {
+  for (let c = 0; c < channels; c++) {
+    for (let y = top; y < top + patchH; y++) {
+      const row = (c * height + y) * width;
+      image.fill(values[c], row + left, row + left + patchW);
+    }
+  }
+}

@@ -1,0 +1,57 @@
+import type { OcclusionGrid } from '../model/occlusion-grid.js';
+import { KryptonError } from '../errors.js';
+
+/** The class whose probability the heatmap records. */
+export type TargetClass = number | 'predicted';
+
+export interface OcclusionTask {
+  /** The clean model input [C, H, W], already resized and normalised. */
+  readonly input: Float32Array;
+  /** The patch in model space: one value per channel. */
+  readonly patchValues: Float32Array;
+  readonly target: TargetClass;
+  /** Positions per inference call; chosen from memory when absent. */
+  readonly batchSize?: number;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface Heatmap {
+  readonly grid: OcclusionGrid;
+  /** grid.rows × grid.columns, row-major: the target class's probability with the patch at each cell. */
+  readonly values: Float32Array;
+  readonly classIndex: number;
+  readonly baseProbability: number;
+  readonly batchSize: number;
+}
+
+export interface OcclusionOperator {
+  readonly strategy: 'naive' | 'incremental';
+  readonly grid: OcclusionGrid;
+  run(task: OcclusionTask): Promise<Heatmap>;
+  release(): Promise<void>;
+}
+
+export function resolveClass(target: TargetClass, probabilities: ArrayLike<number>): number {
+  if (target === 'predicted') {
+    let best = 0;
+    for (let k = 1; k < probabilities.length; k++) if (probabilities[k] > probabilities[best]) best = k;
+    return best;
+  }
+  if (!Number.isInteger(target) || target < 0 || target >= probabilities.length) {
+    throw new KryptonError(`class index ${target} is out of range: the model has ${probabilities.length} classes (0–${probabilities.length - 1})`);
+  }
+  return target;
+}
+
+/** Default memory for the tensors of one batch. */
+export const BATCH_MEMORY_BUDGET = 256 * 1024 * 1024;
+const MAX_BATCH = 64;
+
+export function chooseBatchSize(bytesPerPosition: number, positions: number, requested?: number): number {
+  if (requested !== undefined) {
+    if (!Number.isInteger(requested) || requested <= 0) throw new KryptonError(`batch size must be a positive integer, got ${requested}`);
+    return Math.min(requested, positions);
+  }
+  const fits = Math.floor(BATCH_MEMORY_BUDGET / Math.max(bytesPerPosition, 1));
+  return Math.max(1, Math.min(MAX_BATCH, fits, positions));
+}
