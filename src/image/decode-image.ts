@@ -23,7 +23,8 @@ const FAIL_ON = 'error';
  * Decodes any image sharp reads (PNG, JPEG, WebP, TIFF, GIF…) and resizes it with a linear
  * (antialiased bilinear, like PIL's BILINEAR) kernel. Runs in two steps (decode at full size, then
  * resize) so that alpha can be dropped before resizing and JPEGs are not shrunk on load: every
- * format gets the same arithmetic.
+ * format gets the same arithmetic. Embedded ICC profiles are applied (colours come out in sRGB);
+ * EXIF orientation is not, as PIL and torchvision do not apply it by default either.
  */
 export async function decodeAndResize(
   input: Buffer,
@@ -67,11 +68,15 @@ export async function decodeAndResize(
   if (sourceWidth !== width || sourceHeight !== height) {
     const raw = { width: sourceWidth, height: sourceHeight, channels };
     const samples = deep ? asUint16(decoded) : decoded;
-    resized = await sharp(samples, { raw })
-      .resize(width, height, { fit: FIT[policy], kernel: 'linear', position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 } })
-      .toColourspace(colourspace)
-      .raw({ depth })
-      .toBuffer();
+    try {
+      resized = await sharp(samples, { raw })
+        .resize(width, height, { fit: FIT[policy], kernel: 'linear', position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 } })
+        .toColourspace(colourspace)
+        .raw({ depth })
+        .toBuffer();
+    } catch (error) {
+      throw imageError(label, `could not be resized to ${width}×${height} (${messageOf(error)})`);
+    }
   }
 
   const samples = deep ? asUint16(resized) : resized;

@@ -179,12 +179,16 @@ function drawColourBar(canvas: RgbCanvas, layout: OverlayLayout, range: DropRang
   if (caption) drawText(canvas, caption, bar.x + Math.floor((bar.width - textWidth(caption, scale)) / 2), layout.labelY, scale, TEXT);
 }
 
+/** One line; a smaller font before cutting it with '...'. */
 function drawTitle(canvas: RgbCanvas, layout: OverlayLayout, title: string): void {
-  const scale = layout.fontScale;
-  const fits = Math.floor((canvas.width - 2 * layout.padding + scale) / (GLYPH_ADVANCE * scale));
+  const room = canvas.width - 2 * layout.padding;
   let text = printable(title);
+  let scale = layout.fontScale;
+  if (textWidth(text, scale) > room) scale = Math.max(1, scale - 1);
+  const fits = Math.floor((room + scale) / (GLYPH_ADVANCE * scale));
   if (text.length > fits) text = `${text.slice(0, Math.max(0, fits - 3))}...`;
-  drawText(canvas, text, layout.padding, layout.padding, scale, TEXT);
+  const y = layout.padding + Math.floor(((layout.fontScale - scale) * GLYPH_HEIGHT) / 2);
+  drawText(canvas, text, layout.padding, y, scale, TEXT);
 }
 
 /** Three decimals; never '-0.000'. */
