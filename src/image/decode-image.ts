@@ -49,25 +49,25 @@ export async function decodeAndResize(
   const depth = deep ? 'ushort' : 'uchar';
   const channels: 1 | 3 = gray ? 1 : 3;
 
-  let decoded: Buffer;
+  let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
     // Alpha is ignored (as PIL's convert('RGB') does), not composited: the colour under it is kept.
-    const result = await sharp(input, { failOn: FAIL_ON })
+    decoded = await sharp(input, { failOn: FAIL_ON })
       .removeAlpha()
       .toColourspace(colourspace)
       .raw({ depth })
       .toBuffer({ resolveWithObject: true });
-    if (result.info.channels !== channels) throw new Error(`decoded ${result.info.channels} channels, expected ${channels}`);
-    decoded = result.data;
   } catch (error) {
-    if (error instanceof KryptonError) throw error;
     throw imageError(label, `is truncated or corrupt: its pixel data cannot be decoded (${messageOf(error)})`);
   }
+  if (decoded.info.channels !== channels) {
+    throw imageError(label, `decoded to ${decoded.info.channels} channels where ${channels} were expected`);
+  }
 
-  let resized = decoded;
+  let resized = decoded.data;
   if (sourceWidth !== width || sourceHeight !== height) {
     const raw = { width: sourceWidth, height: sourceHeight, channels };
-    const samples = deep ? asUint16(decoded) : decoded;
+    const samples = deep ? asUint16(decoded.data) : decoded.data;
     try {
       resized = await sharp(samples, { raw })
         .resize(width, height, { fit: FIT[policy], kernel: 'linear', position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 } })
