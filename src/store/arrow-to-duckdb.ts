@@ -121,13 +121,16 @@ function isValid(data: arrow.Data, row: number): boolean {
   return ((data.nullBitmap[bit >> 3] >> (bit & 7)) & 1) === 1;
 }
 
+const EMPTY = new Uint8Array(0);
+
 function writeStrings(vector: bindings.Vector, data: arrow.Data<arrow.Utf8>, start: number, count: number): void {
   const offsets = data.valueOffsets;
   const bytes = data.values;
   for (let i = 0; i < count; i++) {
     const row = start + i;
-    if (!isValid(data, row)) continue;
-    bindings.vector_assign_string_element_len(vector, i, bytes.subarray(offsets[row], offsets[row + 1]));
+    // NULL rows get an empty string too: DuckDB must never meet an unwritten string record.
+    const value = isValid(data, row) ? bytes.subarray(offsets[row], offsets[row + 1]) : EMPTY;
+    bindings.vector_assign_string_element_len(vector, i, value);
   }
 }
 

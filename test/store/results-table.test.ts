@@ -1,0 +1,235 @@
+import { join } from 'node:path';
+import { KryptonError } from '../../src/errors.js';
+import { RESULTS_COLUMNS, openStore, quoteString } from '../../src/store/index.js';
+import type { Store } from '../../src/store/index.js';
+import { makeRecord, useTempDir } from './fixtures.js';
+
+const dir = useTempDir();
+
+let store: Store;
+beforeEach(async () => {
+  store = await openStore(':memory:');
+});
+afterEach(() => store.close());
+
+async function storeError(promise: Promise<unknown>): Promise<string> {
+  const error: unknown = await promise.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(KryptonError);
+  expect((error as KryptonError).code).toBe('store');
+  return (error as KryptonError).message;
+}
+
+describe('results tables', () => {
+  test('are created with exactly the documented schema', async () => {
+    await store.ensureResultsTable();
+    const { rows } = await store.query('DESCRIBE heatmaps');
+    expect(rows.map((r) => [r.column_name, r.column_type, r.null])).toEqual(
+      RESULTS_COLUMNS.map((c) => [c.name, c.type, c.nullable ? 'YES' : 'NO']),
+    );
+    expect(RESULTS_COLUMNS.slice(0, 21).map((c) => `${c.name} ${c.type}`)).toEqual([
+      'query_id VARCHAR',
+      'image_path VARCHAR',
+      'image_id VARCHAR',
+      'model VARCHAR',
+      'class_index INTEGER',
+      'class_label VARCHAR',
+      'base_probability DOUBLE',
+      'patch_h INTEGER',
+      'patch_w INTEGER',
+      'stride_y INTEGER',
+      'stride_x INTEGER',
+      'strategy VARCHAR',
+      'height INTEGER',
+      'width INTEGER',
+      'heatmap FLOAT[]',
+      'min_probability DOUBLE',
+      'max_drop DOUBLE',
+      'max_drop_x INTEGER',
+      'max_drop_y INTEGER',
+      'elapsed_ms DOUBLE',
+      'created_at TIMESTAMP',
+    ]);
+  });
+
+  test('an existing table of another shape is a clear error', async () => {
+    await store.query('CREATE TABLE heatmaps (query_id VARCHAR, image_path VARCHAR, score DOUBLE)');
+    expect(await storeError(store.ensureResultsTable('heatmaps'))).toBe(
+      'table "heatmaps" exists but is not a Krypton results table (column 3 is score DOUBLE, expected image_id VARCHAR); choose another INTO name',
+    );
+    await store.query('CREATE TABLE scans AS SELECT * FROM (SELECT 1) WHERE false');
+    expect(await storeError(store.insertHeatmaps('scans', [makeRecord({ imagePath: 'a.png' })]))).toMatch(
+      /^table "scans" exists but is not a Krypton results table \(column 1 is 1 INTEGER, expected query_id VARCHAR\)/,
+    );
+  });
+
+  test('a table with a missing trailing column is told apart', async () => {
+    await store.ensureResultsTable('short');
+    await store.query('ALTER TABLE short DROP COLUMN ssim');
+    expect(await storeError(store.ensureResultsTable('short'))).toMatch(/\(missing column ssim DOUBLE\)/);
+  });
+
+  test('quoted and schema-qualified names work for every operation', async () => {
+    for (const name of ['"My Heatmaps"', 'analytics.maps', 'analytics."Odd.Name x"', 'ANALYTICS.Maps2']) {
+      const record = makeRecord({ imagePath: `scans/${name}.png` });
+      expect(await store.insertHeatmaps(name, [record])).toEqual({ inserted: 1, skipped: 0 });
+      expect(await store.completedImages(name, 'q1')).toEqual(new Set([record.imagePath]));
+      const { rows } = await store.query(`SELECT count(*) AS n FROM heatmap_cells(${quoteString(name)})`);
+      expect(rows).toEqual([{ n: 12 }]);
+    }
+    expect((await store.query(`SELECT count(*) AS n FROM analytics."Odd.Name x"`)).rows).toEqual([{ n: 1 }]);
+  });
+
+  test('a name with a double quote in it works except in heatmap_cells, whose query_table cannot parse it', async () => {
+    const name = '"Odd ""Name"""';
+    expect(await store.insertHeatmaps(name, [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 1, skipped: 0 });
+    expect(await store.completedImages(name, 'q1')).toEqual(new Set(['a.png']));
+    expect((await store.query(`SELECT count(*) AS n FROM ${name}`)).rows).toEqual([{ n: 1 }]);
+  });
+
+  test('an invalid name is an argument error', async () => {
+    for (const name of ['', 'a b', '1abc', 'a.', '"unclosed', 'a.b.c.d', '""']) {
+      const error: unknown = await store.ensureResultsTable(name).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(KryptonError);
+      expect((error as KryptonError).code).toBe('argument');
+      expect((error as KryptonError).message).toContain('is not a valid table name');
+    }
+  });
+
+  test('summary columns come from the heatmap: lowest value, its drop and its patch position', async () => {
+    const heatmap = new Float32Array([0.9, 0.8, 0.7, 0.6, 0.2, 0.5, 0.2, 0.9, 0.9]);
+    await store.insertHeatmaps('heatmaps', [
+      makeRecord({ imagePath: 'a.png', width: 3, height: 3, heatmap, baseProbability: 0.95, strideX: 8, strideY: 4, originX: 2, originY: 1 }),
+    ]);
+    const { rows } = await store.query('SELECT min_probability, max_drop, max_drop_x, max_drop_y, ssim, origin_x FROM heatmaps');
+    // The first of the two lowest cells in row-major order: cell (1, 1).
+    expect(rows[0]).toEqual({
+      min_probability: Math.fround(0.2),
+      max_drop: 0.95 - Math.fround(0.2),
+      max_drop_x: 2 + 1 * 8,
+      max_drop_y: 1 + 1 * 4,
+      ssim: null,
+      origin_x: 2,
+    });
+  });
+
+  test('a heatmap whose length does not match its size is refused', async () => {
+    await expect(
+      store.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png', width: 3, height: 3, heatmap: [1, 2] })]),
+    ).rejects.toThrow('heatmap of a.png has 2 values, expected 3×3');
+  });
+});
+
+describe('reruns', () => {
+  test('images already stored for the query are skipped whole, other queries are not affected', async () => {
+    const batch = (image: string, queryId = 'q1') =>
+      [0, 1].map((classIndex) => makeRecord({ queryId, imagePath: image, classIndex }));
+    expect(await store.insertHeatmaps('heatmaps', batch('a.png'))).toEqual({ inserted: 2, skipped: 0 });
+    expect(await store.insertHeatmaps('heatmaps', batch('b.png'))).toEqual({ inserted: 2, skipped: 0 });
+    expect(await store.completedImages('heatmaps', 'q1')).toEqual(new Set(['a.png', 'b.png']));
+    expect(await store.completedImages('heatmaps', 'q2')).toEqual(new Set());
+
+    // A rerun that sends a finished image again adds nothing for it.
+    expect(await store.insertHeatmaps('heatmaps', [...batch('a.png'), ...batch('c.png')])).toEqual({ inserted: 2, skipped: 2 });
+    expect(await store.insertHeatmaps('heatmaps', batch('a.png', 'q2'))).toEqual({ inserted: 2, skipped: 0 });
+    const { rows } = await store.query(
+      'SELECT query_id, image_path, count(*) AS n FROM heatmaps GROUP BY ALL ORDER BY ALL',
+    );
+    expect(rows).toEqual([
+      { query_id: 'q1', image_path: 'a.png', n: 2 },
+      { query_id: 'q1', image_path: 'b.png', n: 2 },
+      { query_id: 'q1', image_path: 'c.png', n: 2 },
+      { query_id: 'q2', image_path: 'a.png', n: 2 },
+    ]);
+  });
+
+  test('the same image and class twice in one batch is refused and writes nothing', async () => {
+    const record = makeRecord({ imagePath: 'a.png' });
+    await expect(store.insertHeatmaps('heatmaps', [record, record])).rejects.toThrow(/appears twice in one batch/);
+    expect(await store.completedImages('heatmaps', 'q1')).toEqual(new Set());
+  });
+
+  test('completed images survive reopening the file', async () => {
+    const path = join(dir(), 'rerun.duckdb');
+    const first = await openStore(path);
+    await first.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })]);
+    await first.close();
+    const second = await openStore(path);
+    expect(await second.completedImages('heatmaps', 'q1')).toEqual(new Set(['a.png']));
+    expect(await second.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 0, skipped: 1 });
+    await second.close();
+  });
+
+  test('a table dropped by a user statement is recreated on the next insert', async () => {
+    await store.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })]);
+    await store.query('DROP TABLE heatmaps');
+    expect(await store.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 1, skipped: 0 });
+  });
+});
+
+describe('heatmap_cells', () => {
+  test('unnests a heatmap into one row per cell with cell and pixel positions', async () => {
+    const heatmap = Float32Array.from({ length: 6 }, (_, i) => i / 10);
+    await store.insertHeatmaps('heatmaps', [
+      makeRecord({ imagePath: 'scans/p1.png', width: 3, height: 2, heatmap, strideX: 5, strideY: 7, originX: 1, originY: 2 }),
+      makeRecord({ imagePath: 'scans/p2.png', width: 2, height: 1, heatmap: [0.5, 0.25] }),
+    ]);
+    const { rows, columns } = await store.query(
+      `SELECT * FROM heatmap_cells('heatmaps') ORDER BY image_id, y, x`,
+    );
+    expect(columns.map((c) => `${c.name} ${c.type}`)).toEqual([
+      'query_id VARCHAR',
+      'image_id VARCHAR',
+      'image_path VARCHAR',
+      'model VARCHAR',
+      'class_index INTEGER',
+      'x INTEGER',
+      'y INTEGER',
+      'pixel_x INTEGER',
+      'pixel_y INTEGER',
+      'value FLOAT',
+    ]);
+    expect(rows.map((r) => [r.image_id, r.x, r.y, r.pixel_x, r.pixel_y, r.value])).toEqual([
+      ['p1', 0, 0, 1, 2, Math.fround(0)],
+      ['p1', 1, 0, 6, 2, Math.fround(0.1)],
+      ['p1', 2, 0, 11, 2, Math.fround(0.2)],
+      ['p1', 0, 1, 1, 9, Math.fround(0.3)],
+      ['p1', 1, 1, 6, 9, Math.fround(0.4)],
+      ['p1', 2, 1, 11, 9, Math.fround(0.5)],
+      ['p2', 0, 0, 0, 0, 0.5],
+      ['p2', 1, 0, 4, 0, 0.25],
+    ]);
+  });
+
+  test('joins with metadata in plain SQL', async () => {
+    await store.insertHeatmaps('heatmaps', [
+      makeRecord({ imagePath: 'scans/p1.png', width: 2, height: 1, heatmap: [0.9, 0.1], baseProbability: 1 }),
+      makeRecord({ imagePath: 'scans/p2.png', width: 2, height: 1, heatmap: [0.7, 0.8], baseProbability: 1 }),
+    ]);
+    const { rows } = await store.query(
+      `SELECT p.sex, round(avg(h.max_drop), 4) AS drop
+       FROM heatmaps h JOIN (VALUES ('p1', 'F'), ('p2', 'M')) p(image_id, sex) ON h.image_id = p.image_id
+       GROUP BY ALL ORDER BY p.sex`,
+    );
+    expect(rows).toEqual([
+      { sex: 'F', drop: 0.9 },
+      { sex: 'M', drop: 0.3 },
+    ]);
+  });
+});
+
+describe('Parquet export', () => {
+  test('COPY … TO parquet round-trips a heatmap exactly', async () => {
+    const record = makeRecord({ imagePath: 'scans/p1.png', width: 56, height: 56 });
+    await store.insertHeatmaps('heatmaps', [record]);
+    const file = join(dir(), 'heatmaps.parquet');
+    await store.query(`COPY (SELECT * FROM heatmaps) TO ${quoteString(file)} (FORMAT parquet)`);
+    const { rows, columns } = await store.query(`SELECT * FROM read_parquet(${quoteString(file)})`);
+    expect(columns.map((c) => `${c.name} ${c.type}`)).toEqual(RESULTS_COLUMNS.map((c) => `${c.name} ${c.type}`));
+    expect(rows).toHaveLength(1);
+    expect(Float32Array.from(rows[0].heatmap as number[])).toEqual(record.heatmap);
+    expect(rows[0].image_id).toBe('p1');
+  });
+});
