@@ -110,3 +110,26 @@ describe('rowsToArrow', () => {
     expect(Array.from(table.getChild('k')?.toArray() as Int16Array)).toEqual([1, 2]);
   });
 });
+
+describe('lists of numbers', () => {
+  test('every element type reads back, with NULL lists and NULL elements, across chunks', async () => {
+    const { rows } = await store.query(
+      `SELECT i,
+              CASE WHEN i % 7 = 3 THEN NULL ELSE [i % 100, NULL, -(i % 100)]::TINYINT[] END AS tiny,
+              [i * 1000, -1]::INTEGER[] AS ints, [i / 4]::DOUBLE[] AS doubles, []::FLOAT[] AS empty,
+              [i, 65535]::USMALLINT[] AS unsigned
+       FROM range(5000) t(i) ORDER BY i`,
+    );
+    expect(rows).toHaveLength(5000);
+    rows.forEach((row, i) => {
+      expect(row).toEqual({
+        i,
+        tiny: i % 7 === 3 ? null : [i % 100, null, 0 - (i % 100) || 0],
+        ints: [i * 1000, -1],
+        doubles: [i / 4],
+        empty: [],
+        unsigned: [i, 65535],
+      });
+    });
+  });
+});
