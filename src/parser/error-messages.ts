@@ -73,6 +73,32 @@ export function foundText(token: IToken): string {
 }
 
 /**
+ * When the offending word is a near miss of exactly one expected keyword (`STRIDES`, `COLOUR`,
+ * `RGBA`), that keyword alone: the other alternatives are not what the writer meant.
+ */
+export function narrowToNearMiss(expected: readonly string[], token: IToken): readonly string[] {
+  if (!/^[A-Za-z_]+$/.test(token.image)) return expected;
+  const word = token.image.toUpperCase();
+  const allowed = word.length <= 4 ? 1 : 2;
+  const near = expected.filter((name) => /^[A-Z]+$/.test(name) && editDistance(word, name) <= allowed);
+  return near.length === 1 ? near : expected;
+}
+
+/** Levenshtein distance, for spotting typos in keywords. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j] + 1, current[j - 1] + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length];
+}
+
+/**
  * "expected STRIDE but found 'STRIDES'", plus a hint when a keyword stands where a name was wanted.
  * A keyword in capitals there is more likely a forgotten name (`USING MODEL WITH …`) than a name.
  */

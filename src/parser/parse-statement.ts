@@ -9,6 +9,7 @@ import {
   END_OF_STATEMENT,
   expectedNames,
   isEndOfInput,
+  narrowToNearMiss,
   recordedExpectation,
 } from './error-messages.js';
 import { kryptonParser } from './krypton-parser.js';
@@ -43,9 +44,9 @@ export function parseKryptonStatement(script: string, piece: ScriptPiece, lines:
 
   kryptonParser.input = tokens;
   const cst = kryptonParser.statement();
-  for (const error of independentErrors(kryptonParser.errors, tokens)) {
-    reporter.problems.push(parseProblem(error, tokens, piece, lines));
-  }
+  independentErrors(kryptonParser.errors, tokens).forEach((error, index) => {
+    reporter.problems.push(parseProblem(error, tokens, piece, lines, index === 0));
+  });
   if (reporter.problems.length > 0) return { problems: dedupe(reporter.problems) };
 
   const statement = new AstBuilder(script, piece.end, reporter).statement(cst.children);
@@ -72,13 +73,12 @@ function parseProblem(
   tokens: readonly IToken[],
   piece: ScriptPiece,
   lines: LineIndex,
+  isFirst: boolean,
 ): SyntaxProblem {
   const { token } = error;
-  const expected =
-    error.name === 'NotAllInputParsedException'
-      ? expectedBefore(tokens.slice(0, tokens.indexOf(token)))
-      : recordedExpectation(error.message);
   const atEnd = isEndOfInput(token);
+  const allowed = isFirst ? expectedAt(error, tokens) : recordedExpectation(error.message);
+  const expected = atEnd ? allowed : narrowToNearMiss(allowed, token);
   // The end of input has no offset of its own: point just past the statement's last token.
   const position = lines.position(atEnd ? piece.end : token.startOffset);
   return syntaxProblem(position, describeParseError(expected, token), {
@@ -87,10 +87,18 @@ function parseProblem(
   });
 }
 
-/** What the grammar allows after these tokens, when the statement could also have ended there. */
-function expectedBefore(preceding: IToken[]): string[] {
+/**
+ * Everything the grammar allows where the first error is. Chevrotain's own expectation names only
+ * the token it tried last (`')'` where `','` would do as well), so ask content assist, which walks
+ * every path from the tokens before the error. When the statement could have ended there, the
+ * parser stopped without error and the leftover input is reported, so the end is expected too.
+ */
+function expectedAt(error: IRecognitionException, tokens: readonly IToken[]): string[] {
+  const preceding = isEndOfInput(error.token) ? [...tokens] : tokens.slice(0, tokens.indexOf(error.token));
   const paths = kryptonParser.computeContentAssist('statement', preceding);
-  return [...expectedNames(paths.map((path) => path.nextTokenType)), END_OF_STATEMENT];
+  const names = expectedNames(paths.map((path) => path.nextTokenType));
+  if (error.name === 'NotAllInputParsedException') return [...names, END_OF_STATEMENT];
+  return names.length > 0 ? names : recordedExpectation(error.message);
 }
 
 /** Errors this close after another one are usually its echo from error recovery, not news. */
