@@ -1,5 +1,6 @@
 import { listValue, timestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { rollBack } from './transaction.js';
 import { KryptonError } from '../errors.js';
 
 export type ChannelOrder = 'rgb' | 'bgr' | 'gray';
@@ -76,7 +77,7 @@ export async function putModel(
     ]);
     await connection.run('COMMIT');
   } catch (error) {
-    await connection.run('ROLLBACK');
+    await rollBack(connection);
     throw error;
   }
   return { ...model, mean: [...model.mean], std: [...model.std], createdAt: now };

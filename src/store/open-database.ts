@@ -1,5 +1,5 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { KryptonError } from '../errors.js';
@@ -60,7 +60,7 @@ function checkedFilePath(path: string): string {
     throw new KryptonError(`cannot open database '${path}': it is a folder, not a file`, 'store');
   }
   // Resolve links so one file reached by two names is still recognised as open.
-  return existsSync(absolute) ? realpathSync(absolute) : resolve(realpathSync(folder), absolute.slice(folder.length + 1));
+  return existsSync(absolute) ? realpathSync(absolute) : join(realpathSync(folder), basename(absolute));
 }
 
 function explainOpenError(path: string, error: unknown): KryptonError {

@@ -1,5 +1,6 @@
 import { listValue } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
+import { rollBack } from './transaction.js';
 import { appendArrowTable } from './arrow-to-duckdb.js';
 import type { HeatmapRecord } from './heatmap-record.js';
 import { heatmapsToArrow } from './heatmaps-to-arrow.js';
@@ -35,15 +36,27 @@ export async function insertHeatmaps(
       const appender = await connection.createAppender(name.table, name.schema ?? null, name.catalog ?? null);
       try {
         appendArrowTable(appender, heatmapsToArrow(fresh));
-      } finally {
         appender.closeSync();
+      } catch (error) {
+        discard(appender);
+        throw error;
       }
     }
     await connection.run('COMMIT');
     return { inserted: fresh.length, skipped: records.length - fresh.length };
   } catch (error) {
-    await connection.run('ROLLBACK');
+    await rollBack(connection);
     throw error;
+  }
+}
+
+/** Drops what an appender still buffers, so a failed batch is not flushed on close. */
+function discard(appender: DuckDBAppender): void {
+  try {
+    appender.clear();
+    appender.closeSync();
+  } catch {
+    // The error that brought us here is the one to report.
   }
 }
 

@@ -151,6 +151,15 @@ describe('reruns', () => {
     expect(await store.completedImages('heatmaps', 'q1')).toEqual(new Set());
   });
 
+  test('a batch with one bad record writes none of it', async () => {
+    const good = makeRecord({ imagePath: 'a.png', classIndex: 0 });
+    const bad = makeRecord({ imagePath: 'a.png', classIndex: 1, width: 2, height: 2, heatmap: [1, 2, 3] });
+    await expect(store.insertHeatmaps('heatmaps', [good, bad])).rejects.toThrow(/has 3 values, expected 2×2/);
+    expect(await store.completedImages('heatmaps', 'q1')).toEqual(new Set());
+    // The connection is usable afterwards, with no transaction left open.
+    expect(await store.insertHeatmaps('heatmaps', [good])).toEqual({ inserted: 1, skipped: 0 });
+  });
+
   test('completed images survive reopening the file', async () => {
     const path = join(dir(), 'rerun.duckdb');
     const first = await openStore(path);
