@@ -1,3 +1,6 @@
+// Module-level aliases: a global lookup of `Math` inside hot loops is slow in vm contexts (jest).
+const { imul, sqrt, log, cos, sin, PI } = Math;
+
 /**
  * A deterministic pseudo-random source (mulberry32), so that a seed always gives the same model.
  * Math.random is never used: tests and benchmarks must be reproducible.
@@ -8,14 +11,14 @@ export class SeededRandom {
 
   constructor(seed: number) {
     // Mix the seed once so that neighbouring seeds (0, 1, 2…) start far apart.
-    this.state = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0;
+    this.state = (imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0xc2b2ae35) >>> 0;
   }
 
   /** A uniform float in [0, 1). */
   next(): number {
     let t = (this.state = (this.state + 0x6d2b79f5) >>> 0);
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    t = imul(t ^ (t >>> 15), t | 1);
+    t ^= t + imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   }
 
@@ -59,9 +62,9 @@ export class SeededRandom {
     }
     const u = 1 - this.next(); // (0, 1]: log stays finite
     const v = this.next();
-    const radius = Math.sqrt(-2 * Math.log(u));
-    this.spareNormal = radius * Math.sin(2 * Math.PI * v);
-    return radius * Math.cos(2 * Math.PI * v);
+    const radius = sqrt(-2 * log(u));
+    this.spareNormal = radius * sin(2 * PI * v);
+    return radius * cos(2 * PI * v);
   }
 
   /**
@@ -69,14 +72,14 @@ export class SeededRandom {
    * normal because it costs one generator step per value: VGG16 has 138M weights.
    */
   fillUniform(target: Float32Array, std: number): Float32Array {
-    const half = std * Math.sqrt(3); // U(-a, a) has std a/√3
+    const half = std * sqrt(3); // U(-a, a) has std a/√3
     // mulberry32 inlined with the state in a local: same stream as next(), several times faster.
     const scale = (2 * half) / 4294967296;
     let state = this.state;
     for (let i = 0; i < target.length; i++) {
       let t = (state = (state + 0x6d2b79f5) | 0);
-      t = Math.imul(t ^ (t >>> 15), t | 1);
-      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      t = imul(t ^ (t >>> 15), t | 1);
+      t ^= t + imul(t ^ (t >>> 7), t | 61);
       target[i] = ((t ^ (t >>> 14)) >>> 0) * scale - half;
     }
     this.state = state >>> 0;
