@@ -296,7 +296,6 @@ export interface NameCstNode extends CstNode {
 export type NameCstChildren = {
   Identifier?: IToken[];
   QuotedIdentifier?: IToken[];
-  By?: IToken[];
 };
 
 export interface NumberCstNode extends CstNode {

@@ -246,13 +246,9 @@ export class KryptonParser extends CstParser {
 
   // ---- shared pieces ----------------------------------------------------------------------------
 
-  /** A plain or "quoted" identifier; a lone `x` is a name too, wherever a name may stand. */
+  /** A plain or "quoted" identifier. */
   readonly name = this.RULE('name', () => {
-    this.OR([
-      { ALT: () => this.CONSUME(t.Identifier) },
-      { ALT: () => this.CONSUME(t.QuotedIdentifier) },
-      { ALT: () => this.CONSUME(t.By) },
-    ]);
+    this.OR([{ ALT: () => this.CONSUME(t.Identifier) }, { ALT: () => this.CONSUME(t.QuotedIdentifier) }]);
   });
 
   /** Any number, signed: ranges and integrality are checked afterwards, with clearer messages. */

@@ -3,7 +3,7 @@
  * hands it to DuckDB as text.
  */
 import { createToken, Lexer } from 'chevrotain';
-import type { CustomPatternMatcherReturn, TokenType } from 'chevrotain';
+import type { CustomPatternMatcherReturn, IToken, TokenType } from 'chevrotain';
 import { matchingParenEnd, opaqueSpanAt, skipTrivia } from './sql-text.js';
 
 // ---- trivia --------------------------------------------------------------------------------------
@@ -46,7 +46,8 @@ export const StringLiteral = createToken({
 /**
  * A parenthesised query used as the image source: `(SELECT …)`, `(WITH …)`, `(VALUES …)`, `(FROM …)`.
  * It is one token holding the exact SQL up to the matching `)`; when the text ends before that `)`,
- * the token runs to the end and the parser reports the missing parenthesis.
+ * the token runs to the end and the parser reports the missing parenthesis. Only the source, right
+ * after OCCLUDE, can be a query, so elsewhere `(` stays a parenthesis.
  */
 export const SelectSource = createToken({
   name: 'SelectSource',
@@ -82,8 +83,8 @@ export const Minus = createToken({ name: 'Minus', label: "'-'", pattern: /-/ });
 export const GreaterEqual = createToken({ name: 'GreaterEqual', label: "'>='", pattern: />=/ });
 
 /**
- * The `x` of `16 x 16`, also written `X` or `×`. Written without spaces (`16x16`) it is still a
- * separator, so an `x` directly followed by a digit never starts a name; `x` alone may still be a name.
+ * The `x` of `16 x 16`, also written `X` or `×`, with or without spaces (`16x16`). It is the
+ * separator only right after a number, so `x`, `x1` and `xray` elsewhere are names.
  */
 export const By = createToken({
   name: 'By',
@@ -208,8 +209,8 @@ export function isUnclosedSelectSource(image: string): boolean {
 
 const QUERY_START = /(?:SELECT|WITH|VALUES|FROM|TABLE)(?![A-Za-z0-9_$])/iy;
 
-function matchSelectSource(text: string, offset: number): CustomPatternMatcherReturn | null {
-  if (text[offset] !== '(') return null;
+function matchSelectSource(text: string, offset: number, tokens: IToken[]): CustomPatternMatcherReturn | null {
+  if (text[offset] !== '(' || tokens[tokens.length - 1]?.tokenType !== Occlude) return null;
   // Look past comments and further opening parentheses, as in `((SELECT …) UNION (SELECT …))`.
   let at = offset + 1;
   for (;;) {
@@ -223,9 +224,11 @@ function matchSelectSource(text: string, offset: number): CustomPatternMatcherRe
   return [text.slice(offset, end)];
 }
 
-function matchBy(text: string, offset: number): CustomPatternMatcherReturn | null {
+function matchBy(text: string, offset: number, tokens: IToken[]): CustomPatternMatcherReturn | null {
   const char = text[offset];
   if (char !== 'x' && char !== 'X' && char !== '×') return null;
+  const previous = tokens[tokens.length - 1]?.tokenType;
+  if (previous !== IntegerNumber && previous !== DecimalNumber) return null;
   const next = text[offset + 1];
   if (char !== '×' && next !== undefined && /[A-Za-z_$\u00C0-\uFFFF]/.test(next)) return null;
   return [char];

@@ -20,6 +20,9 @@ export type Statement =
 
 export type StatementKind = Statement['kind'];
 
+/** The statements Krypton runs itself; the rest are SQL for DuckDB. */
+export type KryptonStatement = Exclude<Statement, SqlStatement>;
+
 interface StatementBase {
   readonly position: SourcePosition;
   /** The statement's exact source, from its first token to its last, without the closing `;`. */

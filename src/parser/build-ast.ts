@@ -20,17 +20,10 @@ import type { NumberValue, Reporter } from './values.js';
 
 const BaseVisitor = kryptonParser.getBaseCstVisitorConstructor<void, unknown>();
 
-interface Name {
-  readonly value: string;
-  readonly token: IToken;
-}
-
 interface NumberList {
   readonly numbers: readonly NumberValue[];
   readonly open: IToken;
 }
-
-type KryptonStatement = ast.CreateModelStatement | ast.DropModelStatement | ast.OccludeStatement | ast.ExplainStatement;
 
 export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void, unknown> {
   /**
@@ -46,7 +39,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     this.validateVisitor();
   }
 
-  statement(ctx: cst.StatementCstChildren): KryptonStatement {
+  statement(ctx: cst.StatementCstChildren): ast.KryptonStatement {
     if (ctx.createModel) return this.createModel(ctx.createModel[0].children);
     if (ctx.dropModel) return this.dropModel(ctx.dropModel[0].children);
     if (ctx.occlude) return this.occlude(ctx.occlude[0].children);
@@ -63,14 +56,13 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     this.reportRepeats('NORMALIZE', ctx.normalizeOption);
     this.reportRepeats('LABELS', ctx.labelsOption);
     this.reportRepeats('OUTPUT', ctx.outputOption);
-    const name = this.name(ctx.name[0].children);
     const channels = ctx.channelsOption && this.channelsOption(ctx.channelsOption[0].children);
     const normalize = ctx.normalizeOption && this.normalizeOption(ctx.normalizeOption[0].children);
     if (ctx.normalizeOption && channels) this.checkNormalizationChannels(ctx.normalizeOption[0].children, channels);
     return freezeNode({
       kind: 'CreateModel',
       ...this.statementBase(ctx.CREATE[0]),
-      name: name.value,
+      name: this.name(ctx.name[0].children),
       file: nonEmptyString(this.reporter, ctx.file[0], 'model file path'),
       ...(ctx.inputOption && { input: this.inputOption(ctx.inputOption[0].children) }),
       ...(channels && { channels }),
@@ -138,7 +130,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     return freezeNode({
       kind: 'DropModel',
       ...this.statementBase(ctx.DROP[0]),
-      name: this.name(ctx.name[0].children).value,
+      name: this.name(ctx.name[0].children),
       ifExists: ctx.IF !== undefined,
     } satisfies ast.DropModelStatement);
   }
@@ -208,7 +200,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
 
   modelRef(ctx: cst.ModelRefCstChildren): ast.ModelRef {
     if (ctx.file) return { kind: 'file', path: nonEmptyString(this.reporter, ctx.file[0], 'model file path') };
-    return { kind: 'name', name: this.name((ctx.name ?? [])[0].children).value };
+    return { kind: 'name', name: this.name((ctx.name ?? [])[0].children) };
   }
 
   targetClass(ctx: cst.TargetClassCstChildren): ast.TargetClass {
@@ -274,20 +266,18 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
   }
 
   intoClause(ctx: cst.IntoClauseCstChildren): ast.TableName {
-    return tableName(ctx.name.map((node) => this.name(node.children).value));
+    return tableName(ctx.name.map((node) => this.name(node.children)));
   }
 
   // ---- shared pieces ----------------------------------------------------------------------------
 
-  name(ctx: cst.NameCstChildren): Name {
+  /** Plain names keep their case; quoted ones lose their quotes. */
+  name(ctx: cst.NameCstChildren): string {
     const quoted = ctx.QuotedIdentifier?.[0];
-    if (quoted) {
-      const value = unquoteIdentifier(quoted.image);
-      if (value.length === 0) this.reporter.reportAtToken(quoted, 'a quoted name must not be empty');
-      return { value, token: quoted };
-    }
-    const token = (ctx.Identifier ?? ctx.By ?? [])[0];
-    return { value: token.image, token };
+    if (quoted === undefined) return (ctx.Identifier ?? [])[0].image;
+    const value = unquoteIdentifier(quoted.image);
+    if (value.length === 0) this.reporter.reportAtToken(quoted, 'a quoted name must not be empty');
+    return value;
   }
 
   number(ctx: cst.NumberCstChildren): NumberValue {

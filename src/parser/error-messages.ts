@@ -5,7 +5,7 @@
  */
 import { EOF, tokenMatcher } from 'chevrotain';
 import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
-import { By, Keyword, LParen, Minus, SelectSource, StringLiteral } from '../../grammar/tokens.js';
+import { Keyword, LParen, Minus, SelectSource, StringLiteral } from '../../grammar/tokens.js';
 import { listAlternatives } from './syntax-problem.js';
 
 export const END_OF_STATEMENT = 'the end of the statement';
@@ -22,16 +22,10 @@ export function displayName(type: TokenType): string {
   return type.LABEL ?? type.name;
 }
 
-/**
- * Distinct display names in grammar order, leaving out what goes without saying: that a lone `x`
- * is also a name, and that a number may have a sign.
- */
+/** Distinct display names in grammar order, leaving out that a number may have a sign. */
 export function expectedNames(types: readonly TokenType[]): string[] {
   const names = [...new Set(types.map(displayName))];
-  const implied = new Set<string>();
-  if (names.includes(NAME)) implied.add(displayName(By));
-  if (names.includes(NUMBER)) implied.add(displayName(Minus));
-  return names.filter((name) => !implied.has(name));
+  return names.includes(NUMBER) ? names.filter((name) => name !== displayName(Minus)) : names;
 }
 
 function encode(types: readonly TokenType[]): string {

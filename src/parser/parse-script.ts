@@ -16,9 +16,9 @@ import type { SyntaxProblem } from './syntax-problem.js';
 
 export interface ParsedScript {
   /** The statements without problems, in script order. */
-  readonly statements: readonly Statement[];
-  /** Every problem found; when there is any, the script must not run. */
-  readonly errors: readonly SyntaxProblem[];
+  statements: Statement[];
+  /** Every problem found, in script order; when there is any, the script must not run. */
+  errors: SyntaxProblem[];
 }
 
 export function parseScript(text: string): ParsedScript {
@@ -41,7 +41,7 @@ export function parseScript(text: string): ParsedScript {
     if (parsed.statement !== undefined) statements.push(parsed.statement);
   }
   errors.sort((a, b) => a.offset - b.offset);
-  return Object.freeze({ statements: Object.freeze(statements), errors: Object.freeze(errors) });
+  return { statements, errors };
 }
 
 function sqlStatement(piece: ScriptPiece, lines: LineIndex): SqlStatement {

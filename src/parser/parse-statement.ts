@@ -2,7 +2,7 @@
 import { tokenMatcher } from 'chevrotain';
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { isUnclosedSelectSource, kryptonLexer, SelectSource } from '../../grammar/tokens.js';
-import type * as ast from './ast.js';
+import type { KryptonStatement } from './ast.js';
 import { AstBuilder } from './build-ast.js';
 import {
   describeParseError,
@@ -18,12 +18,6 @@ import type { ScriptPiece } from './split-script.js';
 import { syntaxProblem } from './syntax-problem.js';
 import type { SyntaxProblem } from './syntax-problem.js';
 import { Reporter } from './values.js';
-
-export type KryptonStatement =
-  | ast.CreateModelStatement
-  | ast.DropModelStatement
-  | ast.OccludeStatement
-  | ast.ExplainStatement;
 
 export interface ParsedStatement {
   /** Present only when the statement has no problems at all. */

@@ -13,7 +13,7 @@ export interface SyntaxProblem {
   /** The offending text, as written, when there is one. */
   readonly token?: string;
   /** What would have been accepted here, e.g. `['STRIDE']` or `['a number']`. */
-  readonly expected?: readonly string[];
+  readonly expected?: string[];
 }
 
 export function syntaxProblem(
@@ -27,7 +27,7 @@ export function syntaxProblem(
     column: position.column,
     offset: position.offset,
     ...(extra.token === undefined ? {} : { token: extra.token }),
-    ...(extra.expected === undefined ? {} : { expected: Object.freeze([...extra.expected]) }),
+    ...(extra.expected === undefined ? {} : { expected: [...extra.expected] }),
   };
   return Object.freeze(problem);
 }

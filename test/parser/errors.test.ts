@@ -57,6 +57,10 @@ describe('syntax errors', () => {
     [`${CORE} INTO 'table'`, "line 1, column 59: expected a name but found 'table'"],
     [`${CORE} REGION (1, 2 3, 4)`, "line 1, column 67: expected ',' or ')' but found '3'"],
     [`${CORE} REGION 1, 2, 3, 4`, "line 1, column 61: expected '(' but found '1'"],
+    // Only the image source can be a query; elsewhere '(' is just a parenthesis.
+    [`${CORE} REGION (SELECT 1)`, "line 1, column 62: expected a number but found 'SELECT'"],
+    ["OCCLUDE (SELECT 1) (SELECT 2) USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 20: expected USING but found '('"],
+    [`${CORE} INTO x y`, "line 1, column 61: expected '.', COLOR, REGION, QUALITY, STRATEGY, RENDER, INTO or the end of the statement but found 'y'"],
     ["OCCLUDE USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 9: expected a string or '(' but found 'USING'"],
     ["OCCLUDE ('a.png', ) USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 19: expected a string but found ')'"],
     ["OCCLUDE ('a.png' 'b.png') USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 18: expected ',' or ')' but found 'b.png'"],
@@ -125,6 +129,13 @@ describe('syntax errors', () => {
     expect(parseScript(script).errors).toEqual([
       { message: "line 1, column 9: missing ')' to close this query", line: 1, column: 9, offset: 8, token: '(' },
     ]);
+  });
+
+  test('a closing parenthesis inside a comment does not close the query', () => {
+    const script = "SELECT 1;\nOCCLUDE (\n  SELECT p -- )\n  FROM t USING MODEL m WITH PATCH 16 STRIDE 4;\nSELECT 2";
+    const { statements, errors } = parseScript(script);
+    expect(errors.map((problem) => problem.message)).toEqual(["line 2, column 9: missing ')' to close this query"]);
+    expect(statements.map((statement) => statement.text)).toEqual(['SELECT 1', 'SELECT 2']);
   });
 
   test('a long offending token is shortened in the message but kept whole in the problem', () => {

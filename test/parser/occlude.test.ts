@@ -108,6 +108,7 @@ describe('OCCLUDE', () => {
       ['PATCH 16x8 STRIDE 4x2', { width: 16, height: 8 }, { x: 4, y: 2 }],
       ['PATCH 16 X 8 STRIDE 4X2', { width: 16, height: 8 }, { x: 4, y: 2 }],
       ['PATCH 16×8 STRIDE 4 × 2', { width: 16, height: 8 }, { x: 4, y: 2 }],
+      ['PATCH 16 x16 STRIDE 4 /* across */ x /* down */ 2', { width: 16, height: 16 }, { x: 4, y: 2 }],
       ['PATCH 7 STRIDE 3', { width: 7, height: 7 }, { x: 3, y: 3 }],
     ])('%s', (clauses, patch, stride) => {
       const statement = occlude(`${HEAD} WITH ${clauses}`);
@@ -162,6 +163,8 @@ describe('OCCLUDE', () => {
       ['INTO db.main.heatmaps', ['db', 'main', 'heatmaps'], '"db"."main"."heatmaps"'],
       ['INTO _t$1', ['_t$1'], '"_t$1"'],
       ['INTO x', ['x'], '"x"'],
+      ['INTO x1', ['x1'], '"x1"'],
+      ['INTO X', ['X'], '"X"'],
       ['INTO xray', ['xray'], '"xray"'],
       ['INTO données', ['données'], '"données"'],
     ])('%s', (clause, parts, sql) => {
@@ -175,6 +178,7 @@ describe('OCCLUDE', () => {
       ['USING MODEL CXR_v2', { kind: 'name', name: 'CXR_v2' }],
       ['USING MODEL "Chest X-ray"', { kind: 'name', name: 'Chest X-ray' }],
       ['USING MODEL x', { kind: 'name', name: 'x' }],
+      ['USING MODEL x16', { kind: 'name', name: 'x16' }],
       ["USING MODEL 'models/squeezenet 1.1.onnx'", { kind: 'file', path: 'models/squeezenet 1.1.onnx' }],
     ])('%s', (clause, model) => {
       expect(occlude(`OCCLUDE 'a.png' ${clause} WITH PATCH 16 STRIDE 4`).model).toEqual(model);
