@@ -35,7 +35,7 @@ export function heatmapsToArrow(records: readonly HeatmapRecord[], now = new Dat
     created_at: timestamps(records.map((r) => r.createdAt ?? now)),
     origin_x: int32((r) => r.originX ?? 0),
     origin_y: int32((r) => r.originY ?? 0),
-    ssim: arrow.vectorFromArray(records.map((r) => r.ssim ?? null), new arrow.Float64()),
+    ssim: nullableFloat64(records.map((r) => r.ssim ?? null)),
   };
   const names = Object.keys(columns);
   if (names.join() !== RESULTS_COLUMNS.map((c) => c.name).join()) {
@@ -85,6 +85,22 @@ export function utf8Vector(strings: readonly (string | null)[]): arrow.Vector<ar
   return arrow.makeVector(
     arrow.makeData({ type, length: strings.length, nullCount, nullBitmap, valueOffsets, data: bytes }),
   );
+}
+
+function nullableFloat64(values: readonly (number | null)[]): arrow.Vector<arrow.Float64> {
+  const data = new Float64Array(values.length);
+  const nullBitmap = new Uint8Array(Math.ceil(values.length / 8));
+  let nullCount = 0;
+  values.forEach((value, i) => {
+    if (value === null) {
+      nullCount++;
+    } else {
+      data[i] = value;
+      nullBitmap[i >> 3] |= 1 << (i & 7);
+    }
+  });
+  const type = new arrow.Float64();
+  return arrow.makeVector(arrow.makeData({ type, length: values.length, nullCount, nullBitmap, data }));
 }
 
 function timestamps(dates: readonly Date[]): arrow.Vector<arrow.TimestampMicrosecond> {
