@@ -15,7 +15,7 @@ const LineComment = createToken({ name: 'LineComment', pattern: /--[^\n]*/, grou
 /** Block comments nest, as in DuckDB, so a regular expression cannot find their end. */
 const BlockComment = createToken({
   name: 'BlockComment',
-  pattern: { exec: (text, offset) => matchSpan(text, offset, 'block-comment') },
+  pattern: { exec: matchBlockComment },
   line_breaks: true,
   start_chars_hint: ['/'],
   group: Lexer.SKIPPED,
@@ -234,11 +234,7 @@ function matchBy(text: string, offset: number, tokens: IToken[]): CustomPatternM
   return [char];
 }
 
-function matchSpan(
-  text: string,
-  offset: number,
-  kind: 'block-comment',
-): CustomPatternMatcherReturn | null {
+function matchBlockComment(text: string, offset: number): CustomPatternMatcherReturn | null {
   const span = opaqueSpanAt(text, offset);
-  return span?.kind === kind ? [text.slice(offset, span.end)] : null;
+  return span?.kind === 'block-comment' ? [text.slice(offset, span.end)] : null;
 }
