@@ -124,7 +124,7 @@ export function drawPointwise(ctx: DrawContext, x: Activation): Drawn {
     case 'Clip': {
       const [low, high] = random.pick<[number, number]>([[0, 6], [-2, 4], [-3, 3], [-0.5, 5]]);
       const lowName = builder.scalar('clip.min', low);
-      // The max bound is optional; omit it sometimes (empty name = absent input).
+      // Both bounds are optional inputs; a Clip with only a lower bound is a valid variant.
       const onlyLow = random.chance(0.2);
       const inputs = onlyLow ? [lowName] : [lowName, builder.scalar('clip.max', high)];
       return { value: unary('Clip', {}, inputs), text: onlyLow ? `clip ${low},∞` : `clip ${low},${high}` };
