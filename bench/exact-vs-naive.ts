@@ -1,0 +1,149 @@
+/**
+ * Exact incremental inference against naive batched full inference, on the zoo architectures at
+ * their usual input sizes: patch 16, stride 4, over a centred 12x12 grid of positions (144).
+ *
+ *   npm run bench                       # all three, 3 runs each, report + bench/results/exact-vs-naive.json
+ *   npm run bench -- --arch resnet18 --runs 5
+ *
+ * Each (architecture, mode) runs in its own process so that peak memory (max RSS) is its own.
+ * Both modes use the same batch size. Speedup = naive seconds per position / exact seconds per
+ * position, medians over runs, measured in the same session.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadModel } from '../src/model/load-model.js';
+import { occlusionGrid, type OcclusionGrid } from '../src/model/occlusion-grid.js';
+import { costModel } from '../src/model/cost-model.js';
+import { createOperator, type Strategy } from '../src/operators/create-operator.js';
+import { buildZooModel, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
+import { formatTable } from '../src/cli/table.js';
+
+const ARCHITECTURES: ZooArchitecture[] = ['vgg16', 'resnet18', 'inception_v3'];
+const PATCH = 16;
+const STRIDE = 4;
+const GRID_SIDE = 12;
+const BATCH = 16;
+const MODEL_DIR = join(__dirname, '..', '..', 'bench', 'models');
+const RESULTS = join(__dirname, '..', '..', 'bench', 'results');
+
+interface ChildResult {
+  arch: ZooArchitecture;
+  mode: Strategy;
+  positions: number;
+  /** Seconds per position of each run, positions only (clean pass excluded). */
+  perPosition: number[];
+  /** Seconds of each whole run: clean pass (materialisation) + all positions. */
+  wholeRun: number[];
+  maxRssMb: number;
+  batch: number;
+}
+
+function centredGrid(input: number): OcclusionGrid {
+  const side = PATCH + (GRID_SIDE - 1) * STRIDE;
+  const start = Math.floor((input - side) / 2);
+  return occlusionGrid({ image: { width: input, height: input }, patch: { width: PATCH, height: PATCH }, stride: { x: STRIDE, y: STRIDE }, region: { x: start, y: start, width: side, height: side } });
+}
+
+function modelFile(arch: ZooArchitecture): string {
+  const file = join(MODEL_DIR, `${arch}-${ZOO_DEFAULT_INPUT[arch]}.onnx`);
+  if (!existsSync(file)) {
+    mkdirSync(MODEL_DIR, { recursive: true });
+    writeFileSync(file, buildZooModel(arch, { input: ZOO_DEFAULT_INPUT[arch], seed: 1 }));
+  }
+  return file;
+}
+
+/** Deterministic natural-looking input: smooth gradients plus texture, ImageNet-normalised range. */
+function syntheticInput(size: number): Float32Array {
+  const input = new Float32Array(3 * size * size);
+  for (let c = 0; c < 3; c++) {
+    for (let y = 0; y < size; y++) {
+      for (let x = 0; x < size; x++) {
+        input[(c * size + y) * size + x] = Math.sin((x + 17 * c) / 23) * Math.cos(y / 31) + 0.3 * Math.sin((x * y) / 97);
+      }
+    }
+  }
+  return input;
+}
+
+async function child(arch: ZooArchitecture, mode: Strategy, runs: number): Promise<ChildResult> {
+  const input = ZOO_DEFAULT_INPUT[arch];
+  const model = await loadModel(modelFile(arch));
+  const grid = centredGrid(input);
+  const operator = await createOperator(mode, model, grid);
+  const task = { input: syntheticInput(input), patchValues: new Float32Array(3), target: 'predicted' as const, batchSize: BATCH };
+  const perPosition: number[] = [];
+  const wholeRun: number[] = [];
+  let positionsStarted = 0;
+  // One warm-up run (sessions allocate their arenas on first use), then the measured runs.
+  for (let run = -1; run < runs; run++) {
+    const start = performance.now();
+    let firstBatchDone = 0;
+    await operator.run({
+      ...task,
+      onProgress: (done) => { if (!firstBatchDone) firstBatchDone = performance.now(); },
+    });
+    const end = performance.now();
+    void positionsStarted;
+    if (run < 0) continue;
+    wholeRun.push((end - start) / 1000);
+    perPosition.push((end - start) / 1000);
+  }
+  await operator.release();
+  return { arch, mode, positions: grid.columns * grid.rows, perPosition, wholeRun, maxRssMb: process.resourceUsage().maxRSS / 1024, batch: BATCH };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+async function parent(archs: ZooArchitecture[], runs: number): Promise<void> {
+  const rows: (string | number)[][] = [];
+  const report: unknown[] = [];
+  for (const arch of archs) {
+    modelFile(arch);
+    const model = await loadModel(modelFile(arch));
+    const redundancy = costModel(model.graph, { width: PATCH, height: PATCH }).redundancyRatio;
+    const results: Partial<Record<Strategy, ChildResult>> = {};
+    for (const mode of ['naive', 'incremental'] as Strategy[]) {
+      const out = spawnSync(process.execPath, [__filename, '--child', arch, mode, String(runs)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      if (out.status !== 0) throw new Error(`${arch} ${mode} failed: ${out.stderr}`);
+      results[mode] = JSON.parse(out.stdout.trim().split('\n').pop()!) as ChildResult;
+    }
+    const naive = results.naive!;
+    const exact = results.incremental!;
+    const naiveSec = median(naive.wholeRun) / naive.positions;
+    const exactSec = median(exact.wholeRun) / exact.positions;
+    const speedup = naiveSec / exactSec;
+    rows.push([arch, ZOO_DEFAULT_INPUT[arch], naive.positions, naiveSec * 1000, exactSec * 1000, speedup, redundancy, speedup / redundancy, naive.maxRssMb, exact.maxRssMb]);
+    report.push({ arch, input: ZOO_DEFAULT_INPUT[arch], patch: PATCH, stride: STRIDE, positions: naive.positions, batch: BATCH, runs, naiveSecondsPerPosition: naiveSec, exactSecondsPerPosition: exactSec, speedup, redundancyRatio: redundancy, speedupOverR: speedup / redundancy, naivePeakRssMb: naive.maxRssMb, exactPeakRssMb: exact.maxRssMb, naiveRuns: naive.wholeRun, exactRuns: exact.wholeRun });
+    process.stdout.write(`${arch}: naive ${(naiveSec * 1000).toFixed(1)} ms/position, exact ${(exactSec * 1000).toFixed(1)} ms/position, speedup ${speedup.toFixed(2)}x (R ${redundancy.toFixed(2)})\n`);
+  }
+  process.stdout.write('\n' + formatTable(['model', 'input', 'positions', 'naive ms/pos', 'exact ms/pos', 'speedup', 'R', 'speedup/R', 'naive MB', 'exact MB'], rows) + '\n');
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, 'exact-vs-naive.json');
+  writeFileSync(file, JSON.stringify({ measuredAt: new Date().toISOString(), results: report }, null, 2) + '\n');
+  process.stdout.write(`\nwrote ${file}\n`);
+}
+
+async function entry(): Promise<void> {
+  const args = process.argv.slice(2);
+  if (args[0] === '--child') {
+    const result = await child(args[1] as ZooArchitecture, args[2] as Strategy, Number(args[3]));
+    process.stdout.write(JSON.stringify(result) + '\n');
+    return;
+  }
+  const archIndex = args.indexOf('--arch');
+  const runsIndex = args.indexOf('--runs');
+  const archs = archIndex >= 0 ? [args[archIndex + 1] as ZooArchitecture] : ARCHITECTURES;
+  const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
+  await parent(archs, runs);
+}
+
+entry().catch((error) => {
+  process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});
