@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 
-export const IMAGES = '/work/shared/data/images';
+export const IMAGES = join(__dirname, '..', '..', 'data', 'images');
 export const XRAY = join(IMAGES, 'chest-xray-hannover/png/00870a9c.png');
 export const KITTEN = join(IMAGES, 'natural-winml/kitten_224.png');
-export const NIH_64 = join(IMAGES, 'nih-chestxray14-64px/abnormal/00000165_005.png');
+export const FISH_RGB = join(IMAGES, 'natural-winml/fish.png');
 export const RETINA_JPEG = join(IMAGES, 'natural-skimage/retina.jpg');
 
 /** A fresh temporary folder and a function that removes it. */

@@ -5,7 +5,7 @@ import { KryptonError } from '../../src/errors.js';
 import { imagenetInputSpec } from '../../src/image/input-spec.js';
 import type { InputSpec } from '../../src/image/input-spec.js';
 import { prepareImage, prepareImageFromBuffer } from '../../src/image/prepare-image.js';
-import { IMAGES, KITTEN, NIH_64, RETINA_JPEG, XRAY, encodePng, firstMismatch, rawRgb, seededIntegers, temporaryFolder } from './image-fixtures.js';
+import { IMAGES, KITTEN, FISH_RGB, RETINA_JPEG, XRAY, encodePng, firstMismatch, rawRgb, seededIntegers, temporaryFolder } from './image-fixtures.js';
 
 /** A spec that feeds raw 0–255 values unchanged, so tensor = pixels. */
 function rawSpec(width: number, height: number, overrides: Partial<InputSpec> = {}): InputSpec {
@@ -65,16 +65,16 @@ describe('prepareImage on real images', () => {
     expect(firstMismatch(image.display, raw.data)).toBe(-1);
   });
 
-  test('a 64-pixel RGB X-ray and a JPEG', async () => {
-    const nih = await prepareImage(NIH_64, rawSpec(64, 64));
-    expect(firstMismatch(nih.display, (await rawRgb(NIH_64)).data)).toBe(-1);
+  test('an RGB photo at its own size and a JPEG', async () => {
+    const fish = await prepareImage(FISH_RGB, rawSpec(224, 224));
+    expect(firstMismatch(fish.display, (await rawRgb(FISH_RGB)).data)).toBe(-1);
     const jpeg = await prepareImage(RETINA_JPEG, imagenetInputSpec({ width: 96, height: 80 }));
     expect([jpeg.width, jpeg.height, jpeg.sourceWidth, jpeg.sourceHeight]).toEqual([96, 80, 1411, 1411]);
     expect(jpeg.tensor.length).toBe(3 * 96 * 80);
     expect(jpeg.tensor.every(Number.isFinite)).toBe(true);
   });
 
-  test('every natural image in the shared data decodes', async () => {
+  test('every bundled natural image decodes', async () => {
     const folder = join(IMAGES, 'natural-skimage');
     const files = readdirSync(folder).filter((name) => /\.(png|jpg)$/.test(name));
     expect(files.length).toBeGreaterThanOrEqual(6);

@@ -4,10 +4,10 @@ import { occlusionGrid } from '../../src/model/occlusion-grid';
 import { imagenetInputSpec, type InputSpec } from '../../src/image/input-spec';
 import { prepareImage } from '../../src/image/prepare-image';
 import { patchValues } from '../../src/image/patch-color';
-import { SHARED_DATA, expectSameHeatmap, runBoth } from '../support/heatmaps';
+import { DATA, expectSameHeatmap, runBoth } from '../support/heatmaps';
 
-const models = join(SHARED_DATA, 'models');
-const images = join(SHARED_DATA, 'images');
+const models = join(DATA, 'models');
+const images = join(DATA, 'images');
 
 interface Case {
   readonly name: string;

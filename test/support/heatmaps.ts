@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Heatmap, OcclusionTask } from '../../src/operators/occlusion-task';
 import { NaiveOcclusion } from '../../src/operators/naive-inference';
@@ -6,8 +5,8 @@ import { IncrementalOcclusion } from '../../src/operators/incremental-inference'
 import type { LoadedModel } from '../../src/model/load-model';
 import type { OcclusionGrid } from '../../src/model/occlusion-grid';
 
-export const SHARED_DATA = join(__dirname, '..', '..', '..', 'shared', 'data');
-export const FIXTURES = join(__dirname, '..', 'fixtures');
+/** The models and images shipped with Krypton (see data/README.md). */
+export const DATA = join(__dirname, '..', '..', 'data');
 
 export interface HeatmapDifference {
   readonly maxAbs: number;
@@ -52,8 +51,4 @@ export async function runBoth(model: LoadedModel, grid: OcclusionGrid, task: Occ
     await naiveOp.release();
     await incrementalOp.release();
   }
-}
-
-export function readSharedFile(...parts: string[]): Buffer {
-  return readFileSync(join(SHARED_DATA, ...parts));
 }

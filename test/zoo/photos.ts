@@ -1,6 +1,7 @@
+import { join } from 'node:path';
 import sharp from 'sharp';
 
-const IMAGES = '/work/shared/data/images';
+const IMAGES = join(__dirname, '..', '..', 'data', 'images');
 const MEAN = [0.485, 0.456, 0.406];
 const STD = [0.229, 0.224, 0.225];
 

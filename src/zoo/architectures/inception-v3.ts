@@ -4,7 +4,7 @@ import type { Activation, CnnGraph, PairLike } from '../cnn-graph.js';
  * Activation scale: every conv is He-initialised and followed by a near-identity BatchNorm
  * (eps 0.001 as in torchvision) and ReLU, so each branch stays at its input's scale and channel
  * Concats keep it. LOGIT_GAIN sets the logits' spread to a few units (softmax max 0.04–0.26
- * at 299 px on eight photos of shared/data/images, measured with onnxruntime-node).
+ * at 299 px on eight photos of data/images, measured with onnxruntime-node).
  */
 const LOGIT_GAIN = 1.5;
 

@@ -15,7 +15,7 @@ const INVERTED_RESIDUAL_SETTINGS: readonly (readonly [number, number, number, nu
  * Activation scale: He init and near-identity BatchNorms; the projection BN of a block with a
  * residual Add has γ ≈ 0.5 so the sums do not grow the variance much. LOGIT_GAIN sets the logits'
  * spread to a few units (softmax max 0.09–0.20 on eight photos
- * of shared/data/images, measured with onnxruntime-node).
+ * of data/images, measured with onnxruntime-node).
  */
 const RESIDUAL_GAMMA = 0.5;
 const LOGIT_GAIN = 1;

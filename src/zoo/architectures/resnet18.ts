@@ -5,7 +5,7 @@ import type { Activation, CnnGraph } from '../cnn-graph.js';
  * scale of its input, but every residual Add would double the variance (×256 over 8 blocks). The
  * last BN of each residual branch therefore has γ ≈ 0.5, so a block grows the variance by only
  * ≈ 1.25. LOGIT_GAIN then sets the logits' spread to a few units (softmax max 0.03–0.24 on
- * eight photos of shared/data/images, measured with onnxruntime-node).
+ * eight photos of data/images, measured with onnxruntime-node).
  */
 const RESIDUAL_GAMMA = 0.5;
 const LOGIT_GAIN = 0.5;

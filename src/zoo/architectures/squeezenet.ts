@@ -4,7 +4,7 @@ import type { Activation, CnnGraph } from '../cnn-graph.js';
  * Activation scale: no BatchNorm; He-initialised convs with ReLU keep each layer near its input's
  * scale. The final 1×1 conv is followed by ReLU and average pooling, so its gain sets the logits'
  * spread (softmax max 0.08–0.43 on eight photos
- * of shared/data/images, measured with onnxruntime-node).
+ * of data/images, measured with onnxruntime-node).
  */
 const LOGIT_GAIN = 2;
 

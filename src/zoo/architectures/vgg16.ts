@@ -9,7 +9,7 @@ const CONFIG_D: readonly (number | 'M')[] = [
  * Sets the classifier's output scale. VGG has no BatchNorm: He init keeps every conv's output at
  * about the scale of its input, and the five max-pools raise it a little each; this gain on the
  * last Linear brings the logits' spread to a few units (softmax max 0.03–0.27 on eight photos
- * of shared/data/images, measured with onnxruntime-node).
+ * of data/images, measured with onnxruntime-node).
  */
 const LOGIT_GAIN = 1.25;
 
