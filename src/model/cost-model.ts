@@ -1,6 +1,6 @@
 import type { GraphNode, ModelGraph } from './graph.js';
 import type { IncrementalPlanOptions } from './incremental-plan.js';
-import { planIncremental } from './incremental-plan.js';
+import { floatsPerPosition, planIncremental } from './incremental-plan.js';
 import { uniformRegions } from './regions.js';
 import type { Size } from './occlusion-grid.js';
 
@@ -26,6 +26,11 @@ export interface CostReport {
   readonly redundancyRatio: number;
   readonly totalFullMacs: number;
   readonly totalIncrementalMacs: number;
+  /** Multiply-adds of the layers that run on changed regions (the rest run in full). */
+  readonly regionMacs: number;
+  /** Floats one position copies (crops and frontier copies) and the incremental segments it runs. */
+  readonly copiedFloats: number;
+  readonly segments: number;
 }
 
 /**
@@ -39,7 +44,7 @@ export function costModel(graph: ModelGraph, patch: Size, options: IncrementalPl
   const left = Math.floor((width - patch.width) / 2);
   const plan = planIncremental(graph, uniformRegions(1, top, left, patch.height, patch.width), options);
   const layers: LayerCost[] = [];
-  let convFullMacs = 0, convIncrementalMacs = 0, totalFullMacs = 0, totalIncrementalMacs = 0;
+  let convFullMacs = 0, convIncrementalMacs = 0, totalFullMacs = 0, totalIncrementalMacs = 0, regionMacs = 0;
   for (const node of graph.nodes) {
     const kind = plan.kinds.get(node)!;
     if (kind.kind === 'constant') continue;
@@ -55,6 +60,7 @@ export function costModel(graph: ModelGraph, patch: Size, options: IncrementalPl
     }
     totalFullMacs += fullMacs;
     totalIncrementalMacs += incrementalMacs;
+    if (changed) regionMacs += incrementalMacs;
     layers.push({ node, kind: kind.kind, outputShape, changed, fullMacs, incrementalMacs, fullReason: plan.fullReasons.get(node) });
   }
   return {
@@ -65,6 +71,9 @@ export function costModel(graph: ModelGraph, patch: Size, options: IncrementalPl
     redundancyRatio: convIncrementalMacs > 0 ? convFullMacs / convIncrementalMacs : 1,
     totalFullMacs,
     totalIncrementalMacs,
+    regionMacs,
+    copiedFloats: floatsPerPosition(plan).copied,
+    segments: plan.segments.length,
   };
 }
 

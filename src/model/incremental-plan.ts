@@ -2,7 +2,7 @@ import type { GraphNode, ModelGraph } from './graph.js';
 import type { LayerKind, WindowKind } from './layer-kinds.js';
 import { classifyNode } from './layer-kinds.js';
 import type { RegionSet } from './regions.js';
-import { regionArea, unionRegions, windowOutputRegions } from './regions.js';
+import { readInSpan, regionArea, unionRegions, windowOutputRegions } from './regions.js';
 
 /**
  * A step of incremental inference: one window, merge or point-wise node, fused with the chain of
@@ -119,7 +119,6 @@ function whyFull(
 function fuseSegments(
   graph: ModelGraph, prefix: readonly GraphNode[], kinds: ReadonlyMap<GraphNode, LayerKind>, frontier: ReadonlySet<string>,
 ): Segment[] {
-  const inPrefix = new Set(prefix);
   const segmentOf = new Map<string, { nodes: GraphNode[]; head: GraphNode }>();
   const segments: { nodes: GraphNode[]; head: GraphNode }[] = [];
   for (const node of prefix) {
@@ -141,7 +140,6 @@ function fuseSegments(
       segmentOf.set(node.outputs[0], segment);
     }
   }
-  void inPrefix;
   return segments.map(({ nodes, head }) => {
     const kind = kinds.get(head)!;
     return {
@@ -164,4 +162,48 @@ export function needsOutputCorrection(kind: LayerKind): boolean {
   return rows.padBegin + rows.padEnd + cols.padBegin + cols.padEnd > 0
     || (rows.outSize - 1) * rows.stride + rows.kernel > rows.inSize
     || (cols.outSize - 1) * cols.stride + cols.kernel > cols.inSize;
+}
+
+/** Height and width of the crop a segment reads from each input to produce its output region. */
+export function cropSize(segment: Segment, outRegion: { readonly height: number; readonly width: number }): { height: number; width: number } {
+  const window = segment.window;
+  if (!window) return { height: outRegion.height, width: outRegion.width };
+  return {
+    height: readInSpan(window.rows, { start: 0, size: outRegion.height }).size,
+    width: readInSpan(window.cols, { start: 0, size: outRegion.width }).size,
+  };
+}
+
+/**
+ * Floats one position moves and holds: each segment's input crops and output region, and the
+ * frontier tensors copied in full for the tail. Sizes the batch and prices the copying.
+ */
+export function floatsPerPosition(plan: IncrementalPlan): { copied: number; held: number } {
+  const { graph } = plan;
+  let copied = 0;
+  let held = 0;
+  for (const segment of plan.segments) {
+    const region = plan.regions.get(segment.output)!;
+    const outChannels = graph.shapeOf(segment.output)![1];
+    held += outChannels * region.height * region.width * segment.nodes.length;
+    if (segment.kind === 'pointwise') continue;
+    const crop = cropSize(segment, region);
+    for (const input of segment.inputs) {
+      const floats = graph.shapeOf(input)![1] * crop.height * crop.width;
+      copied += floats;
+      held += floats;
+    }
+  }
+  for (const name of plan.frontier) {
+    const floats = graph.shapeOf(name)!.slice(1).reduce((a, b) => a * b, 1);
+    copied += floats;
+    held += floats;
+  }
+  for (const node of plan.tail) {
+    for (const output of node.outputs) {
+      const shape = graph.shapeOf(output);
+      if (shape) held += shape.slice(1).reduce((a, b) => a * b, 1);
+    }
+  }
+  return { copied, held };
 }

@@ -37,6 +37,8 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** Required when the model's input height/width are symbolic; must match when they are fixed. */
   readonly inputSize?: { readonly height: number; readonly width: number };
+  /** What the output holds, when the graph does not say it right (e.g. softmax applied outside). */
+  readonly activation?: OutputActivation;
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
@@ -59,7 +61,8 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
   normaliseForBatchedFloat32(proto, inputInfo.name!);
   const probe = await probeModel(path, proto, input);
   const graph = new ModelGraph(proto, input.name, outputInfo.name!, probe.shapes);
-  const output = describeOutput(path, graph);
+  const described = describeOutput(path, graph);
+  const output = options.activation ? { ...described, activation: options.activation } : described;
 
   let batchable = probe.batchable;
   if (!batchable && makeReshapesBatchFree(graph)) {

@@ -51,14 +51,55 @@ function withoutPadding(node: GraphNode): onnx.INodeProto {
   });
 }
 
-export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelProto {
-  const nodes = segment.nodes.map((node, i) => (i === 0 && segment.kind === 'window' ? withoutPadding(node) : node.proto));
-  return subModel(graph, `segment ${segment.nodes[0].name}`, nodes, segment.inputs, [segment.output]);
+const TO_CHANNELS_FIRST = [0, 3, 1, 2];
+const TO_CHANNELS_LAST = [0, 2, 3, 1];
+const FIRST = '__nchw';
+
+function transpose(input: string, output: string, perm: number[]): onnx.NodeProto {
+  return onnx.NodeProto.create({
+    opType: 'Transpose',
+    name: `transpose ${input}`,
+    input: [input],
+    output: [output],
+    attribute: [onnx.AttributeProto.create({ name: 'perm', ints: perm, type: onnx.AttributeProto.AttributeType.INTS })],
+  });
 }
 
+/** The nodes reading `renamed` tensors under their new names (copies; the parent graph is untouched). */
+function renameInputs(nodes: readonly onnx.INodeProto[], renamed: ReadonlyMap<string, string>): onnx.INodeProto[] {
+  return nodes.map((node) => (node.input ?? []).some((i) => renamed.has(i))
+    ? onnx.NodeProto.create({ ...node, input: (node.input ?? []).map((i) => renamed.get(i) ?? i) })
+    : node);
+}
+
+/**
+ * A segment as a model over channels-last crops: [B, h, w, C] in and out. Transposes at the edges
+ * let the operator copy whole crop rows; onnxruntime folds them into its own layout conversion.
+ */
+export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelProto {
+  const nodes = segment.nodes.map((node, i) => (i === 0 && segment.kind === 'window' ? withoutPadding(node) : node.proto));
+  const renamed = new Map(segment.inputs.map((name) => [name, `${name}${FIRST}`]));
+  const body = renameInputs(nodes, renamed);
+  const last = body.length - 1;
+  body[last] = onnx.NodeProto.create({ ...body[last], output: [`${segment.output}${FIRST}`, ...(body[last].output ?? []).slice(1)] });
+  const wrapped = [
+    ...segment.inputs.map((name) => transpose(name, `${name}${FIRST}`, TO_CHANNELS_FIRST)),
+    ...body,
+    transpose(`${segment.output}${FIRST}`, segment.output, TO_CHANNELS_LAST),
+  ];
+  return subModel(graph, `segment ${segment.nodes[0].name}`, wrapped, segment.inputs, [segment.output]);
+}
+
+/** The tail, reading its frontier tensors channels-last. */
 export function tailModel(graph: ModelGraph, tail: readonly GraphNode[], frontier: readonly string[]): onnx.ModelProto {
   const consumed = new Set(tail.flatMap((n) => n.inputs));
-  return subModel(graph, 'tail', tail.map((n) => n.proto), frontier.filter((t) => consumed.has(t)), [graph.outputName]);
+  const inputs = frontier.filter((t) => consumed.has(t));
+  const renamed = new Map(inputs.map((name) => [name, `${name}${FIRST}`]));
+  const nodes = [
+    ...inputs.map((name) => transpose(name, `${name}${FIRST}`, TO_CHANNELS_FIRST)),
+    ...renameInputs(tail.map((n) => n.proto), renamed),
+  ];
+  return subModel(graph, 'tail', nodes, inputs, [graph.outputName]);
 }
 
 /** The model exactly as loaded (float32, symbolic batch), for full inference. */

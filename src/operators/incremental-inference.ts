@@ -2,14 +2,14 @@ import type { LoadedModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import type { IncrementalPlan, IncrementalPlanOptions, Segment } from '../model/incremental-plan.js';
-import { needsOutputCorrection, planIncremental } from '../model/incremental-plan.js';
+import { cropSize, floatsPerPosition, needsOutputCorrection, planIncremental } from '../model/incremental-plan.js';
 import type { RegionSet } from '../model/regions.js';
-import { readInSpan, selectPositions, uniformRegions, windowSpan } from '../model/regions.js';
+import { selectPositions, uniformRegions, windowSpan } from '../model/regions.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
 import { segmentModel, singleNodeModel, tailModel } from '../model/submodels.js';
 import { classProbabilities, probabilityOfClass } from './class-probability.js';
 import type { CropGeometry, TensorSize } from './crops.js';
-import { cropIsChangedRegion, expandToFull, gatherCrops, patchTensor } from './crops.js';
+import { cropIsChangedRegion, expandToFull, gatherCrops, patchTensor, toChannelsLast } from './crops.js';
 import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
 import { chooseBatchSize, resolveClass } from './occlusion-task.js';
 
@@ -31,6 +31,9 @@ type ChangedTensors = Map<string, { data: Float32Array; region: RegionSet }>;
  */
 export class IncrementalOcclusion implements OcclusionOperator {
   readonly strategy = 'incremental';
+
+  /** Crop and frontier buffers reused from batch to batch: allocating them costs as much as filling them. */
+  private readonly workspace = new Map<string, Float32Array>();
 
   private constructor(
     readonly model: LoadedModel,
@@ -60,30 +63,8 @@ export class IncrementalOcclusion implements OcclusionOperator {
     return { channels, height, width };
   }
 
-  /** Floats of one position's crops, changed regions, frontier copies and tail activations. */
   bytesPerPosition(): number {
-    let floats = 0;
-    for (const { segment } of this.segments) {
-      const region = this.plan.regions.get(segment.output)!;
-      const out = this.sizeOf(segment.output);
-      floats += out.channels * region.height * region.width * segment.nodes.length;
-      for (const input of segment.inputs) {
-        const { channels } = this.sizeOf(input);
-        const crop = this.cropGeometry(segment, input, region);
-        floats += channels * crop.height * crop.width;
-      }
-    }
-    for (const name of this.plan.frontier) {
-      const { channels, height, width } = this.sizeOf(name);
-      floats += channels * height * width;
-    }
-    for (const node of this.plan.tail) {
-      for (const output of node.outputs) {
-        const shape = this.model.graph.shapeOf(output);
-        if (shape) floats += shape.reduce((a, b) => a * b, 1);
-      }
-    }
-    return floats * 4;
+    return floatsPerPosition(this.plan).held * 4;
   }
 
   async run(task: OcclusionTask): Promise<Heatmap> {
@@ -103,7 +84,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
       changed.set(this.model.input.name, { data: patchTensor(task.patchValues, count, inputRegion.height, inputRegion.width), region: inputRegion });
       for (const prepared of this.segments) {
         const region = selectPositions(this.plan.regions.get(prepared.segment.output)!, first, count);
-        changed.set(prepared.segment.output, { data: await this.runSegment(prepared, clean, changed, region), region });
+        changed.set(prepared.segment.output, { data: await this.runSegment(prepared, clean, changed, region, true), region });
       }
       const result = await this.finishChanged(clean, changed, count);
       probabilityOfClass(result, output.classes, count, classIndex, output.activation, values, first);
@@ -125,7 +106,8 @@ export class IncrementalOcclusion implements OcclusionOperator {
   /** Runs the prefix on the clean image, keeping the activations later batches read. */
   private async materialise(input: Float32Array): Promise<Map<string, Float32Array>> {
     const regions = this.fullRegions(1);
-    const full: ChangedTensors = new Map([[this.model.input.name, { data: input, region: regions.get(this.model.input.name)! }]]);
+    const channelsLast = toChannelsLast(input, this.sizeOf(this.model.input.name));
+    const full: ChangedTensors = new Map([[this.model.input.name, { data: channelsLast, region: regions.get(this.model.input.name)! }]]);
     const noClean = new Map<string, Float32Array>();
     for (const prepared of this.segments) {
       const region = regions.get(prepared.segment.output)!;
@@ -136,22 +118,30 @@ export class IncrementalOcclusion implements OcclusionOperator {
     return clean;
   }
 
-  private cropGeometry(segment: Segment, input: string, outRegion: RegionSet): CropGeometry {
+  private cropGeometry(segment: Segment, outRegion: RegionSet): CropGeometry {
     const window = segment.window;
     if (!window) return outRegion;
-    const rows = readInSpan(window.rows, { start: 0, size: outRegion.height });
-    const cols = readInSpan(window.cols, { start: 0, size: outRegion.width });
     const tops = new Int32Array(outRegion.tops.length);
     const lefts = new Int32Array(outRegion.lefts.length);
     for (let b = 0; b < tops.length; b++) {
       tops[b] = outRegion.tops[b] * window.rows.stride - window.rows.padBegin;
       lefts[b] = outRegion.lefts[b] * window.cols.stride - window.cols.padBegin;
     }
-    void input;
-    return { height: rows.size, width: cols.size, tops, lefts };
+    return { ...cropSize(segment, outRegion), tops, lefts };
   }
 
-  private async runSegment(prepared: PreparedSegment, clean: Map<string, Float32Array>, changed: ChangedTensors, outRegion: RegionSet): Promise<Float32Array> {
+  private buffer(key: string, length: number): Float32Array {
+    let buffer = this.workspace.get(key);
+    if (!buffer || buffer.length < length) {
+      buffer = new Float32Array(length);
+      this.workspace.set(key, buffer);
+    }
+    return buffer;
+  }
+
+  private async runSegment(
+    prepared: PreparedSegment, clean: Map<string, Float32Array>, changed: ChangedTensors, outRegion: RegionSet, reuse = false,
+  ): Promise<Float32Array> {
     const { segment } = prepared;
     const count = outRegion.tops.length;
     const feeds: Record<string, ReturnType<typeof float32Tensor>> = {};
@@ -159,17 +149,19 @@ export class IncrementalOcclusion implements OcclusionOperator {
       const size = this.sizeOf(input);
       const given = changed.get(input)!;
       if (segment.kind === 'pointwise') {
-        feeds[input] = float32Tensor(given.data, [count, size.channels, given.region.height, given.region.width]);
+        feeds[input] = float32Tensor(given.data, [count, given.region.height, given.region.width, size.channels]);
         continue;
       }
-      const crop = this.cropGeometry(segment, input, outRegion);
+      const crop = this.cropGeometry(segment, outRegion);
       const base = clean.get(input);
+      const padValue = segment.window?.padValue ?? 0;
+      const into = reuse ? this.buffer(`${segment.output}<${input}`, count * size.channels * crop.height * crop.width) : undefined;
       const data = cropIsChangedRegion(crop, given.region)
         ? given.data
         : base
-          ? gatherCrops(base, size, given, crop, segment.window?.padValue ?? 0)
-          : gatherCrops(given.data, size, undefined, crop, segment.window?.padValue ?? 0);
-      feeds[input] = float32Tensor(data, [count, size.channels, crop.height, crop.width]);
+          ? gatherCrops(base, size, given, crop, padValue, into)
+          : gatherCrops(given.data, size, undefined, crop, padValue, into);
+      feeds[input] = float32Tensor(data, [count, crop.height, crop.width, size.channels]);
     }
     const result = await prepared.session.run(feeds);
     const data = result[segment.output].data as Float32Array;
@@ -178,14 +170,15 @@ export class IncrementalOcclusion implements OcclusionOperator {
   }
 
   private applyCorrection(data: Float32Array, correction: Float32Array, tensor: string, region: RegionSet): void {
-    const { channels, width: W } = this.sizeOf(tensor);
+    const { channels: C, width: W } = this.sizeOf(tensor);
     const { height: h, width: w } = region;
     for (let b = 0; b < region.tops.length; b++) {
-      for (let c = 0; c < channels; c++) {
-        const base = ((b * channels + c) * h) * w;
-        for (let r = 0; r < h; r++) {
-          const row = (region.tops[b] + r) * W + region.lefts[b];
-          for (let x = 0; x < w; x++) data[base + r * w + x] *= correction[row + x];
+      for (let r = 0; r < h; r++) {
+        const row = (region.tops[b] + r) * W + region.lefts[b];
+        for (let x = 0; x < w; x++) {
+          const factor = correction[row + x];
+          const base = ((b * h + r) * w + x) * C;
+          for (let c = 0; c < C; c++) data[base + c] *= factor;
         }
       }
     }
@@ -194,7 +187,11 @@ export class IncrementalOcclusion implements OcclusionOperator {
   /** The model output for a batch: frontier tensors in full, then the tail. */
   private async finishChanged(clean: Map<string, Float32Array>, changed: ChangedTensors, count: number): Promise<Float32Array> {
     const frontier = new Map<string, Float32Array>();
-    for (const name of this.plan.frontier) frontier.set(name, expandToFull(clean.get(name)!, this.sizeOf(name), changed.get(name)!));
+    for (const name of this.plan.frontier) {
+      const size = this.sizeOf(name);
+      const into = this.buffer(`frontier ${name}`, count * size.channels * size.height * size.width);
+      frontier.set(name, expandToFull(clean.get(name)!, size, changed.get(name)!, into));
+    }
     return this.runTail(frontier, count);
   }
 
@@ -209,8 +206,8 @@ export class IncrementalOcclusion implements OcclusionOperator {
     if (!this.tail) return frontier.get(outputName)!;
     const feeds: Record<string, ReturnType<typeof float32Tensor>> = {};
     for (const name of this.tail.inputNames) {
-      const shape = this.model.graph.shapeOf(name)!;
-      feeds[name] = float32Tensor(frontier.get(name)!, [count, ...shape.slice(1)]);
+      const [, channels, height, width] = this.model.graph.shapeOf(name)!;
+      feeds[name] = float32Tensor(frontier.get(name)!, [count, height, width, channels]);
     }
     if (count > 1 && !this.model.batchable) return this.runTailOneByOne(feeds, count);
     const result = await this.tail.run(feeds, [outputName]);
