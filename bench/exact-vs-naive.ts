@@ -17,7 +17,7 @@ import { occlusionGrid, type OcclusionGrid } from '../src/model/occlusion-grid.j
 import { costModel } from '../src/model/cost-model.js';
 import { createOperator, type Strategy } from '../src/operators/create-operator.js';
 import { buildZooModel, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
-import { formatTable } from '../src/cli/table.js';
+import { formatTable } from '../src/format/text-table.js';
 
 const ARCHITECTURES: ZooArchitecture[] = ['vgg16', 'resnet18', 'inception_v3'];
 const PATCH = 16;

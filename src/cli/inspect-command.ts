@@ -3,7 +3,7 @@ import { costModel, type CostReport } from '../model/cost-model.js';
 import { DEFAULT_FULL_FRACTION } from '../model/incremental-plan.js';
 import { loadModel } from '../model/load-model.js';
 import { size } from './args.js';
-import { compact, formatTable } from './table.js';
+import { compact, formatTable } from '../format/text-table.js';
 
 export function inspectCommand(program: Command): void {
   program

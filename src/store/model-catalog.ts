@@ -89,10 +89,10 @@ function checkDefinition(model: ModelDefinition): void {
   for (const [what, size] of [['input width', model.inputWidth], ['input height', model.inputHeight]] as const) {
     if (!Number.isInteger(size) || size < 1 || size > 65535) throw fail(`${what} must be a positive whole number, got ${size}`);
   }
-  const channelCount = model.channels === 'gray' ? 1 : 3;
+  // A gray image may feed a 3-channel model (copied to each channel), each with its own statistics.
   for (const [what, values] of [['mean', model.mean], ['std', model.std]] as const) {
-    if (values.length !== 1 && values.length !== channelCount) {
-      throw fail(`${what} needs 1 or ${channelCount} values for ${model.channels} input, got ${values.length}`);
+    if (values.length !== 1 && values.length !== 3) {
+      throw fail(`${what} needs 1 or 3 values for ${model.channels} input, got ${values.length}`);
     }
     if (!values.every(Number.isFinite)) throw fail(`${what} must be finite numbers`);
   }

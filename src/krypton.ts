@@ -1,0 +1,196 @@
+import * as arrow from 'apache-arrow';
+import { KryptonError } from './errors.js';
+import { executeOcclude, type OcclusionProgress, type OcclusionRun } from './executor/execute-occlude.js';
+import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast.js';
+import { parseScript } from './parser/index.js';
+import { defineModel, ModelCache } from './planner/bind-model.js';
+import { explainOcclude } from './planner/explain.js';
+import { planOcclude } from './planner/plan-occlude.js';
+import { openStore, rowsToArrow, type Store } from './store/index.js';
+
+export type { OcclusionProgress } from './executor/execute-occlude.js';
+
+/** The result of one statement: rows (plain JS and Arrow) and, for Krypton's own statements, a message. */
+export interface StatementResult {
+  readonly kind: Statement['kind'];
+  /** The statement as written. */
+  readonly text: string;
+  readonly columns: readonly { readonly name: string; readonly type: string }[];
+  readonly rows: readonly Record<string, unknown>[];
+  readonly arrow: arrow.Table;
+  /** e.g. "model cxr created", "occluded 12 images into heatmaps in 8.1 s". */
+  readonly message?: string;
+}
+
+export interface ExecuteOptions {
+  /** Called as an OCCLUDE statement advances. */
+  readonly onProgress?: (progress: OcclusionProgress) => void;
+}
+
+/** Raised for a script with syntax errors: every problem, each with line and column. */
+export class SyntaxErrors extends KryptonError {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'), 'syntax');
+  }
+}
+
+const OCCLUDE_COLUMNS = [
+  { name: 'image_id', type: 'VARCHAR' },
+  { name: 'image_path', type: 'VARCHAR' },
+  { name: 'status', type: 'VARCHAR' },
+  { name: 'class_index', type: 'INTEGER' },
+  { name: 'class_label', type: 'VARCHAR' },
+  { name: 'base_probability', type: 'DOUBLE' },
+  { name: 'max_drop', type: 'DOUBLE' },
+  { name: 'max_drop_x', type: 'INTEGER' },
+  { name: 'max_drop_y', type: 'INTEGER' },
+  { name: 'elapsed_ms', type: 'DOUBLE' },
+  { name: 'overlay', type: 'VARCHAR' },
+  { name: 'error', type: 'VARCHAR' },
+] as const;
+
+const EXPLAIN_COLUMNS = [{ name: 'section', type: 'VARCHAR' }, { name: 'line', type: 'VARCHAR' }] as const;
+
+const ARROW_TYPES: Record<string, () => arrow.DataType> = {
+  VARCHAR: () => new arrow.Utf8(),
+  INTEGER: () => new arrow.Int32(),
+  DOUBLE: () => new arrow.Float64(),
+};
+
+/** A result of Krypton's own, whose few column types map directly to Arrow. */
+function result(statement: Statement, columns: readonly { name: string; type: string }[], rows: Record<string, unknown>[], message?: string): StatementResult {
+  let table: arrow.Table | undefined;
+  return {
+    kind: statement.kind,
+    text: statement.text,
+    columns,
+    rows,
+    get arrow() {
+      table ??= rowsToArrow(rows, columns.map((c) => ({ name: c.name, type: ARROW_TYPES[c.type]() })));
+      return table;
+    },
+    message,
+  };
+}
+
+/**
+ * A Krypton database: DuckDB holding the model catalog and the results, plus the occlusion engine.
+ * Every interface (REPL, CLI, library) goes through `execute`.
+ */
+export class Krypton {
+  private readonly models = new ModelCache();
+
+  private constructor(private readonly store: Store) {}
+
+  static async open(path = 'krypton.duckdb'): Promise<Krypton> {
+    return new Krypton(await openStore(path));
+  }
+
+  get path(): string {
+    return this.store.path;
+  }
+
+  /**
+   * Runs a script of statements in order and returns one result per statement. A script with any
+   * syntax error runs nothing; otherwise the first failing statement stops it (earlier statements
+   * and every image an OCCLUDE finished stay done).
+   */
+  async execute(script: string, options: ExecuteOptions = {}): Promise<StatementResult[]> {
+    const { statements, errors } = parseScript(script);
+    if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
+    const results: StatementResult[] = [];
+    for (const statement of statements) results.push(await this.run(statement, options));
+    return results;
+  }
+
+  /** Like `execute`, for the last statement's result. */
+  async query(script: string, options: ExecuteOptions = {}): Promise<StatementResult> {
+    const results = await this.execute(script, options);
+    if (results.length === 0) throw new KryptonError('nothing to run: the script has no statements');
+    return results[results.length - 1];
+  }
+
+  async listModels(): Promise<string[]> {
+    return (await this.store.listModels()).map((m) => m.name);
+  }
+
+  async listTables(): Promise<string[]> {
+    const { rows } = await this.store.query("SELECT table_name FROM information_schema.tables WHERE table_schema NOT IN ('information_schema', 'pg_catalog') ORDER BY table_name");
+    return rows.map((r) => String(r.table_name));
+  }
+
+  async close(): Promise<void> {
+    await this.store.close();
+  }
+
+  private async run(statement: Statement, options: ExecuteOptions): Promise<StatementResult> {
+    switch (statement.kind) {
+      case 'Sql': {
+        const answer = await this.store.query(statement.text);
+        return {
+          kind: 'Sql',
+          text: statement.text,
+          columns: answer.columns,
+          rows: answer.rows,
+          get arrow() { return answer.arrow; },
+          message: answer.columns.length === 0 ? 'ok' : undefined,
+        };
+      }
+      case 'CreateModel': {
+        const definition = await defineModel(statement, this.models);
+        await this.store.putModel(definition);
+        return result(statement, [], [], `model ${statement.name} created (${definition.inputWidth}x${definition.inputHeight}, ${definition.channels}, ${definition.outputKind})`);
+      }
+      case 'DropModel': {
+        const dropped = await this.store.dropModel(statement.name, { ifExists: statement.ifExists });
+        return result(statement, [], [], dropped ? `model ${statement.name} dropped` : `model ${statement.name} does not exist`);
+      }
+      case 'Occlude':
+        return this.occlude(statement, options);
+      case 'Explain':
+        return this.explain(statement, options);
+    }
+  }
+
+  private async occlude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
+    const plan = await planOcclude(statement, { store: this.store, models: this.models });
+    const run = await executeOcclude(plan, this.store, options.onProgress);
+    return result(statement, OCCLUDE_COLUMNS, outcomeRows(run), occludeMessage(run, plan.logical.tableName, plan.strategy));
+  }
+
+  private async explain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
+    const plan = await planOcclude(statement.occlude, { store: this.store, models: this.models });
+    const run = statement.analyze ? await executeOcclude(plan, this.store, options.onProgress) : undefined;
+    return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));
+  }
+}
+
+function outcomeRows(run: OcclusionRun): Record<string, unknown>[] {
+  return run.outcomes.map((o) => ({
+    image_id: o.imageId,
+    image_path: o.imagePath,
+    status: o.status,
+    class_index: o.classIndex ?? null,
+    class_label: o.classLabel ?? null,
+    base_probability: o.baseProbability ?? null,
+    max_drop: o.maxDrop ?? null,
+    max_drop_x: o.maxDropX ?? null,
+    max_drop_y: o.maxDropY ?? null,
+    elapsed_ms: o.elapsedMs ?? null,
+    overlay: o.overlay ?? null,
+    error: o.error ?? null,
+  }));
+}
+
+function occludeMessage(run: OcclusionRun, table: string, strategy: string): string {
+  const count = (status: string) => run.outcomes.filter((o) => o.status === status).length;
+  const parts = [`occluded ${count('done')} image${count('done') === 1 ? '' : 's'} into ${table} (${strategy}) in ${(run.elapsedMs / 1000).toFixed(1)} s`];
+  if (count('already done')) parts.push(`${count('already done')} already done`);
+  if (count('failed')) parts.push(`${count('failed')} failed: ${run.outcomes.filter((o) => o.status === 'failed').map((o) => `${o.imageId} (${o.error})`).join('; ')}`);
+  return parts.join(', ');
+}
+
+/** Opens (or creates) a Krypton database file; ':memory:' for a throwaway one. */
+export function open(path = 'krypton.duckdb'): Promise<Krypton> {
+  return Krypton.open(path);
+}

@@ -1,0 +1,113 @@
+import { resolve } from 'node:path';
+import { KryptonError } from '../errors.js';
+import type { InputSpec } from '../image/input-spec.js';
+import { imagenetInputSpec } from '../image/input-spec.js';
+import { readLabels } from '../model/labels.js';
+import type { LoadedModel, OutputActivation } from '../model/load-model.js';
+import { loadModel } from '../model/load-model.js';
+import type { CreateModelStatement, ModelRef } from '../parser/ast.js';
+import type { ModelDefinition, ModelEntry, Store } from '../store/index.js';
+
+/** A model as an occlusion uses it: loaded, with how to feed it images and what its classes are called. */
+export interface ModelBinding {
+  /** The catalog name, or the file path for a model named by file. */
+  readonly name: string;
+  readonly path: string;
+  readonly model: LoadedModel;
+  readonly spec: InputSpec;
+  readonly labels?: readonly string[];
+}
+
+/** Loaded models of one session, so that a script occluding many images loads each model once. */
+export class ModelCache {
+  private readonly models = new Map<string, Promise<LoadedModel>>();
+
+  load(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): Promise<LoadedModel> {
+    const key = JSON.stringify([resolve(path), inputSize, activation]);
+    let model = this.models.get(key);
+    if (!model) {
+      model = loadModel(path, { inputSize: inputSize && { width: inputSize.width, height: inputSize.height }, activation });
+      model.catch(() => this.models.delete(key));
+      this.models.set(key, model);
+    }
+    return model;
+  }
+}
+
+function activationOf(kind: 'logits' | 'probabilities' | undefined): OutputActivation | undefined {
+  return kind === 'logits' ? 'softmax' : kind === 'probabilities' ? 'none' : undefined;
+}
+
+/** Store and InputSpec speak of scale differently: the store keeps the multiplier applied to 0–255 pixels. */
+function multiplierOf(scale: 1 | 255): number {
+  return scale / 255;
+}
+
+function rangeOf(multiplier: number): 1 | 255 {
+  return Math.abs(multiplier - 1) < 1e-9 ? 255 : 1;
+}
+
+function specFor(model: LoadedModel, entry: Pick<ModelDefinition, 'channels' | 'scale' | 'mean' | 'std'> | undefined): InputSpec {
+  const channelCount = model.input.channels;
+  const channels = entry?.channels ?? (channelCount === 1 ? 'gray' : 'rgb');
+  const perChannel = (values: readonly number[]) => (values.length === 1 && channelCount > 1 ? Array(channelCount).fill(values[0]) : [...values]);
+  return imagenetInputSpec({
+    width: model.input.width,
+    height: model.input.height,
+    channelCount,
+    channels,
+    ...(entry ? { scale: rangeOf(entry.scale), mean: perChannel(entry.mean), std: perChannel(entry.std) } : {}),
+  });
+}
+
+async function labelsFor(path: string | null | undefined, model: LoadedModel): Promise<string[] | undefined> {
+  if (!path) return undefined;
+  const labels = await readLabels(path);
+  if (labels.length !== model.output.classes) {
+    throw new KryptonError(`labels file ${path} has ${labels.length} names but the model has ${model.output.classes} classes`, 'catalog');
+  }
+  return labels;
+}
+
+export async function bindModel(ref: ModelRef, store: Store, cache: ModelCache): Promise<ModelBinding> {
+  if (ref.kind === 'file') {
+    const model = await cache.load(ref.path, undefined, undefined);
+    return { name: ref.path, path: ref.path, model, spec: specFor(model, undefined) };
+  }
+  const entry: ModelEntry = await store.requireModel(ref.name);
+  const model = await cache.load(entry.path, { width: entry.inputWidth, height: entry.inputHeight }, activationOf(entry.outputKind));
+  return { name: entry.name, path: entry.path, model, spec: specFor(model, entry), labels: await labelsFor(entry.labelsPath, model) };
+}
+
+/**
+ * What CREATE MODEL stores: the statement's options, with the defaults the ONNX file implies (its
+ * input size, gray for one channel, ImageNet normalisation, softmax over logits unless the graph
+ * ends in Softmax). The file is loaded once to check that it is an image classifier.
+ */
+export async function defineModel(statement: CreateModelStatement, cache: ModelCache): Promise<ModelDefinition> {
+  const path = resolve(statement.file);
+  const model = await cache.load(path, statement.input, activationOf(statement.output));
+  const channelCount = model.input.channels;
+  const channels = statement.channels ?? (channelCount === 1 ? 'gray' : 'rgb');
+  if (channels !== 'gray' && channelCount !== 3) {
+    throw new KryptonError(`CHANNELS ${channels.toUpperCase()} needs a 3-channel model; ${statement.file} takes ${channelCount}`, 'catalog');
+  }
+  const normalize = statement.normalize ?? { kind: 'imagenet' };
+  const spec = imagenetInputSpec({ width: model.input.width, height: model.input.height, channelCount, channels });
+  const mean = normalize.kind === 'custom' ? [...normalize.mean] : normalize.kind === 'none' ? Array(channelCount).fill(0) : spec.mean;
+  const std = normalize.kind === 'custom' ? [...normalize.std] : normalize.kind === 'none' ? Array(channelCount).fill(1) : spec.std;
+  const labelsPath = statement.labelsFile ? resolve(statement.labelsFile) : null;
+  await labelsFor(labelsPath, model);
+  return {
+    name: statement.name,
+    path,
+    inputWidth: model.input.width,
+    inputHeight: model.input.height,
+    channels,
+    scale: multiplierOf(statement.scale ?? 1),
+    mean,
+    std,
+    labelsPath,
+    outputKind: statement.output ?? (model.output.activation === 'none' ? 'probabilities' : 'logits'),
+  };
+}
