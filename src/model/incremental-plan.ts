@@ -1,6 +1,6 @@
 import type { GraphNode, ModelGraph } from './graph.js';
 import type { LayerKind, WindowKind } from './layer-kinds.js';
-import { classifyNode } from './layer-kinds.js';
+import { classifyNode, isIdentityWindow } from './layer-kinds.js';
 import type { RegionSet } from './regions.js';
 import { readInSpan, regionArea, unionRegions, windowOutputRegions } from './regions.js';
 
@@ -125,7 +125,8 @@ function fuseSegments(
     const kind = kinds.get(node)!;
     const input = graph.activationInputs(node)[0];
     const open = segmentOf.get(input);
-    const absorb = kind.kind === 'pointwise' && open !== undefined
+    // Point-wise nodes and 1x1 convolutions keep the region, so they can run inside the open segment.
+    const absorb = (kind.kind === 'pointwise' || isIdentityWindow(kind)) && open !== undefined
       && !frontier.has(input)
       && (graph.consumers.get(input) ?? []).length === 1
       && graph.outputName !== input
@@ -153,15 +154,16 @@ function fuseSegments(
 }
 
 /**
- * AveragePool over a crop divides by the full kernel area; near the edges the model's divisor
- * differs (count_include_pad, ceil_mode), which the operator corrects on the pool's own output.
+ * AveragePool over a crop divides by the full kernel area. The model's divisor differs near the
+ * edges when padding does not count (count_include_pad = 0) or a ceil-mode window runs past the
+ * padding; the operator then corrects the pool's own output.
  */
 export function needsOutputCorrection(kind: LayerKind): boolean {
   if (kind.kind !== 'window' || kind.op !== 'AveragePool') return false;
   const { rows, cols } = kind;
-  return rows.padBegin + rows.padEnd + cols.padBegin + cols.padEnd > 0
-    || (rows.outSize - 1) * rows.stride + rows.kernel > rows.inSize
-    || (cols.outSize - 1) * cols.stride + cols.kernel > cols.inSize;
+  const padded = rows.padBegin + rows.padEnd + cols.padBegin + cols.padEnd > 0;
+  const overhang = (axis: typeof rows) => (axis.outSize - 1) * axis.stride + axis.kernel > axis.inSize + axis.padBegin + axis.padEnd;
+  return (padded && !kind.countIncludePad) || overhang(rows) || overhang(cols);
 }
 
 /** Height and width of the crop a segment reads from each input to produce its output region. */

@@ -33,6 +33,8 @@ export type LayerKind =
       readonly padValue: number;
       /** Multiply-adds (or comparisons, for pools) per output element. */
       readonly opsPerOutput: number;
+      /** AveragePool only: whether padded positions count in the divisor. */
+      readonly countIncludePad: boolean;
     }
   /** Several activations combined position by position (residual Add, Mul, channel Concat). */
   | { readonly kind: 'merge' }
@@ -142,6 +144,7 @@ function classifyWindow(graph: ModelGraph, node: GraphNode, input: readonly numb
     cols,
     padValue: node.opType === 'MaxPool' ? -Infinity : 0,
     opsPerOutput,
+    countIncludePad: intAttribute(node, 'count_include_pad', 0) === 1,
   };
 }
 
@@ -169,4 +172,10 @@ function axisWindow(
   const allowed = autoPad.startsWith('SAME') ? [Math.ceil(inSize / stride)] : ceilMode ? [ceilSize, ceilSize - 1] : [floorSize];
   if (!allowed.includes(outSize)) return undefined;
   return { kernel, stride, dilation, padBegin, padEnd, inSize, outSize };
+}
+
+/** A window that reads exactly the position it writes (1x1 kernel, stride 1, no padding): spatially point-wise. */
+export function isIdentityWindow(kind: LayerKind): boolean {
+  if (kind.kind !== 'window') return false;
+  return [kind.rows, kind.cols].every((a) => a.kernel === 1 && a.stride === 1 && a.padBegin === 0 && a.padEnd === 0);
 }

@@ -1,6 +1,7 @@
 import { onnx } from 'onnx-proto';
 import type { GraphNode, ModelGraph } from './graph.js';
-import { DataType } from './onnx-tensors.js';
+import { DataType, floatTensor } from './onnx-tensors.js';
+import { intsAttribute } from './graph.js';
 import type { Segment } from './incremental-plan.js';
 
 /**
@@ -16,7 +17,10 @@ function floatInput(name: string, rank: number): onnx.ValueInfoProto {
   });
 }
 
-function subModel(graph: ModelGraph, name: string, nodes: readonly onnx.INodeProto[], inputs: readonly string[], outputs: readonly string[]): onnx.ModelProto {
+function subModel(
+  graph: ModelGraph, name: string, nodes: readonly onnx.INodeProto[], inputs: readonly string[], outputs: readonly string[],
+  extraInitializers: readonly onnx.ITensorProto[] = [],
+): onnx.ModelProto {
   const used = new Set<string>();
   for (const node of nodes) for (const input of node.input ?? []) if (input) used.add(input);
   const constantInputs = [...used].filter((t) => graph.isConstant(t));
@@ -33,7 +37,7 @@ function subModel(graph: ModelGraph, name: string, nodes: readonly onnx.INodePro
       node: [...constantNodes, ...nodes],
       input: inputs.map((t) => floatInput(t, graph.shapeOf(t)?.length ?? 4)),
       output: outputs.map((t) => onnx.ValueInfoProto.create({ name: t })),
-      initializer: [...initializerNames].map((t) => graph.initializers.get(t)!),
+      initializer: [...[...initializerNames].map((t) => graph.initializers.get(t)!), ...extraInitializers],
     }),
   });
 }
@@ -77,7 +81,10 @@ function renameInputs(nodes: readonly onnx.INodeProto[], renamed: ReadonlyMap<st
  * let the operator copy whole crop rows; onnxruntime folds them into its own layout conversion.
  */
 export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelProto {
-  const nodes = segment.nodes.map((node, i) => (i === 0 && segment.kind === 'window' ? withoutPadding(node) : node.proto));
+  const head = segment.nodes[0];
+  const extra: onnx.ITensorProto[] = [];
+  const first = segment.window?.op === 'AveragePool' ? averageAsConvolution(graph, head, extra) : segment.kind === 'window' ? withoutPadding(head) : head.proto;
+  const nodes = [first, ...segment.nodes.slice(1).map((node) => node.proto)];
   const renamed = new Map(segment.inputs.map((name) => [name, `${name}${FIRST}`]));
   const body = renameInputs(nodes, renamed);
   const last = body.length - 1;
@@ -87,7 +94,32 @@ export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelPro
     ...body,
     transpose(`${segment.output}${FIRST}`, segment.output, TO_CHANNELS_LAST),
   ];
-  return subModel(graph, `segment ${segment.nodes[0].name}`, wrapped, segment.inputs, [segment.output]);
+  return subModel(graph, `segment ${segment.nodes[0].name}`, wrapped, segment.inputs, [segment.output], extra);
+}
+
+/**
+ * An AveragePool over an unpadded crop is a depthwise convolution with weights 1/area, which
+ * onnxruntime runs several times faster than its pooling kernel (same sums, other rounding order,
+ * far below the tolerance of the differential tests).
+ */
+function averageAsConvolution(graph: ModelGraph, node: GraphNode, initializers: onnx.ITensorProto[]): onnx.INodeProto {
+  const channels = graph.shapeOf(node.inputs[0])![1];
+  const kernel = intsAttribute(node, 'kernel_shape')!;
+  const area = kernel[0] * kernel[1];
+  const weights = floatTensor(`${node.outputs[0]}__average_weights`, [channels, 1, kernel[0], kernel[1]], new Float32Array(channels * area).fill(1 / area));
+  initializers.push(weights);
+  const ints = (name: string, values: number[]) => onnx.AttributeProto.create({ name, ints: values, type: onnx.AttributeProto.AttributeType.INTS });
+  return onnx.NodeProto.create({
+    opType: 'Conv',
+    name: `${node.name} as depthwise conv`,
+    input: [node.inputs[0], weights.name],
+    output: [node.outputs[0]],
+    attribute: [
+      ints('kernel_shape', kernel),
+      ints('strides', intsAttribute(node, 'strides') ?? [1, 1]),
+      onnx.AttributeProto.create({ name: 'group', i: channels, type: onnx.AttributeProto.AttributeType.INT }),
+    ],
+  });
 }
 
 /** The tail, reading its frontier tensors channels-last. */
