@@ -1,6 +1,6 @@
 /** Krypton as a library: open a database, run scripts, read results as rows or Arrow. */
 export { open, Krypton, SyntaxErrors } from './krypton.js';
-export type { StatementResult, ExecuteOptions, OcclusionProgress } from './krypton.js';
+export type { StatementResult, ExecuteOptions, OpenOptions, OcclusionProgress, Throughput } from './krypton.js';
 export { KryptonError, isKryptonError } from './errors.js';
 export { loadModel } from './model/load-model.js';
 export type { LoadedModel } from './model/load-model.js';

@@ -5,10 +5,12 @@ import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast
 import { parseScript } from './parser/index.js';
 import { defineModel, ModelCache } from './planner/bind-model.js';
 import { explainOcclude } from './planner/explain.js';
-import { planOcclude } from './planner/plan-occlude.js';
+import { planOcclude, type PlanningContext } from './planner/plan-occlude.js';
+import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
 
 export type { OcclusionProgress } from './executor/execute-occlude.js';
+export type { Throughput } from './planner/calibration.js';
 
 /** The result of one statement: rows (plain JS and Arrow) and, for Krypton's own statements, a message. */
 export interface StatementResult {
@@ -20,6 +22,14 @@ export interface StatementResult {
   readonly arrow: arrow.Table;
   /** e.g. "model cxr created", "occluded 12 images into heatmaps in 8.1 s". */
   readonly message?: string;
+}
+
+export interface OpenOptions {
+  /**
+   * The machine's rates for the planner's estimates. Measured once per machine and kept in the
+   * database when absent; given, they make plans reproducible (tests, comparing machines).
+   */
+  readonly throughput?: Throughput;
 }
 
 export interface ExecuteOptions {
@@ -80,10 +90,10 @@ function result(statement: Statement, columns: readonly { name: string; type: st
 export class Krypton {
   private readonly models = new ModelCache();
 
-  private constructor(private readonly store: Store) {}
+  private constructor(private readonly store: Store, private readonly options: OpenOptions) {}
 
-  static async open(path = 'krypton.duckdb'): Promise<Krypton> {
-    return new Krypton(await openStore(path));
+  static async open(path = 'krypton.duckdb', options: OpenOptions = {}): Promise<Krypton> {
+    return new Krypton(await openStore(path), options);
   }
 
   get path(): string {
@@ -123,6 +133,10 @@ export class Krypton {
     await this.store.close();
   }
 
+  private planning(): PlanningContext {
+    return { store: this.store, models: this.models, throughput: this.options.throughput };
+  }
+
   private async run(statement: Statement, options: ExecuteOptions): Promise<StatementResult> {
     switch (statement.kind) {
       case 'Sql': {
@@ -153,13 +167,13 @@ export class Krypton {
   }
 
   private async occlude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
-    const plan = await planOcclude(statement, { store: this.store, models: this.models });
+    const plan = await planOcclude(statement, this.planning());
     const run = await executeOcclude(plan, this.store, options.onProgress);
     return result(statement, OCCLUDE_COLUMNS, outcomeRows(run), occludeMessage(run, plan.logical.tableName, plan.strategy));
   }
 
   private async explain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
-    const plan = await planOcclude(statement.occlude, { store: this.store, models: this.models });
+    const plan = await planOcclude(statement.occlude, this.planning());
     const run = statement.analyze ? await executeOcclude(plan, this.store, options.onProgress) : undefined;
     return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));
   }
@@ -191,6 +205,6 @@ function occludeMessage(run: OcclusionRun, table: string, strategy: string): str
 }
 
 /** Opens (or creates) a Krypton database file; ':memory:' for a throwaway one. */
-export function open(path = 'krypton.duckdb'): Promise<Krypton> {
-  return Krypton.open(path);
+export function open(path = 'krypton.duckdb', options: OpenOptions = {}): Promise<Krypton> {
+  return Krypton.open(path, options);
 }

@@ -13,6 +13,7 @@ import { resolveImages, type ImageRef } from '../executor/image-source.js';
 import { bindModel, type ModelBinding, type ModelCache } from './bind-model.js';
 import { chooseCandidate, estimateCandidates, type CandidateEstimate, type StrategyName } from './estimate.js';
 import { machineThroughput } from './throughput.js';
+import type { Throughput } from './calibration.js';
 
 /** An OCCLUDE statement checked against the catalog and the images: what to compute. */
 export interface LogicalOcclude {
@@ -46,6 +47,8 @@ export interface PhysicalOcclude {
 export interface PlanningContext {
   readonly store: Store;
   readonly models: ModelCache;
+  /** Rates to price the candidates with; this machine's (calibrated once) when absent. */
+  readonly throughput?: Throughput;
 }
 
 function located(statement: OccludeStatement, clause: keyof OccludeStatement['clauses'], error: unknown): never {
@@ -103,7 +106,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
   const cost = costModel(graph, patch, { fullFraction: DEFAULT_FULL_FRACTION });
   const ideal = costModel(graph, patch);
   const { input } = logical.model.model;
-  const candidates = estimateCandidates(cost, cellCount(logical.grid), input.channels * input.height * input.width, await machineThroughput(context.store));
+  const candidates = estimateCandidates(cost, cellCount(logical.grid), input.channels * input.height * input.width, context.throughput ?? (await machineThroughput(context.store)));
   const notes: string[] = [];
   let strategy: StrategyName;
   let reason: string;

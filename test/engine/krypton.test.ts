@@ -1,0 +1,130 @@
+import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { open, SyntaxErrors, type Krypton } from '../../src/krypton';
+import { KryptonError } from '../../src/errors';
+import { openStore } from '../../src/store';
+import { machineThroughput } from '../../src/planner/throughput';
+import { DATA } from '../support/heatmaps';
+
+const RATES = { fullMacsPerSecond: 1e11, cropMacsPerSecond: 8e10, copyFloatsPerSecond: 2e9, secondsPerCall: 5e-5 };
+const XRAYS = join(DATA, 'images/chest-xray-hannover');
+const CREATE_CXR = `CREATE MODEL cxr FROM '${join(DATA, 'models/cxr-appa-squeezenet1.1.onnx')}' CHANNELS GRAY SCALE 255 NORMALIZE NONE LABELS '${join(DATA, 'models/cxr-appa-labels.txt')}'`;
+
+let dir: string;
+let db: Krypton;
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'krypton-engine-'));
+  db = await open(join(dir, 'test.duckdb'), { throughput: RATES });
+  await db.query(CREATE_CXR);
+});
+afterAll(async () => {
+  await db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+async function rejection(promise: Promise<unknown>): Promise<KryptonError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(KryptonError);
+    return error as KryptonError;
+  }
+  throw new Error('expected a KryptonError');
+}
+
+describe('OCCLUDE into DuckDB, then plain SQL over the results', () => {
+  it('chooses images by metadata, stores one row per image, renders overlays and joins with the metadata', async () => {
+    const results = await db.execute(`
+      OCCLUDE (SELECT '${XRAYS}/png/' || image_id || '.png' AS path, image_id
+               FROM read_csv('${XRAYS}/metadata.csv') WHERE image_id IN ('0578e08b', '00870a9c', '073a8f93'))
+        USING MODEL cxr WITH PATCH 56 STRIDE 42 RENDER TO '${dir}/overlays' INTO xray_maps;
+      SELECT m.projection, count(*)::INTEGER AS images, min(h.width)::INTEGER AS w, min(h.height)::INTEGER AS h
+        FROM xray_maps h JOIN read_csv('${XRAYS}/metadata.csv') m USING (image_id) GROUP BY ALL ORDER BY 1;
+    `);
+    const [occlusion, joined] = results;
+    expect(occlusion.message).toMatch(/^occluded 3 images into xray_maps \((incremental|naive)\) in [\d.]+ s$/);
+    expect(occlusion.rows.map((r) => r.status)).toEqual(['done', 'done', 'done']);
+    expect(occlusion.rows.every((r) => r.class_label === 'ap' || r.class_label === 'pa')).toBe(true);
+    expect(joined.rows.reduce((n, r) => n + (r.images as number), 0)).toBe(3);
+    expect(joined.rows[0]).toMatchObject({ w: 5, h: 5 });
+    expect(readdirSync(join(dir, 'overlays')).sort()).toEqual(['00870a9c.png', '0578e08b.png', '073a8f93.png']);
+    // The heatmap column is FLOAT[] and unnests through the cells macro.
+    const cells = await db.query(`SELECT count(*)::INTEGER AS n FROM heatmap_cells('xray_maps') WHERE image_id = '0578e08b'`);
+    expect(cells.rows[0].n).toBe(25);
+    expect(joined.arrow.numRows).toBe(joined.rows.length);
+  });
+
+  it('does only the missing images when the same statement runs again', async () => {
+    const statement = `OCCLUDE ('${XRAYS}/png/0578e08b.png', '${XRAYS}/png/09258248.png') USING MODEL cxr WITH PATCH 56 STRIDE 42 INTO xray_maps`;
+    const again = await db.query(statement);
+    // 0578e08b was done under another query id (a different source does not matter: same parameters, same id).
+    expect(again.rows.map((r) => [r.image_id, r.status])).toEqual([['0578e08b', 'already done'], ['09258248', 'done']]);
+    const third = await db.query(statement);
+    expect(third.message).toMatch(/^occluded 0 images into xray_maps .* 2 already done$/);
+    const counts = await db.query(`SELECT image_id, count(*)::INTEGER AS n FROM xray_maps GROUP BY ALL HAVING n > 1`);
+    expect(counts.rows).toEqual([]);
+  });
+
+  it('reports an unreadable image in the middle of a set and completes the others', async () => {
+    const broken = join(dir, 'broken.png');
+    writeFileSync(broken, 'not an image at all');
+    const good = join(dir, 'copy-of-0957ce54.png');
+    copyFileSync(join(XRAYS, 'png/0957ce54.png'), good);
+    const result = await db.query(`OCCLUDE ('${XRAYS}/png/0ac7580d.png', '${broken}', '${good}') USING MODEL cxr WITH PATCH 112 STRIDE 112 INTO partial`);
+    expect(result.rows.map((r) => r.status)).toEqual(['done', 'failed', 'done']);
+    expect(String(result.rows[1].error)).toMatch(/broken\.png/);
+    expect(result.message).toMatch(/1 failed: broken \(/);
+    expect((await db.query('SELECT count(*)::INTEGER AS n FROM partial')).rows[0].n).toBe(2);
+  });
+
+  it('uses the predicted class by default, and a class named by label on request', async () => {
+    const image = `'${XRAYS}/png/00870a9c.png'`;
+    const predicted = await db.query(`OCCLUDE ${image} USING MODEL cxr WITH PATCH 112 STRIDE 112 INTO by_class`);
+    const other = predicted.rows[0].class_label === 'ap' ? 'pa' : 'ap';
+    const named = await db.query(`OCCLUDE ${image} USING MODEL cxr FOR CLASS '${other}' WITH PATCH 112 STRIDE 112 INTO by_class`);
+    expect(named.rows[0].class_label).toBe(other);
+    expect((named.rows[0].base_probability as number) + (predicted.rows[0].base_probability as number)).toBeCloseTo(1, 5);
+  });
+});
+
+describe('bad input: one clear error, nothing changed', () => {
+  it.each([
+    ['a syntax error', `OCCLUDE 'x.png' USING MODEL cxr WITH PATCH 16 STRIDES 4`, /line 1, column 47: expected/],
+    ['an unknown model', `OCCLUDE '${XRAYS}/png/0578e08b.png' USING MODEL nope WITH PATCH 16 STRIDE 4`, /model 'nope'|unknown model|no model/i],
+    ['an unknown table', `SELECT * FROM no_such_table`, /no_such_table/],
+    ['a glob that matches nothing', `OCCLUDE '${dir}/nothing/*.png' USING MODEL cxr WITH PATCH 16 STRIDE 4`, /no images match/],
+    ['a SELECT source without a path column', `OCCLUDE (SELECT 1) USING MODEL cxr WITH PATCH 16 STRIDE 4`, /first column .* must hold image paths/],
+    ['a patch larger than the image', `OCCLUDE '${XRAYS}/png/0578e08b.png' USING MODEL cxr WITH PATCH 300 STRIDE 4`, /patch 300x300 is larger than the 224x224 model-input image/],
+    ['a class out of range', `OCCLUDE '${XRAYS}/png/0578e08b.png' USING MODEL cxr FOR CLASS 7 WITH PATCH 16 STRIDE 4`, /class index 7 is out of range/],
+    ['a missing model file', `CREATE MODEL ghost FROM '${dir}/ghost.onnx'`, /model file not found/],
+  ])('%s', async (_, statement, message) => {
+    const before = (await db.query('SELECT count(*)::INTEGER AS n FROM xray_maps')).rows[0].n;
+    const error = await rejection(db.query(statement));
+    expect(error.message).toMatch(message);
+    expect(error.message.split('\n').length).toBe(1);
+    expect((await db.query('SELECT count(*)::INTEGER AS n FROM xray_maps')).rows[0].n).toBe(before);
+  });
+
+  it('runs nothing from a script with a syntax error anywhere', async () => {
+    const error = await rejection(db.execute(`CREATE TABLE should_not_exist AS SELECT 1; OCCLUDE 'x' USING MODEL cxr WITH PATCH 0 STRIDE 4;`));
+    expect(error).toBeInstanceOf(SyntaxErrors);
+    expect((error as SyntaxErrors).problems[0]).toMatch(/^line 1, column \d+: PATCH must be a positive integer/);
+    expect(await db.listTables()).not.toContain('should_not_exist');
+  });
+});
+
+describe('the machine calibration', () => {
+  it('is measured once and then read from the database', async () => {
+    const store = await openStore(':memory:');
+    try {
+      const first = await machineThroughput(store);
+      expect(first.fullMacsPerSecond).toBeGreaterThan(1e8);
+      expect(first.copyFloatsPerSecond).toBeGreaterThan(1e6);
+      // A second measurement would never repeat the same figures to the last bit.
+      expect(await machineThroughput(store)).toEqual(first);
+    } finally {
+      await store.close();
+    }
+  });
+});

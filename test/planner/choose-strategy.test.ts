@@ -1,0 +1,82 @@
+import { join } from 'node:path';
+import { loadModel } from '../../src/model/load-model';
+import { costModel } from '../../src/model/cost-model';
+import { DEFAULT_FULL_FRACTION } from '../../src/model/incremental-plan';
+import { chooseCandidate, estimateCandidates } from '../../src/planner/estimate';
+import type { Throughput } from '../../src/planner/calibration';
+import { open, type Krypton } from '../../src/krypton';
+import { DATA } from '../support/heatmaps';
+
+/** Rates in the range measured on 2-core machines; fixed so the tests do not depend on timing. */
+const RATES: Throughput = { fullMacsPerSecond: 1e11, cropMacsPerSecond: 8e10, copyFloatsPerSecond: 2e9, secondsPerCall: 5e-5 };
+const CXR = join(DATA, 'models/cxr-appa-squeezenet1.1.onnx');
+
+describe('the cost-based choice between naive and incremental', () => {
+  it('picks incremental for a small patch and naive when the patch covers nearly the whole image', async () => {
+    const model = await loadModel(CXR);
+    const estimate = (patch: number, positions: number) => chooseCandidate(estimateCandidates(
+      costModel(model.graph, { width: patch, height: patch }, { fullFraction: DEFAULT_FULL_FRACTION }), positions, 3 * 224 * 224, RATES,
+    ));
+    const small = estimate(16, 2809);
+    expect(small.chosen.strategy).toBe('incremental');
+    expect(small.reason).toMatch(/^incremental is estimated [\d.]+x cheaper than naive$/);
+    const huge = estimate(208, 4);
+    expect(huge.chosen.strategy).toBe('naive');
+  });
+
+  it('follows the machine: when copying is very slow, naive wins even for a small patch', async () => {
+    const model = await loadModel(CXR);
+    const cost = costModel(model.graph, { width: 16, height: 16 }, { fullFraction: DEFAULT_FULL_FRACTION });
+    const slowCopies = { ...RATES, copyFloatsPerSecond: 1e7 };
+    expect(chooseCandidate(estimateCandidates(cost, 2809, 3 * 224 * 224, RATES)).chosen.strategy).toBe('incremental');
+    expect(chooseCandidate(estimateCandidates(cost, 2809, 3 * 224 * 224, slowCopies)).chosen.strategy).toBe('naive');
+  });
+});
+
+describe('EXPLAIN', () => {
+  let db: Krypton;
+  beforeAll(async () => {
+    // Fixed rates keep the plans independent of this machine's speed.
+    db = await open(':memory:', { throughput: RATES });
+    await db.query(`CREATE MODEL cxr FROM '${CXR}' CHANNELS GRAY SCALE 255 NORMALIZE NONE LABELS '${join(DATA, 'models/cxr-appa-labels.txt')}'`);
+  });
+  afterAll(() => db.close());
+
+  const xray = join(DATA, 'images/chest-xray-hannover/png/0578e08b.png');
+  const explain = async (clauses: string) => (await db.query(`EXPLAIN OCCLUDE '${xray}' USING MODEL cxr ${clauses}`)).rows.map((r) => `${r.section}: ${r.line}`);
+
+  it('names both candidates with estimates and says why the winner won', async () => {
+    const lines = await explain('WITH PATCH 16 STRIDE 4');
+    expect(lines.some((l) => /^candidates: naive +est [\d.]+ m?s\/image$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^candidates: incremental +est [\d.]+ m?s\/image  <- chosen$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^candidates: why: incremental is estimated [\d.]+x cheaper than naive$/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('physical plan:   IncrementalOcclusionExec strategy=incremental segments='))).toBe(true);
+    expect(lines.some((l) => /^logical plan:   Occlude model=cxr class=predicted patch=16x16 stride=4x4 color=gray quality=exact positions=53x53=2809$/.test(l))).toBe(true);
+    expect(lines.some((l) => /^layers: \/features\/features\.0\/Conv +Conv +64x111x111 +9x9 /.test(l))).toBe(true);
+    expect(lines.some((l) => /redundancy ratio R = 3\.65/.test(l))).toBe(true);
+  });
+
+  it('flips to naive when the patch is nearly the image', async () => {
+    const lines = await explain('WITH PATCH 208 STRIDE 8');
+    expect(lines.some((l) => /^candidates: naive +est .*<- chosen$/.test(l))).toBe(true);
+    expect(lines.some((l) => l.startsWith('physical plan:   NaiveOcclusionExec strategy=naive'))).toBe(true);
+  });
+
+  it('obeys an explicit STRATEGY and says so', async () => {
+    const lines = await explain('WITH PATCH 16 STRIDE 4 STRATEGY NAIVE');
+    expect(lines).toContain('candidates: why: STRATEGY NAIVE was requested');
+  });
+
+  it('plans a quality target below 1 exactly, and says so', async () => {
+    const lines = await explain('WITH PATCH 16 STRIDE 4 QUALITY SSIM >= 0.9');
+    expect(lines).toContain('notes: QUALITY SSIM >= 0.9: approximate inference is not available yet, so the plan is exact (SSIM 1.0)');
+  });
+
+  it('EXPLAIN ANALYZE runs the query and reports measured time against the estimate', async () => {
+    const { rows } = await db.query(`EXPLAIN ANALYZE OCCLUDE '${xray}' USING MODEL cxr WITH PATCH 56 STRIDE 56 INTO analyzed`);
+    const lines = rows.map((r) => String(r.line));
+    expect(lines.some((l) => /^images: 1 computed, 0 already done, 0 failed; total /.test(l))).toBe(true);
+    expect(lines.some((l) => /^measured [\d.]+ m?s\/image vs estimated [\d.]+ m?s\/image/.test(l))).toBe(true);
+    expect((await db.query('SELECT count(*)::INTEGER AS n FROM analyzed')).rows[0].n).toBe(1);
+  });
+});
