@@ -9,7 +9,7 @@ import { classIndexOf, readLabels } from '../model/labels.js';
 import { loadModel } from '../model/load-model.js';
 import { occlusionGrid } from '../model/occlusion-grid.js';
 import { createOperator } from '../operators/create-operator.js';
-import { summarizeHeatmap } from '../executor/heatmap-summary.js';
+import { summariseHeatmap } from '../store/index.js';
 import { oneOf, positiveInteger, rectangle, size } from './args.js';
 import { addModelInputOptions, inputSize, inputSpecFor, type ModelInputOptions } from './model-input.js';
 import { progressBar } from './progress.js';
@@ -85,7 +85,10 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
     await operator.release();
   }
   const elapsedMs = performance.now() - started;
-  const summary = summarizeHeatmap(heatmap);
+  const summary = summariseHeatmap({
+    imagePath: options.image, heatmap: heatmap.values, width: grid.columns, height: grid.rows, baseProbability: heatmap.baseProbability,
+    strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY,
+  });
   const classLabel = labels?.[heatmap.classIndex];
 
   if (options.json) {

@@ -37,7 +37,10 @@ export interface HeatmapSummary {
   readonly maxDropY: number;
 }
 
-export function summariseHeatmap(record: HeatmapRecord): HeatmapSummary {
+/** What the summary needs of a record; the CLI summarises heatmaps it never stores. */
+export type SummarisedFields = Pick<HeatmapRecord, 'imagePath' | 'heatmap' | 'width' | 'height' | 'baseProbability' | 'strideX' | 'strideY' | 'originX' | 'originY'>;
+
+export function summariseHeatmap(record: SummarisedFields): HeatmapSummary {
   const { heatmap, width, height } = record;
   if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
     throw new Error(`heatmap of ${record.imagePath} has an invalid size ${width}×${height}`);
