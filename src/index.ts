@@ -2,6 +2,8 @@
 export { open, Krypton, SyntaxErrors } from './krypton.js';
 export type { StatementResult, ExecuteOptions, OpenOptions, OcclusionProgress, Throughput } from './krypton.js';
 export { KryptonError, isKryptonError } from './errors.js';
+export type { OccludeOptions } from './occlude-options.js';
+export { occludeStatement } from './occlude-options.js';
 export { loadModel } from './model/load-model.js';
 export type { LoadedModel } from './model/load-model.js';
 export { occlusionGrid } from './model/occlusion-grid.js';

@@ -8,6 +8,7 @@ import { explainOcclude } from './planner/explain.js';
 import { planOcclude, type PlanningContext } from './planner/plan-occlude.js';
 import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
+import { occludeStatement, type OccludeOptions } from './occlude-options.js';
 
 export type { OcclusionProgress } from './executor/execute-occlude.js';
 export type { Throughput } from './planner/calibration.js';
@@ -120,6 +121,16 @@ export class Krypton {
     return results[results.length - 1];
   }
 
+  /** OCCLUDE from typed options; the result is the statement's (one row per image). */
+  async occlude(options: OccludeOptions, execute: ExecuteOptions = {}): Promise<StatementResult> {
+    return this.query(occludeStatement(options), execute);
+  }
+
+  /** EXPLAIN (or, with analyze, EXPLAIN ANALYZE) of the occlusion the options describe. */
+  async explain(options: OccludeOptions, { analyze = false, ...execute }: ExecuteOptions & { analyze?: boolean } = {}): Promise<StatementResult> {
+    return this.query(`EXPLAIN ${analyze ? 'ANALYZE ' : ''}${occludeStatement(options)}`, execute);
+  }
+
   async listModels(): Promise<string[]> {
     return (await this.store.listModels()).map((m) => m.name);
   }
@@ -160,19 +171,19 @@ export class Krypton {
         return result(statement, [], [], dropped ? `model ${statement.name} dropped` : `model ${statement.name} does not exist`);
       }
       case 'Occlude':
-        return this.occlude(statement, options);
+        return this.runOcclude(statement, options);
       case 'Explain':
-        return this.explain(statement, options);
+        return this.runExplain(statement, options);
     }
   }
 
-  private async occlude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
+  private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement, this.planning());
     const run = await executeOcclude(plan, this.store, options.onProgress);
     return result(statement, OCCLUDE_COLUMNS, outcomeRows(run), occludeMessage(run, plan.logical.tableName, plan.strategy));
   }
 
-  private async explain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
+  private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement.occlude, this.planning());
     const run = statement.analyze ? await executeOcclude(plan, this.store, options.onProgress) : undefined;
     return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));

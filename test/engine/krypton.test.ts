@@ -128,3 +128,27 @@ describe('the machine calibration', () => {
     }
   });
 });
+
+describe('the typed occlusion call', () => {
+  it('runs the same occlusion as the statement, with typed options', async () => {
+    const options = {
+      images: [`${XRAYS}/png/1663b242.png`],
+      model: 'cxr',
+      patch: { width: 64, height: 48 },
+      stride: { x: 40, y: 44 },
+      color: 'black' as const,
+      targetClass: { label: 'pa' },
+      region: { x: 0, y: 10, width: 224, height: 200 },
+      into: 'typed maps',
+    };
+    const result = await db.occlude(options);
+    expect(result.rows).toHaveLength(1);
+    expect(result.rows[0]).toMatchObject({ status: 'done', class_label: 'pa' });
+    const stored = await db.query(`SELECT patch_w, patch_h, stride_x, stride_y, width, height, origin_y FROM "typed maps"`);
+    expect(stored.rows[0]).toEqual({ patch_w: 64, patch_h: 48, stride_x: 40, stride_y: 44, width: 5, height: 4, origin_y: 10 });
+    const explained = await db.explain(options);
+    expect(explained.rows.some((r) => String(r.line).includes('patch=64x48 stride=40x44 color=black'))).toBe(true);
+    const same = await db.query(`OCCLUDE '${XRAYS}/png/1663b242.png' USING MODEL cxr FOR CLASS 'pa' WITH PATCH 64 x 48 COLOR BLACK STRIDE 40 x 44 REGION (0, 10, 224, 200) INTO "typed maps"`);
+    expect(same.rows[0].status).toBe('already done');
+  });
+});
