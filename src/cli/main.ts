@@ -1,36 +1,58 @@
 import { Command, CommanderError } from 'commander';
-import { isKryptonError, messageOf } from '../errors.js';
 import { heatmapCommand } from './heatmap-command.js';
 import { inspectCommand } from './inspect-command.js';
 import { zooCommand } from './zoo-command.js';
+import { addSessionOptions, reportError, runCommand, startSession, type SessionOptions } from './session.js';
+import { processStreams, type CliStreams } from './streams.js';
 
-export function buildProgram(): Command {
+export function buildProgram(streams: CliStreams = processStreams(), setExitCode: (code: number) => void = () => {}): Command {
   const program = new Command('krypton')
-    .description('Occlusion-based explanations of CNN predictions, fast')
+    .description('Occlusion-based explanations of CNN predictions, fast.\nWith neither -c nor a command, reads statements interactively (or from piped stdin).')
+    .usage('[options] [command]')
     .showHelpAfterError('(run with --help for usage)')
+    // Options before the command belong to krypton, after it to the command: heatmap has its own --json <file> and --quiet.
+    .enablePositionalOptions()
     .exitOverride()
-    .configureOutput({ writeErr: (text) => process.stderr.write(text) });
+    .configureOutput({ writeOut: (text) => streams.stdout.write(text), writeErr: (text) => streams.stderr.write(text) });
+  addSessionOptions(program, true).option('-c, --command <statements>', 'run these statements and exit');
+  // Commander's own complaint about a stray word would be "too many arguments".
+  program.allowExcessArguments().action(async (options: SessionOptions & { command?: string }) => {
+    if (program.args.length > 0) throw new CommanderUsage(`unknown command '${program.args[0]}'; statements go in -c '…' or a file for run (see --help)`);
+    setExitCode(await startSession(options, streams, options.command === undefined ? { kind: 'repl' } : { kind: 'statements', script: options.command }));
+  });
+  runCommand(program, streams, setExitCode);
   heatmapCommand(program);
   zooCommand(program);
   inspectCommand(program);
+  program.hook('preSubcommand', (root, sub) => {
+    if (root.opts().command !== undefined) throw new CommanderUsage(`-c cannot be combined with the ${sub.name()} command`);
+  });
   for (const command of program.commands) command.exitOverride();
   return program;
 }
 
-/** Runs the CLI; resolves to the exit code. Problems the user can fix print one line, never a stack. */
-export async function main(argv: readonly string[]): Promise<number> {
-  const program = buildProgram();
+class CommanderUsage extends CommanderError {
+  constructor(message: string) {
+    super(1, 'krypton.usage', message);
+  }
+}
+
+/**
+ * Runs the CLI; resolves to the exit code: 0, 1 for a problem the user can fix (printed as one line
+ * per problem, never a stack), 2 for a bug in Krypton.
+ */
+export async function main(argv: readonly string[], streams: CliStreams = processStreams()): Promise<number> {
+  let exitCode = 0;
+  const program = buildProgram(streams, (code) => { exitCode = code; });
   try {
     await program.parseAsync(argv as string[], { from: 'user' });
-    return 0;
+    return exitCode;
   } catch (error) {
-    if (error instanceof CommanderError) return error.exitCode;
-    if (isKryptonError(error)) {
-      process.stderr.write(`krypton: ${error.message}\n`);
-      return 1;
+    if (error instanceof CommanderUsage) {
+      streams.stderr.write(`krypton: ${error.message}\n`);
+      return error.exitCode;
     }
-    process.stderr.write(`krypton: internal error: ${messageOf(error)}\n`);
-    if (process.env.KRYPTON_DEBUG) process.stderr.write(`${(error as Error).stack}\n`);
-    return 2;
+    if (error instanceof CommanderError) return error.exitCode;
+    return reportError(error, streams.stderr);
   }
 }

@@ -12,6 +12,9 @@ export interface PrintOptions {
 
 export const DEFAULT_MAX_ROWS = 100;
 
+/** What printing needs of a result; the REPL's own commands make such results too. */
+export type PrintableResult = Pick<StatementResult, 'kind' | 'columns' | 'rows' | 'message'>;
+
 type Column = StatementResult['columns'][number];
 
 /**
@@ -31,15 +34,9 @@ export class ResultPrinter {
     this.printedInGroup = false;
   }
 
-  print(result: StatementResult): void {
+  print(result: PrintableResult): void {
     if (this.options.json) this.printJson(result);
     else this.write(this.asText(result));
-  }
-
-  /** A message of the interface's own (e.g. `.tables`), printed like a result. */
-  printText(text: string): void {
-    if (this.options.json) this.streams.stderr.write(`${text}\n`);
-    else this.write(text);
   }
 
   private write(text: string): void {
@@ -47,14 +44,14 @@ export class ResultPrinter {
     this.printedInGroup = true;
   }
 
-  private printJson(result: StatementResult): void {
+  private printJson(result: PrintableResult): void {
     const { stdout, stderr } = this.streams;
     for (const row of result.rows) stdout.write(`${rowToJson(row, result.columns)}\n`);
     const message = messageOf(result);
     if (message !== undefined) stderr.write(`${message}\n`);
   }
 
-  private asText(result: StatementResult): string {
+  private asText(result: PrintableResult): string {
     if (result.kind === 'Explain') return explainText(result.rows);
     const message = messageOf(result);
     if (result.columns.length === 0 || (message !== undefined && result.rows.length === 0)) return message ?? 'ok';
@@ -85,7 +82,7 @@ export class ResultPrinter {
  * The message to show for a result, if any. DuckDB answers CREATE TABLE and the like with an empty
  * `Count` column, which is no result set to show.
  */
-function messageOf(result: StatementResult): string | undefined {
+function messageOf(result: PrintableResult): string | undefined {
   if (result.message !== undefined) return result.message;
   const onlyCount = result.kind === 'Sql' && result.columns.length === 1 && result.columns[0].name === 'Count' && result.rows.length === 0;
   return onlyCount ? 'ok' : undefined;

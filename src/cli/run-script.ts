@@ -1,0 +1,64 @@
+import { isKryptonError, KryptonError, messageOf } from '../errors.js';
+import { SyntaxErrors, type Krypton } from '../krypton.js';
+import type { Statement } from '../parser/index.js';
+import { parseScript } from '../parser/index.js';
+import { occlusionProgress, type ProgressMode } from './occlusion-progress.js';
+import type { ResultPrinter } from './print-result.js';
+import type { OutputStream } from './streams.js';
+
+export interface ScriptContext {
+  readonly db: Krypton;
+  readonly printer: ResultPrinter;
+  readonly progress: ProgressMode;
+  readonly stderr: OutputStream;
+}
+
+/**
+ * Runs a script one statement at a time, printing each result as soon as it is there, so a long
+ * script shows its progress and a failure leaves the earlier results on screen. A script with
+ * syntax errors runs nothing (SyntaxErrors with every problem); otherwise the first failing
+ * statement stops it, with its error located in the script.
+ */
+export async function runScript(script: string, context: ScriptContext): Promise<void> {
+  const { statements, errors } = parseScript(script);
+  if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
+  for (const statement of statements) {
+    const report = occlusionProgress(context.progress, context.stderr);
+    let results;
+    try {
+      results = await context.db.execute(executableText(script, statement), { onProgress: report.onProgress });
+    } catch (error) {
+      throw statements.length > 1 ? locate(error, statement) : error;
+    } finally {
+      report.stop();
+    }
+    for (const result of results) context.printer.print(result);
+  }
+}
+
+/**
+ * The statement alone, for `execute`. Krypton's own statements report problems by line and column,
+ * so they keep their place: the script before them becomes blank lines and spaces.
+ */
+function executableText(script: string, statement: Statement): string {
+  if (statement.kind === 'Sql') return statement.text;
+  const { line, column } = statement.position;
+  return `${'\n'.repeat(line - 1)}${' '.repeat(column - 1)}${statement.text}`;
+}
+
+/** DuckDB's messages do not say where in the script the statement was; in a script of several, say it. */
+function locate(error: unknown, statement: Statement): unknown {
+  if (!isKryptonError(error) || error instanceof SyntaxErrors || /^line \d+/.test(error.message)) return error;
+  return new KryptonError(`line ${statement.position.line}: ${error.message}`, error.code);
+}
+
+/**
+ * An error as the lines to print: one per syntax problem, else one. `where` (a script file name)
+ * starts each line.
+ */
+export function errorLines(error: unknown, where?: string): { lines: string[]; internal: boolean } {
+  const prefix = where ? `${where}: ` : '';
+  if (error instanceof SyntaxErrors) return { lines: error.problems.map((p) => `${prefix}${p}`), internal: false };
+  if (isKryptonError(error)) return { lines: [`${prefix}${messageOf(error)}`], internal: false };
+  return { lines: [`internal error: ${messageOf(error)}`], internal: true };
+}
