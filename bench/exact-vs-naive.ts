@@ -1,9 +1,11 @@
 /**
  * Exact incremental inference against naive batched full inference, on the zoo architectures at
- * their usual input sizes: patch 16, stride 4, over a centred 12x12 grid of positions (144).
+ * their usual input sizes: patch 16, stride 4, over a centred 12x12 grid of positions (144), or the
+ * whole heatmap with --full.
  *
  *   npm run bench                       # all three, 3 runs each, report + bench/results/exact-vs-naive.json
  *   npm run bench -- --arch resnet18 --runs 5
+ *   npm run bench -- --full --runs 1    # the whole heatmap (53x53 positions at 224): long
  *
  * Each (architecture, mode) runs in its own process so that peak memory (max RSS) is its own.
  * Both modes use the same batch size. Speedup = naive seconds per position / exact seconds per
@@ -31,7 +33,7 @@ interface ChildResult {
   arch: ZooArchitecture;
   mode: Strategy;
   positions: number;
-  /** Seconds per position of each run, positions only (clean pass excluded). */
+  /** Seconds per position of each run (the run's time over its positions). */
   perPosition: number[];
   /** Seconds of each whole run: clean pass (materialisation) + all positions. */
   wholeRun: number[];
@@ -39,7 +41,8 @@ interface ChildResult {
   batch: number;
 }
 
-function centredGrid(input: number): OcclusionGrid {
+function benchGrid(input: number, full: boolean): OcclusionGrid {
+  if (full) return occlusionGrid({ image: { width: input, height: input }, patch: { width: PATCH, height: PATCH }, stride: { x: STRIDE, y: STRIDE } });
   const side = PATCH + (GRID_SIDE - 1) * STRIDE;
   const start = Math.floor((input - side) / 2);
   return occlusionGrid({ image: { width: input, height: input }, patch: { width: PATCH, height: PATCH }, stride: { x: STRIDE, y: STRIDE }, region: { x: start, y: start, width: side, height: side } });
@@ -67,28 +70,22 @@ function syntheticInput(size: number): Float32Array {
   return input;
 }
 
-async function child(arch: ZooArchitecture, mode: Strategy, runs: number): Promise<ChildResult> {
+async function child(arch: ZooArchitecture, mode: Strategy, runs: number, full: boolean): Promise<ChildResult> {
   const input = ZOO_DEFAULT_INPUT[arch];
   const model = await loadModel(modelFile(arch));
-  const grid = centredGrid(input);
+  const grid = benchGrid(input, full);
   const operator = await createOperator(mode, model, grid);
   const task = { input: syntheticInput(input), patchValues: new Float32Array(3), target: 'predicted' as const, batchSize: BATCH };
   const perPosition: number[] = [];
   const wholeRun: number[] = [];
-  let positionsStarted = 0;
   // One warm-up run (sessions allocate their arenas on first use), then the measured runs.
   for (let run = -1; run < runs; run++) {
     const start = performance.now();
-    let firstBatchDone = 0;
-    await operator.run({
-      ...task,
-      onProgress: (done) => { if (!firstBatchDone) firstBatchDone = performance.now(); },
-    });
-    const end = performance.now();
-    void positionsStarted;
+    await operator.run(task);
+    const seconds = (performance.now() - start) / 1000;
     if (run < 0) continue;
-    wholeRun.push((end - start) / 1000);
-    perPosition.push((end - start) / 1000);
+    wholeRun.push(seconds);
+    perPosition.push(seconds / (grid.columns * grid.rows));
   }
   await operator.release();
   return { arch, mode, positions: grid.columns * grid.rows, perPosition, wholeRun, maxRssMb: process.resourceUsage().maxRSS / 1024, batch: BATCH };
@@ -100,7 +97,7 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function parent(archs: ZooArchitecture[], runs: number): Promise<void> {
+async function parent(archs: ZooArchitecture[], runs: number, full: boolean): Promise<void> {
   const rows: (string | number)[][] = [];
   const report: unknown[] = [];
   for (const arch of archs) {
@@ -109,7 +106,7 @@ async function parent(archs: ZooArchitecture[], runs: number): Promise<void> {
     const redundancy = costModel(model.graph, { width: PATCH, height: PATCH }).redundancyRatio;
     const results: Partial<Record<Strategy, ChildResult>> = {};
     for (const mode of ['naive', 'incremental'] as Strategy[]) {
-      const out = spawnSync(process.execPath, [__filename, '--child', arch, mode, String(runs)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+      const out = spawnSync(process.execPath, [__filename, '--child', arch, mode, String(runs), full ? 'full' : 'centre'], { encoding: 'utf8', maxBuffer: 1 << 24 });
       if (out.status !== 0) throw new Error(`${arch} ${mode} failed: ${out.stderr}`);
       results[mode] = JSON.parse(out.stdout.trim().split('\n').pop()!) as ChildResult;
     }
@@ -132,7 +129,7 @@ async function parent(archs: ZooArchitecture[], runs: number): Promise<void> {
 async function entry(): Promise<void> {
   const args = process.argv.slice(2);
   if (args[0] === '--child') {
-    const result = await child(args[1] as ZooArchitecture, args[2] as Strategy, Number(args[3]));
+    const result = await child(args[1] as ZooArchitecture, args[2] as Strategy, Number(args[3]), args[4] === 'full');
     process.stdout.write(JSON.stringify(result) + '\n');
     return;
   }
@@ -140,7 +137,7 @@ async function entry(): Promise<void> {
   const runsIndex = args.indexOf('--runs');
   const archs = archIndex >= 0 ? [args[archIndex + 1] as ZooArchitecture] : ARCHITECTURES;
   const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
-  await parent(archs, runs);
+  await parent(archs, runs, args.includes('--full'));
 }
 
 entry().catch((error) => {

@@ -70,7 +70,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
   async run(task: OcclusionTask): Promise<Heatmap> {
     const { output } = this.model;
     const clean = await this.materialise(task.input);
-    const cleanOutput = await this.finish(clean, this.fullRegions(1), 1);
+    const cleanOutput = await this.runTail(new Map(this.plan.frontier.map((name) => [name, clean.get(name)!])), 1);
     const probabilities = classProbabilities(cleanOutput, output.classes, 0, output.activation);
     const classIndex = resolveClass(task.target, probabilities);
 
@@ -86,7 +86,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
         const region = selectPositions(this.plan.regions.get(prepared.segment.output)!, first, count);
         changed.set(prepared.segment.output, { data: await this.runSegment(prepared, clean, changed, region, true), region });
       }
-      const result = await this.finishChanged(clean, changed, count);
+      const result = await this.runTail(this.changedFrontier(clean, changed, count), count);
       probabilityOfClass(result, output.classes, count, classIndex, output.activation, values, first);
       task.onProgress?.(first + count, total);
     }
@@ -184,21 +184,15 @@ export class IncrementalOcclusion implements OcclusionOperator {
     }
   }
 
-  /** The model output for a batch: frontier tensors in full, then the tail. */
-  private async finishChanged(clean: Map<string, Float32Array>, changed: ChangedTensors, count: number): Promise<Float32Array> {
+  /** Frontier tensors in full for a batch: the clean activation with each position's change pasted in. */
+  private changedFrontier(clean: Map<string, Float32Array>, changed: ChangedTensors, count: number): Map<string, Float32Array> {
     const frontier = new Map<string, Float32Array>();
     for (const name of this.plan.frontier) {
       const size = this.sizeOf(name);
       const into = this.buffer(`frontier ${name}`, count * size.channels * size.height * size.width);
       frontier.set(name, expandToFull(clean.get(name)!, size, changed.get(name)!, into));
     }
-    return this.runTail(frontier, count);
-  }
-
-  private async finish(clean: Map<string, Float32Array>, _regions: Map<string, RegionSet>, count: number): Promise<Float32Array> {
-    const frontier = new Map<string, Float32Array>();
-    for (const name of this.plan.frontier) frontier.set(name, clean.get(name)!);
-    return this.runTail(frontier, count);
+    return frontier;
   }
 
   private async runTail(frontier: Map<string, Float32Array>, count: number): Promise<Float32Array> {
