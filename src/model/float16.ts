@@ -1,51 +1,57 @@
-/** IEEE 754 half-precision conversion; onnxruntime-node hands float16 tensors over as raw bit patterns. */
+/**
+ * IEEE 754 half-precision conversion. onnxruntime-node on Node 20 takes and returns float16 tensors
+ * as Uint16Array bit patterns, so float16 models need this on the way in and out.
+ */
 
-const float32View = new Float32Array(1);
-const bitsView = new Uint32Array(float32View.buffer);
+const floatView = new Float32Array(1);
+const intView = new Uint32Array(floatView.buffer);
 
-export function halfToFloat(bits: number): number {
-  const sign = bits & 0x8000 ? -1 : 1;
-  const exponent = (bits >> 10) & 0x1f;
-  const fraction = bits & 0x3ff;
-  if (exponent === 0) return sign * fraction * 2 ** -24;
-  if (exponent === 0x1f) return fraction ? NaN : sign * Infinity;
-  return sign * (1 + fraction / 1024) * 2 ** (exponent - 15);
-}
+/** The float16 bit pattern nearest to `value` (round half to even; overflow becomes ±Infinity). */
+export function float32ToFloat16Bits(value: number): number {
+  floatView[0] = value;
+  const bits = intView[0];
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = (bits >>> 23) & 0xff;
+  let mantissa = bits & 0x7fffff;
 
-/** Round-to-nearest-even conversion of a float32 value to half-precision bits. */
-export function floatToHalf(value: number): number {
-  float32View[0] = value;
-  const x = bitsView[0];
-  const sign = (x >>> 16) & 0x8000;
-  const exponent = (x >>> 23) & 0xff;
-  let mantissa = x & 0x7fffff;
-  if (exponent === 0xff) return sign | 0x7c00 | (mantissa ? 0x200 : 0);
-  let e = exponent - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;
-  if (e <= 0) {
-    if (e < -10) return sign;
+  if (exponent === 0xff) return sign | 0x7c00 | (mantissa !== 0 ? 0x200 : 0); // Inf or NaN
+  const halfExponent = exponent - 127 + 15;
+  if (halfExponent >= 0x1f) return sign | 0x7c00; // too large: Infinity
+  if (halfExponent <= 0) {
+    // Subnormal half (or zero): shift the mantissa, with its implicit leading one, into place.
+    if (halfExponent < -10) return sign;
     mantissa |= 0x800000;
-    const shift = 14 - e;
-    let half = mantissa >> shift;
-    const rest = mantissa & ((1 << shift) - 1);
-    const midpoint = 1 << (shift - 1);
-    if (rest > midpoint || (rest === midpoint && (half & 1))) half++;
-    return sign | half;
+    const shift = 14 - halfExponent;
+    const half = mantissa >>> shift;
+    const remainder = mantissa & ((1 << shift) - 1);
+    const halfway = 1 << (shift - 1);
+    const roundUp = remainder > halfway || (remainder === halfway && (half & 1) === 1);
+    return sign | (half + (roundUp ? 1 : 0));
   }
-  let half = (e << 10) | (mantissa >> 13);
-  const rest = mantissa & 0x1fff;
-  if (rest > 0x1000 || (rest === 0x1000 && (half & 1))) half++;
-  return sign | half;
+  const half = (halfExponent << 10) | (mantissa >>> 13);
+  const remainder = mantissa & 0x1fff;
+  const roundUp = remainder > 0x1000 || (remainder === 0x1000 && (half & 1) === 1);
+  // A carry out of the mantissa correctly bumps the exponent (up to Infinity).
+  return sign | (half + (roundUp ? 1 : 0));
 }
 
-export function halvesToFloats(bits: Uint16Array): Float32Array {
-  const out = new Float32Array(bits.length);
-  for (let i = 0; i < bits.length; i++) out[i] = halfToFloat(bits[i]);
+export function float16BitsToFloat32(bits: number): number {
+  const sign = bits & 0x8000 ? -1 : 1;
+  const exponent = (bits >>> 10) & 0x1f;
+  const mantissa = bits & 0x3ff;
+  if (exponent === 0) return sign * mantissa * 2 ** -24;
+  if (exponent === 0x1f) return mantissa === 0 ? sign * Infinity : NaN;
+  return sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
+}
+
+export function toFloat16Array(values: ArrayLike<number>): Uint16Array {
+  const out = new Uint16Array(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = float32ToFloat16Bits(values[i]);
   return out;
 }
 
-export function floatsToHalves(values: Float32Array): Uint16Array {
-  const out = new Uint16Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = floatToHalf(values[i]);
+export function fromFloat16Array(bits: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) out[i] = float16BitsToFloat32(bits[i]);
   return out;
 }

@@ -1,5 +1,5 @@
 import { onnx } from 'onnx-proto';
-import { halvesToFloats } from './float16.js';
+import { fromFloat16Array } from './float16.js';
 
 export const DataType = onnx.TensorProto.DataType;
 
@@ -33,8 +33,8 @@ export function readFloats(tensor: onnx.ITensorProto): Float32Array {
       return Float32Array.from(tensor.floatData ?? []);
     }
     case DataType.FLOAT16: {
-      if (raw) return halvesToFloats(new Uint16Array(copyBuffer(raw), 0, count));
-      return halvesToFloats(Uint16Array.from(tensor.int32Data ?? []));
+      if (raw) return fromFloat16Array(new Uint16Array(copyBuffer(raw), 0, count));
+      return fromFloat16Array(Uint16Array.from(tensor.int32Data ?? []));
     }
     case DataType.DOUBLE: {
       if (raw) return Float32Array.from(new Float64Array(copyBuffer(raw), 0, count));

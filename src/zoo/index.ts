@@ -17,4 +17,4 @@ export type { RandomCnn, RandomCnnOptions } from './random-cnn.js';
 export { OnnxGraphBuilder, attr } from './onnx-graph-builder.js';
 export type { AttributeValue, Dim, ElementType, GraphBuilderOptions } from './onnx-graph-builder.js';
 export { SeededRandom } from './seeded-random.js';
-export { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Array, toFloat16Array } from './float16.js';
+export { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Array, toFloat16Array } from '../model/float16.js';

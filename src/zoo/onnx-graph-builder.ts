@@ -1,6 +1,6 @@
 import { endianness } from 'node:os';
 import { onnx } from 'onnx-proto';
-import { toFloat16Array } from './float16.js';
+import { toFloat16Array } from '../model/float16.js';
 
 /** The floating-point type of a model's input, output and weights. */
 export type ElementType = 'float32' | 'float16';

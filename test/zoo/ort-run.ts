@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { fromFloat16Array, toFloat16Array } from '../../src/zoo/float16.js';
+import { fromFloat16Array, toFloat16Array } from '../../src/model/float16.js';
 import type { ElementType } from '../../src/zoo/onnx-graph-builder.js';
 
 /** A session that does not spin idle threads (tests share two cores with other work). */

@@ -1,4 +1,4 @@
-import { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Array, toFloat16Array } from '../../src/zoo/float16.js';
+import { float16BitsToFloat32, float32ToFloat16Bits, fromFloat16Array, toFloat16Array } from '../../src/model/float16.js';
 
 describe('float16 conversion', () => {
   test('known bit patterns', () => {
