@@ -21,7 +21,8 @@ export type KryptonErrorCode =
   | 'catalog'
   | 'store'
   | 'plan'
-  | 'io';
+  | 'io'
+  | 'interrupted';
 
 export function isKryptonError(error: unknown): error is KryptonError {
   return error instanceof KryptonError;

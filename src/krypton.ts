@@ -36,6 +36,8 @@ export interface OpenOptions {
 export interface ExecuteOptions {
   /** Called as an OCCLUDE statement advances. */
   readonly onProgress?: (progress: OcclusionProgress) => void;
+  /** Stops a running OCCLUDE between batches; images already finished stay stored. */
+  readonly signal?: AbortSignal;
 }
 
 /** Raised for a script with syntax errors: every problem, each with line and column. */
@@ -179,13 +181,13 @@ export class Krypton {
 
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement, this.planning());
-    const run = await executeOcclude(plan, this.store, options.onProgress);
+    const run = await executeOcclude(plan, this.store, options.onProgress, options.signal);
     return result(statement, OCCLUDE_COLUMNS, outcomeRows(run), occludeMessage(run, plan.logical.tableName, plan.strategy));
   }
 
   private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement.occlude, this.planning());
-    const run = statement.analyze ? await executeOcclude(plan, this.store, options.onProgress) : undefined;
+    const run = statement.analyze ? await executeOcclude(plan, this.store, options.onProgress, options.signal) : undefined;
     return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));
   }
 }

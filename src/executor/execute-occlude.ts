@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { isKryptonError, messageOf } from '../errors.js';
+import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
 import { prepareImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
@@ -47,7 +47,9 @@ export interface OcclusionRun {
  * row is committed on its own, so an interrupted run keeps every finished image, and a rerun of
  * the same statement skips them. An image that cannot be read is reported and the others go on.
  */
-export async function executeOcclude(plan: PhysicalOcclude, store: Store, onProgress?: (progress: OcclusionProgress) => void): Promise<OcclusionRun> {
+export async function executeOcclude(
+  plan: PhysicalOcclude, store: Store, onProgress?: (progress: OcclusionProgress) => void, signal?: AbortSignal,
+): Promise<OcclusionRun> {
   const started = performance.now();
   const { logical } = plan;
   const { model, spec, labels } = logical.model;
@@ -60,6 +62,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, onProg
   try {
     for (const image of logical.images) {
       const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions });
+      if (signal?.aborted) throw interrupted(outcomes, logical.tableName);
       if (finished.has(image.path)) {
         outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'already done' });
         continue;
@@ -74,12 +77,19 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, onProg
         continue;
       }
       const imageStarted = performance.now();
-      const heatmap: Heatmap = await operator!.run({
-        input: prepared.tensor,
-        patchValues: patchValues(logical.color, prepared, spec),
-        target: logical.target,
-        onProgress: (done) => report(done),
-      });
+      let heatmap: Heatmap;
+      try {
+        heatmap = await operator!.run({
+          input: prepared.tensor,
+          patchValues: patchValues(logical.color, prepared, spec),
+          target: logical.target,
+          onProgress: (done) => report(done),
+          signal,
+        });
+      } catch (error) {
+        if (isKryptonError(error) && error.code === 'interrupted') throw interrupted(outcomes, logical.tableName);
+        throw error;
+      }
       const elapsedMs = performance.now() - imageStarted;
       const classLabel = labels?.[heatmap.classIndex] ?? null;
       const record = {
@@ -122,4 +132,9 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, onProg
     await operator?.release();
   }
   return { outcomes, elapsedMs: performance.now() - started };
+}
+
+function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {
+  const kept = outcomes.filter((o) => o.status === 'done').length;
+  return new KryptonError(`interrupted: ${kept === 1 ? '1 image' : `${kept} images`} finished in this run ${kept === 1 ? 'is' : 'are'} kept in ${table}; run the statement again to do the rest`, 'interrupted');
 }

@@ -11,7 +11,7 @@ import { classProbabilities, probabilityOfClass } from './class-probability.js';
 import type { CropGeometry, TensorSize } from './crops.js';
 import { cropIsChangedRegion, expandToFull, gatherCrops, patchTensor, toChannelsLast } from './crops.js';
 import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
-import { chooseBatchSize, resolveClass } from './occlusion-task.js';
+import { checkInterrupted, chooseBatchSize, resolveClass } from './occlusion-task.js';
 
 interface PreparedSegment {
   readonly segment: Segment;
@@ -78,6 +78,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
     const batchSize = this.model.batchable || !this.tail ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
     const values = new Float32Array(total);
     for (let first = 0; first < total; first += batchSize) {
+      checkInterrupted(task.signal);
       const count = Math.min(batchSize, total - first);
       const changed: ChangedTensors = new Map();
       const inputRegion = selectPositions(this.plan.regions.get(this.model.input.name)!, first, count);

@@ -5,7 +5,7 @@ import { createSession, float32Tensor, type Session } from '../model/session.js'
 import { fullModel } from '../model/submodels.js';
 import { classProbabilities, probabilityOfClass } from './class-probability.js';
 import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
-import { chooseBatchSize, resolveClass } from './occlusion-task.js';
+import { checkInterrupted, chooseBatchSize, resolveClass } from './occlusion-task.js';
 
 /**
  * The baseline: occluded copies of the image, batched, through the whole model. Every fast path is
@@ -40,6 +40,7 @@ export class NaiveOcclusion implements OcclusionOperator {
     const values = new Float32Array(total);
     const per = dims[0] * dims[1] * dims[2];
     for (let first = 0; first < total; first += batchSize) {
+      checkInterrupted(task.signal);
       const count = Math.min(batchSize, total - first);
       const batch = new Float32Array(count * per);
       for (let b = 0; b < count; b++) {

@@ -13,6 +13,8 @@ export interface OcclusionTask {
   /** Positions per inference call; chosen from memory when absent. */
   readonly batchSize?: number;
   readonly onProgress?: (done: number, total: number) => void;
+  /** Checked between batches: an aborted run stops with an 'interrupted' error. */
+  readonly signal?: AbortSignal;
 }
 
 export interface Heatmap {
@@ -29,6 +31,11 @@ export interface OcclusionOperator {
   readonly grid: OcclusionGrid;
   run(task: OcclusionTask): Promise<Heatmap>;
   release(): Promise<void>;
+}
+
+/** Throws when the caller has asked to stop. */
+export function checkInterrupted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new KryptonError('interrupted', 'interrupted');
 }
 
 export function resolveClass(target: TargetClass, probabilities: ArrayLike<number>): number {

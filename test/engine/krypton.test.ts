@@ -152,3 +152,20 @@ describe('the typed occlusion call', () => {
     expect(same.rows[0].status).toBe('already done');
   });
 });
+
+describe('interrupting an occlusion', () => {
+  it('stops between batches, keeps the finished images, and a rerun does the rest', async () => {
+    const images = ['1f8a4a54', '2e0bdd1e', '2fdd55b8'].map((id) => `'${XRAYS}/png/${id}.png'`).join(', ');
+    const statement = `OCCLUDE (${images}) USING MODEL cxr WITH PATCH 112 STRIDE 56 INTO interrupted_maps`;
+    const controller = new AbortController();
+    const error = await rejection(db.query(statement, {
+      signal: controller.signal,
+      onProgress: (p) => { if (p.imagesDone === 1) controller.abort(); },
+    }));
+    expect(error.message).toBe('interrupted: 1 image finished in this run is kept in interrupted_maps; run the statement again to do the rest');
+    expect((await db.query('SELECT count(*)::INTEGER AS n FROM interrupted_maps')).rows[0].n).toBe(1);
+    const rerun = await db.query(statement);
+    expect(rerun.rows.map((r) => r.status)).toEqual(['already done', 'done', 'done']);
+    expect((await db.query('SELECT count(DISTINCT image_id)::INTEGER AS n, count(*)::INTEGER AS rows FROM interrupted_maps')).rows[0]).toEqual({ n: 3, rows: 3 });
+  });
+});
