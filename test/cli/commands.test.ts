@@ -1,0 +1,86 @@
+// heatmap, zoo and inspect as their own processes, as a user runs them.
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { CXR_LABELS, CXR_MODEL, SOME_XRAYS, data, expectOneLineError, runChild, useTempDir } from './helpers.js';
+
+const dir = useTempDir();
+const XRAY = SOME_XRAYS[0];
+const CXR_INPUT = ['--channels', 'gray', '--scale', '255', '--normalize', 'none'];
+const heatmapArgs = (...extra: string[]) => ['heatmap', '--model', CXR_MODEL, '--image', XRAY, ...CXR_INPUT, '--quiet', ...extra];
+
+describe('heatmap', () => {
+  test('the real X-ray model: JSON with the heatmap, a PNG overlay, and naive and exact agree', async () => {
+    const out = (name: string) => join(dir(), name);
+    const [exact, naive] = await Promise.all([
+      runChild(heatmapArgs('--patch', '56', '--stride', '56', '--labels', CXR_LABELS, '--json', out('exact.json'), '--png', out('exact.png'))),
+      runChild(heatmapArgs('--patch', '56', '--stride', '56', '--mode', 'naive', '--json', out('naive.json'))),
+    ]);
+    expect(exact).toMatchObject({ code: 0, stderr: '' });
+    expect(naive).toMatchObject({ code: 0, stderr: '' });
+    expect(exact.stdout).toMatch(/^class [01] \((ap|pa)\): probability 0\.\d{4}\nheatmap 4x4 \(patch 56x56, stride 56x56\), exact in [\d.]+ s\n/);
+    expect(exact.stdout).toContain(`wrote ${out('exact.png')}`);
+
+    const a = JSON.parse(readFileSync(out('exact.json'), 'utf8'));
+    const b = JSON.parse(readFileSync(out('naive.json'), 'utf8'));
+    expect(a).toMatchObject({ width: 4, height: 4, mode: 'exact', classLabel: expect.stringMatching(/^(ap|pa)$/) });
+    expect(b).toMatchObject({ width: 4, height: 4, mode: 'naive' });
+    for (const map of [a, b]) {
+      expect(map.values).toHaveLength(16);
+      expect([0, 1]).toContain(map.classIndex);
+      expect(map.baseProbability).toBeGreaterThan(0.5);
+      expect(map.elapsedMs).toBeGreaterThan(0);
+    }
+    expect(b.classIndex).toBe(a.classIndex);
+    expect(b.baseProbability).toBeCloseTo(a.baseProbability, 5);
+    a.values.forEach((value: number, i: number) => expect(b.values[i]).toBeCloseTo(value, 4));
+
+    const png = readFileSync(out('exact.png'));
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+  });
+
+  test('bad input: one line that names the problem, exit 1, no stack trace', async () => {
+    const truncated = join(dir(), 'truncated.png');
+    writeFileSync(truncated, readFileSync(XRAY).subarray(0, 300));
+    const text = join(dir(), 'text.png');
+    writeFileSync(text, 'not an image\n');
+    const withImage = (image: string) => ['heatmap', '--model', CXR_MODEL, '--image', image, ...CXR_INPUT, '--patch', '56'];
+    const cases: [string[], RegExp][] = [
+      [['heatmap', '--model', join(dir(), 'missing.onnx'), '--image', XRAY, '--patch', '56'], /model file not found: .*missing\.onnx$/],
+      [['heatmap', '--model', CXR_LABELS, '--image', XRAY, '--patch', '56'], /cxr-appa-labels\.txt is not an ONNX model/],
+      [withImage(truncated), /truncated\.png' is truncated or corrupt/],
+      [withImage(text), /text\.png' is not an image in a supported format/],
+      [withImage(join(dir(), 'missing.png')), /missing\.png' not found$/],
+      [heatmapArgs('--patch', '300'), /patch 300x300 is larger than the 224x224 model-input image$/],
+      [heatmapArgs('--patch', '56', '--stride', '0'), /--stride must be a positive integer, got '0'$/],
+      [heatmapArgs('--patch', '56', '--class', '5'), /class index 5 is out of range: the model has 2 classes/],
+      [heatmapArgs('--patch', '56', '--region', '200,200,100,100'), /region \(200, 200, 100, 100\) lies outside the 224x224 model-input image$/],
+    ];
+    const runs = await Promise.all(cases.map(([args]) => runChild(args)));
+    runs.forEach((run, i) => {
+      expectOneLineError(run, cases[i][1]);
+      expect(run.stdout).toBe('');
+    });
+  });
+});
+
+describe('zoo and inspect', () => {
+  test('zoo writes a model that loads', async () => {
+    const model = join(dir(), 'zoo', 'squeezenet.onnx');
+    const written = await runChild(['zoo', 'squeezenet', '--out', model, '--input', '64', '--classes', '10']);
+    expect(written).toMatchObject({ code: 0, stderr: '' });
+    expect(written.stdout).toMatch(/^wrote .*squeezenet\.onnx: squeezenet, input 3x64x64, [\d.]+ MB\n$/);
+    const loaded = await runChild(['--db', ':memory:', '-c', `CREATE MODEL zoo FROM '${model}'`]);
+    expect(loaded).toEqual({ code: 0, signal: null, stdout: 'model zoo created (64x64, rgb, logits)\n', stderr: '' });
+  });
+
+  test('inspect prints the redundancy ratio: 2.20 for SqueezeNet 1.1 (fp16) with a 16 px patch', async () => {
+    const run = await runChild(['inspect', '--model', data('models/squeezenet1.1-imagenet-fp16.onnx'), '--patch', '16']);
+    expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(run.stdout).toMatch(/^.*squeezenet1\.1-imagenet-fp16\.onnx: input 3x224x224, patch 16x16 at the centre\n/);
+    expect(run.stdout).toContain('redundancy ratio R = 2.20 ');
+  });
+
+  test('a bad architecture', async () => {
+    expectOneLineError(await runChild(['zoo', 'alexnet', '--out', join(dir(), 'x.onnx')]), /architecture must be one of vgg16, resnet18, inception_v3, squeezenet, mobilenet_v2, got 'alexnet'$/);
+  });
+});
