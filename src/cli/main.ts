@@ -20,6 +20,10 @@ export function buildProgram(streams: CliStreams = processStreams(), setExitCode
     if (program.args.length > 0) throw new CommanderUsage(`unknown command '${program.args[0]}'; statements go in -c '…' or a file for run (see --help)`);
     setExitCode(await startSession(options, streams, options.command === undefined ? { kind: 'repl' } : { kind: 'statements', script: options.command }));
   });
+  program.addHelpText('after', `
+Exit status: 0 when every statement ran; 1 for a problem with the input (-c and run stop at the first
+failing statement; statements piped into the REPL all run, and any failure gives 1); 2 for a bug.
+REPL history is kept in ~/.krypton_history, or in $KRYPTON_HISTORY (empty: none).`);
   runCommand(program, streams, setExitCode);
   heatmapCommand(program);
   zooCommand(program);

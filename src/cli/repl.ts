@@ -89,8 +89,8 @@ class Repl {
       if (this.quitting) break;
       this.prompt();
     }
-    // A piped script may end without the last ';'.
-    if (!this.quitting && this.pending.join('\n').trim() !== '') await this.execute(this.pending.splice(0).join('\n'));
+    // A piped script may end without the last ';'; on a terminal, Ctrl-D drops an unfinished statement.
+    if (!this.interactive && !this.quitting && this.pending.join('\n').trim() !== '') await this.execute(this.pending.splice(0).join('\n'));
     this.readline.close();
     this.notice('');
     return !this.interactive && this.failed ? 1 : 0;

@@ -1,6 +1,6 @@
 // What needs real processes: a database held by another process, a run killed halfway, the REPL
 // on a real pipe, and the installed entry point bin/krypton.js.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { CREATE_CXR, ROOT, SOME_XRAYS, XRAYS, expectOneLineError, runChild, runCli, sqlList, startCli, useTempDir, waitForOutput } from './helpers.js';
 
@@ -61,11 +61,12 @@ test('the REPL reads a piped script to its end, then exits with the status of it
 });
 
 test('bin/krypton.js, the installed command, runs the built CLI (dist/ is built by npm ci and npm run build)', async () => {
-  const built = join(ROOT, 'dist', 'src', 'cli', 'session.js');
-  const source = join(ROOT, 'src', 'cli', 'session.ts');
-  if (!existsSync(built) || statSync(built).mtimeMs < statSync(source).mtimeMs) {
-    throw new Error('dist/ is older than src/cli: run `npm run build` first');
-  }
+  const sources = readdirSync(join(ROOT, 'src', 'cli')).filter((name) => name.endsWith('.ts'));
+  const stale = sources.filter((name) => {
+    const built = join(ROOT, 'dist', 'src', 'cli', name.replace(/\.ts$/, '.js'));
+    return !existsSync(built) || statSync(built).mtimeMs < statSync(join(ROOT, 'src', 'cli', name)).mtimeMs;
+  });
+  if (stale.length > 0) throw new Error(`dist/ is older than src/cli (${stale.join(', ')}): run \`npm run build\` first`);
   const child = startCli(['--db', ':memory:', '-c', 'SELECT 42 AS answer'], {}, join(ROOT, 'bin', 'krypton.js'));
   child.stdin.end();
   expect(await child.done).toEqual({ code: 0, signal: null, stdout: 'answer\n------\n    42\n(1 row)\n', stderr: '' });

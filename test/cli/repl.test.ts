@@ -9,7 +9,7 @@ import { progressMode } from '../../src/cli/occlusion-progress.js';
 import { ResultPrinter } from '../../src/cli/print-result.js';
 import { CONTINUATION_PROMPT, PROMPT, runRepl } from '../../src/cli/repl.js';
 import { open } from '../../src/krypton.js';
-import { CREATE_MNIST, MNIST_IMAGE, capture, runCli, useTempDir } from './helpers.js';
+import { CREATE_CXR, CREATE_MNIST, MNIST_IMAGE, SOME_XRAYS, capture, runCli, useTempDir } from './helpers.js';
 
 const dir = useTempDir();
 
@@ -82,7 +82,7 @@ describe('on a terminal', () => {
   async function terminalSession(historyFile: string | undefined) {
     const stdin = Object.assign(new PassThrough(), { isTTY: true });
     const stdout = capture(true);
-    const stderr = capture();
+    const stderr = capture(true);
     const streams = { stdin, stdout, stderr };
     const db = await open(':memory:');
     const exits: number[] = [];
@@ -103,7 +103,7 @@ describe('on a terminal', () => {
     };
     await waitFor(() => stdout.text().includes(PROMPT));
     seen = stdout.text().length;
-    return { stdin, stdout, stderr, done, type, exits };
+    return { stdin, stdout, stderr, done, type, exits, waitFor };
   }
 
   test('prompts, continuation, Ctrl-C, .help, history kept in a file, Ctrl-D', async () => {
@@ -141,6 +141,21 @@ describe('on a terminal', () => {
     await session.type(' * FROM xr', /xr$/);
     expect(await session.type('\t', /ays/)).toContain('ays');
     expect(await session.type(';\r')).toMatch(/x\r?\n-\r?\n1\r?\n/);
+    session.stdin.write('.quit\r');
+    expect(await session.done).toBe(0);
+  });
+
+  test('Ctrl-C while OCCLUDE runs ends the process: what is finished is stored already', async () => {
+    const session = await terminalSession(undefined);
+    expect(await session.type(`${CREATE_CXR};\r`)).toContain('model cxr created');
+    session.stdin.write(`OCCLUDE '${SOME_XRAYS[0]}' USING MODEL cxr WITH PATCH 16 STRIDE 8;\r`);
+    await session.waitFor(() => session.stderr.text().includes('occlude ['));
+    session.stdin.write('\x03');
+    await session.waitFor(() => session.exits.length > 0);
+    expect(session.exits).toEqual([130]);
+    expect(session.stderr.text()).toContain('interrupted: the images finished so far are stored; run the statement again to continue');
+    // Here the exit is only recorded, so the statement finishes.
+    await session.type('', /occluded 1 image/);
     session.stdin.write('.quit\r');
     expect(await session.done).toBe(0);
   });
