@@ -53,6 +53,8 @@ export class ResultPrinter {
 
   private asText(result: PrintableResult): string {
     if (result.kind === 'Explain') return explainText(result.rows);
+    // DuckDB's own EXPLAIN draws its plan as multi-line text in the explain_value column.
+    if (isDuckDBExplain(result)) return result.rows.map((row) => String(row.explain_value).trimEnd()).join('\n');
     const message = messageOf(result);
     if (result.columns.length === 0 || (message !== undefined && result.rows.length === 0)) return message ?? 'ok';
     // Krypton's per-image report has columns (overlay, error) that are often empty for every image.
@@ -86,6 +88,10 @@ function messageOf(result: PrintableResult): string | undefined {
   if (result.message !== undefined) return result.message;
   const onlyCount = result.kind === 'Sql' && result.columns.length === 1 && result.columns[0].name === 'Count' && result.rows.length === 0;
   return onlyCount ? 'ok' : undefined;
+}
+
+function isDuckDBExplain(result: PrintableResult): boolean {
+  return result.kind === 'Sql' && result.columns.map((c) => c.name).join(',') === 'explain_key,explain_value';
 }
 
 function rowCount(count: number, shown: number): string {

@@ -135,6 +135,12 @@ describe('result printing', () => {
     expect(stdout).toBe('ok\n\nlogical plan:\n  Insert\n    Occlude\n\nnotes:\n  a note\n');
   });
 
+  test("DuckDB's EXPLAIN prints its drawn plan as it is", () => {
+    const plan = '┌─────┐\n│ SEQ │\n└─────┘\n';
+    const { stdout } = printed([{ kind: 'Sql', columns: [{ name: 'explain_key', type: 'VARCHAR' }, { name: 'explain_value', type: 'VARCHAR' }], rows: [{ explain_key: 'physical_plan', explain_value: plan }] }]);
+    expect(stdout).toBe('┌─────┐\n│ SEQ │\n└─────┘\n');
+  });
+
   test('--json: rows on stdout, one object a line; messages on stderr', () => {
     const { stdout, stderr } = printed([
       { kind: 'CreateModel', columns: [], rows: [], message: 'model m created' },

@@ -88,8 +88,9 @@ describe('on a terminal', () => {
     const exits: number[] = [];
     const done = runRepl({ db, streams, printer: new ResultPrinter(streams, { json: false, maxRows: 100 }), progress: progressMode(stderr, {}), historyFile, exit: (code) => exits.push(code) })
       .finally(() => db.close());
-    const waitFor = async (predicate: () => boolean) => {
-      for (let i = 0; i < 500 && !predicate(); i++) await new Promise((r) => setTimeout(r, 10));
+    const waitFor = async (predicate: () => boolean, timeoutMs = 30_000) => {
+      const deadline = Date.now() + timeoutMs;
+      while (!predicate() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
       expect(predicate()).toBe(true);
     };
     let seen = 0;
