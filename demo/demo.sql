@@ -1,5 +1,5 @@
 -- Krypton demo: where do two real CNNs look?
--- Run from the repository root: npm run demo (results in out/demo.duckdb, overlays in out/demo/).
+-- Run from the repository root: npm run demo (results in demo/demo.duckdb, overlays in out/demo/).
 
 -- A chest X-ray AP/PA classifier (SqueezeNet 1.1 transfer-learned on X-rays: gray copied to 3
 -- channels, raw 0-255) and the ImageNet SqueezeNet 1.1 (float16, BGR, raw 0-255, ends in Softmax).

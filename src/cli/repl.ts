@@ -58,6 +58,8 @@ class Repl {
   private failed = false;
   private quitting = false;
   private interruptedOnce = false;
+  /** Aborts the running statement; a second Ctrl-C while it winds down leaves at once. */
+  private running?: AbortController;
 
   constructor(private readonly options: ReplOptions) {
     const { stdin, stdout, stderr } = options.streams;
@@ -120,12 +122,14 @@ class Repl {
     // On a terminal the prompt separates the entries; in a pipe's output, blank lines do.
     if (this.interactive) printer.startGroup();
     this.busy = true;
+    this.running = new AbortController();
     try {
-      await runScript(script, { db, printer, progress, stderr: streams.stderr });
+      await runScript(script, { db, printer, progress, stderr: streams.stderr, signal: this.running.signal });
     } catch (error) {
       this.fail(error);
     } finally {
       this.busy = false;
+      this.running = undefined;
     }
     await this.refreshNames();
   }
@@ -180,7 +184,12 @@ class Repl {
 
   private interrupt(): void {
     if (this.busy) {
-      // The engine cannot be stopped halfway; every image it finished is already committed.
+      if (this.running && !this.running.signal.aborted) {
+        // An OCCLUDE stops after its current batch; every image it finished is already committed.
+        this.options.streams.stderr.write('\nstopping after the current batch (Ctrl-C again to leave now)\n');
+        this.running.abort();
+        return;
+      }
       this.options.streams.stderr.write('\ninterrupted: the images finished so far are stored; run the statement again to continue\n');
       (this.options.exit ?? process.exit)(130);
       return;

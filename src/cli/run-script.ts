@@ -11,6 +11,8 @@ export interface ScriptContext {
   readonly printer: ResultPrinter;
   readonly progress: ProgressMode;
   readonly stderr: OutputStream;
+  /** Stops a running OCCLUDE between batches (Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -26,7 +28,7 @@ export async function runScript(script: string, context: ScriptContext): Promise
     const report = occlusionProgress(context.progress, context.stderr);
     let results;
     try {
-      results = await context.db.execute(executableText(script, statement), { onProgress: report.onProgress });
+      results = await context.db.execute(executableText(script, statement), { onProgress: report.onProgress, signal: context.signal });
     } catch (error) {
       throw statements.length > 1 ? locate(error, statement) : error;
     } finally {

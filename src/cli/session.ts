@@ -49,15 +49,33 @@ export async function startSession(options: SessionOptions, streams: CliStreams,
     const printer = new ResultPrinter(streams, { json: options.json ?? false, maxRows });
     const progress = progressMode(streams.stderr, options);
     if (work.kind === 'repl') return await runRepl({ db, streams, printer, progress, historyFile: historyPath() });
+    const stop = stopOnInterrupt(streams.stderr);
     try {
-      await runScript(work.script, { db, printer, progress, stderr: streams.stderr });
+      await runScript(work.script, { db, printer, progress, stderr: streams.stderr, signal: stop.signal });
       return 0;
     } catch (error) {
-      return reportError(error, streams.stderr, work.where);
+      return stop.signal.aborted ? (reportError(error, streams.stderr, work.where), 130) : reportError(error, streams.stderr, work.where);
+    } finally {
+      stop.dispose();
     }
   } finally {
     await db.close();
   }
+}
+
+/**
+ * Ctrl-C asks a running OCCLUDE to stop after its current batch (finished images stay stored and
+ * the database closes cleanly); a second Ctrl-C leaves at once.
+ */
+function stopOnInterrupt(stderr: OutputStream): { signal: AbortSignal; dispose(): void } {
+  const controller = new AbortController();
+  const onInterrupt = () => {
+    if (controller.signal.aborted) process.exit(130);
+    stderr.write('\nstopping after the current batch (Ctrl-C again to leave now)\n');
+    controller.abort();
+  };
+  process.on('SIGINT', onInterrupt);
+  return { signal: controller.signal, dispose: () => process.off('SIGINT', onInterrupt) };
 }
 
 /** `krypton run script.sql`: the root options may also follow the file. */

@@ -1,14 +1,16 @@
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
-import { prepareImage } from '../image/prepare-image.js';
+import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import { createOperator } from '../operators/create-operator.js';
 import type { Heatmap } from '../operators/occlusion-task.js';
 import type { PhysicalOcclude } from '../planner/plan-occlude.js';
 import type { Store } from '../store/index.js';
-import { summariseHeatmap } from '../store/index.js';
+import { quoteString, summariseHeatmap } from '../store/index.js';
+import type { ImageRef } from './image-source.js';
 
 export interface OcclusionProgress {
   /** Images finished (done, failed or already done) and all of them. */
@@ -64,7 +66,8 @@ export async function executeOcclude(
       const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions });
       if (signal?.aborted) throw interrupted(outcomes, logical.tableName);
       if (finished.has(image.path)) {
-        outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'already done' });
+        const overlay = logical.renderDir ? await renderStored(plan, store, image) : undefined;
+        outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'already done', overlay });
         continue;
       }
       report(0);
@@ -113,15 +116,9 @@ export async function executeOcclude(
         originY: logical.grid.originY,
       };
       await store.insertHeatmaps(logical.table, [record]);
-      let overlay: string | undefined;
-      if (logical.renderDir) {
-        overlay = join(logical.renderDir, `${image.imageId}.png`);
-        const grid = logical.grid;
-        await renderOverlay(prepared, {
-          width: grid.columns, height: grid.rows, values: heatmap.values, patchWidth: grid.patchWidth, patchHeight: grid.patchHeight,
-          strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY,
-        }, overlay, { baseProbability: heatmap.baseProbability, title: `${image.imageId}: ${classLabel ?? `class ${heatmap.classIndex}`} p=${heatmap.baseProbability.toFixed(3)}` });
-      }
+      const overlay = logical.renderDir
+        ? await render(plan, image, prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`)
+        : undefined;
       const summary = summariseHeatmap(record);
       outcomes.push({
         imageId: image.imageId, imagePath: image.path, status: 'done', classIndex: heatmap.classIndex, classLabel,
@@ -137,4 +134,41 @@ export async function executeOcclude(
 function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {
   const kept = outcomes.filter((o) => o.status === 'done').length;
   return new KryptonError(`interrupted: ${kept === 1 ? '1 image' : `${kept} images`} finished in this run ${kept === 1 ? 'is' : 'are'} kept in ${table}; run the statement again to do the rest`, 'interrupted');
+}
+
+/** Draws one image's heatmap into the RENDER TO folder as <image_id>.png; returns the file. */
+async function render(
+  plan: PhysicalOcclude, image: ImageRef, prepared: PreparedImage, values: Float32Array, baseProbability: number, className: string,
+): Promise<string> {
+  const { grid, renderDir } = plan.logical;
+  const overlay = join(renderDir!, `${image.imageId}.png`);
+  await renderOverlay(prepared, {
+    width: grid.columns, height: grid.rows, values, patchWidth: grid.patchWidth, patchHeight: grid.patchHeight,
+    strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY,
+  }, overlay, { baseProbability, title: `${image.imageId}: ${className} p=${baseProbability.toFixed(3)}` });
+  return overlay;
+}
+
+/**
+ * An image done by an earlier run of the statement, rendered from its stored heatmap when its
+ * overlay is missing (a RENDER TO added on the rerun, or a folder cleared since).
+ */
+async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef): Promise<string | undefined> {
+  const { logical } = plan;
+  const overlay = join(logical.renderDir!, `${image.imageId}.png`);
+  if (existsSync(overlay)) return overlay;
+  const { rows } = await store.query(
+    `SELECT heatmap, base_probability, class_index, class_label FROM ${logical.table} WHERE query_id = ${quoteString(logical.queryId)} AND image_path = ${quoteString(image.path)}`,
+  );
+  if (rows.length === 0) return undefined;
+  const [row] = rows;
+  let prepared: PreparedImage;
+  try {
+    prepared = await prepareImage(image.path, logical.model.spec);
+  } catch (error) {
+    if (isKryptonError(error)) return undefined;
+    throw error;
+  }
+  const values = Float32Array.from(row.heatmap as number[]);
+  return render(plan, image, prepared, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`);
 }

@@ -55,7 +55,7 @@ export async function putModel(
   const existing = await getModel(connection, model.name);
   if (existing && !orReplace) {
     throw new KryptonError(
-      `model '${existing.name}' already exists; drop it first or use CREATE OR REPLACE MODEL`,
+      `model '${existing.name}' already exists; drop it first (DROP MODEL ${existing.name})`,
       'catalog',
     );
   }

@@ -146,17 +146,33 @@ describe('on a terminal', () => {
     expect(await session.done).toBe(0);
   });
 
-  test('Ctrl-C while OCCLUDE runs ends the process: what is finished is stored already', async () => {
+  test('Ctrl-C while OCCLUDE runs stops it after the current batch and the REPL goes on', async () => {
     const session = await terminalSession(undefined);
     expect(await session.type(`${CREATE_CXR};\r`)).toContain('model cxr created');
-    session.stdin.write(`OCCLUDE '${SOME_XRAYS[0]}' USING MODEL cxr WITH PATCH 16 STRIDE 8;\r`);
+    session.stdin.write(`OCCLUDE ('${SOME_XRAYS[0]}', '${SOME_XRAYS[1]}') USING MODEL cxr WITH PATCH 16 STRIDE 8 INTO stopped;\r`);
     await session.waitFor(() => session.stderr.text().includes('occlude ['));
+    session.stdin.write('\x03');
+    await session.waitFor(() => /error: interrupted: \d+ images? finished in this run (is|are) kept in stopped; run the statement again to do the rest/.test(session.stderr.text()));
+    expect(session.stderr.text()).toContain('stopping after the current batch (Ctrl-C again to leave now)');
+    expect(session.exits).toEqual([]);
+    // The REPL is still there, and what was stored is whole.
+    expect(await session.type('SELECT count(*) <= 2 AS ok FROM stopped;\r')).toMatch(/ok\r?\n-+\r?\ntrue/);
+    session.stdin.write('.quit\r');
+    expect(await session.done).toBe(0);
+  });
+
+  test('a second Ctrl-C while the statement winds down leaves at once', async () => {
+    const session = await terminalSession(undefined);
+    expect(await session.type(`${CREATE_CXR};\r`)).toContain('model cxr created');
+    session.stdin.write(`OCCLUDE '${SOME_XRAYS[0]}' USING MODEL cxr WITH PATCH 16 STRIDE 4;\r`);
+    await session.waitFor(() => session.stderr.text().includes('occlude ['));
+    session.stdin.write('\x03');
     session.stdin.write('\x03');
     await session.waitFor(() => session.exits.length > 0);
     expect(session.exits).toEqual([130]);
     expect(session.stderr.text()).toContain('interrupted: the images finished so far are stored; run the statement again to continue');
-    // Here the exit is only recorded, so the statement finishes.
-    await session.type('', /occluded 1 image/);
+    // Here the exit is only recorded, so the statement ends (interrupted) and the REPL can be closed.
+    await session.waitFor(() => session.stderr.text().includes('error: interrupted'));
     session.stdin.write('.quit\r');
     expect(await session.done).toBe(0);
   });

@@ -62,6 +62,10 @@ describe('OCCLUDE into DuckDB, then plain SQL over the results', () => {
     expect(again.rows.map((r) => [r.image_id, r.status])).toEqual([['0578e08b', 'already done'], ['09258248', 'done']]);
     const third = await db.query(statement);
     expect(third.message).toMatch(/^occluded 0 images into xray_maps .* 2 already done$/);
+    // A RENDER TO added on a rerun draws the stored heatmaps; nothing is computed again.
+    const rendered = await db.query(`${statement.replace(' INTO ', ` RENDER TO '${dir}/later' INTO `)}`);
+    expect(rendered.rows.map((r) => r.status)).toEqual(['already done', 'already done']);
+    expect(readdirSync(join(dir, 'later')).sort()).toEqual(['0578e08b.png', '09258248.png']);
     const counts = await db.query(`SELECT image_id, count(*)::INTEGER AS n FROM xray_maps GROUP BY ALL HAVING n > 1`);
     expect(counts.rows).toEqual([]);
   });

@@ -73,7 +73,7 @@ describe('model catalog', () => {
   test('an existing name is refused unless replacing', async () => {
     await store.putModel(cxr);
     expect(await catalogError(store.putModel({ ...cxr, name: 'CXR' }))).toBe(
-      "model 'cxr' already exists; drop it first or use CREATE OR REPLACE MODEL",
+      "model 'cxr' already exists; drop it first (DROP MODEL cxr)",
     );
     await store.putModel({ ...cxr, name: 'CXR', inputWidth: 256 }, { orReplace: true });
     expect((await store.listModels()).map((m) => [m.name, m.inputWidth])).toEqual([['CXR', 256]]);
