@@ -7,9 +7,11 @@
  *   npm run bench -- --arch resnet18 --runs 5
  *   npm run bench -- --full --runs 1    # the whole heatmap (53x53 positions at 224): long
  *
- * Each (architecture, mode) runs in its own process so that peak memory (max RSS) is its own.
- * Both modes use the same batch size. Speedup = naive seconds per position / exact seconds per
- * position, medians over runs, measured in the same session.
+ * Timing: both operators live in one process and their runs alternate (naive, exact, naive, …)
+ * after a warm-up each, so a slower or faster spell of this shared machine hits both alike. A run
+ * is a whole heatmap computation: the clean pass (materialisation) counts in. Speedup = median
+ * naive seconds / median exact seconds, both at the same batch size.
+ * Memory: each mode runs once more in a process of its own, whose peak RSS is reported.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,16 +31,11 @@ const BATCH = 16;
 const MODEL_DIR = join(__dirname, '..', '..', 'bench', 'models');
 const RESULTS = join(__dirname, '..', '..', 'bench', 'results');
 
-interface ChildResult {
-  arch: ZooArchitecture;
-  mode: Strategy;
+interface Timing {
   positions: number;
-  /** Seconds per position of each run (the run's time over its positions). */
-  perPosition: number[];
-  /** Seconds of each whole run: clean pass (materialisation) + all positions. */
-  wholeRun: number[];
-  maxRssMb: number;
-  batch: number;
+  /** Seconds of each measured run, naive and exact alternating. */
+  naive: number[];
+  exact: number[];
 }
 
 function benchGrid(input: number, full: boolean): OcclusionGrid {
@@ -70,25 +67,49 @@ function syntheticInput(size: number): Float32Array {
   return input;
 }
 
-async function child(arch: ZooArchitecture, mode: Strategy, runs: number, full: boolean): Promise<ChildResult> {
+function task(input: number) {
+  return { input: syntheticInput(input), patchValues: new Float32Array(3), target: 'predicted' as const, batchSize: BATCH };
+}
+
+async function time(arch: ZooArchitecture, runs: number, full: boolean): Promise<Timing> {
   const input = ZOO_DEFAULT_INPUT[arch];
   const model = await loadModel(modelFile(arch));
   const grid = benchGrid(input, full);
-  const operator = await createOperator(mode, model, grid);
-  const task = { input: syntheticInput(input), patchValues: new Float32Array(3), target: 'predicted' as const, batchSize: BATCH };
-  const perPosition: number[] = [];
-  const wholeRun: number[] = [];
-  // One warm-up run (sessions allocate their arenas on first use), then the measured runs.
-  for (let run = -1; run < runs; run++) {
+  const work = task(input);
+  const naive = await createOperator('naive', model, grid);
+  const exact = await createOperator('incremental', model, grid);
+  const seconds = async (operator: typeof naive) => {
     const start = performance.now();
-    await operator.run(task);
-    const seconds = (performance.now() - start) / 1000;
-    if (run < 0) continue;
-    wholeRun.push(seconds);
-    perPosition.push(seconds / (grid.columns * grid.rows));
+    await operator.run(work);
+    return (performance.now() - start) / 1000;
+  };
+  // Warm-up: sessions allocate their arenas on first use.
+  await seconds(naive);
+  await seconds(exact);
+  const timing: Timing = { positions: grid.columns * grid.rows, naive: [], exact: [] };
+  for (let run = 0; run < runs; run++) {
+    timing.naive.push(await seconds(naive));
+    timing.exact.push(await seconds(exact));
   }
+  await naive.release();
+  await exact.release();
+  return timing;
+}
+
+/** Peak memory of one mode alone: this process loads, plans and runs it once. */
+async function memory(arch: ZooArchitecture, mode: Strategy, full: boolean): Promise<number> {
+  const input = ZOO_DEFAULT_INPUT[arch];
+  const model = await loadModel(modelFile(arch));
+  const operator = await createOperator(mode, model, benchGrid(input, full));
+  await operator.run(task(input));
   await operator.release();
-  return { arch, mode, positions: grid.columns * grid.rows, perPosition, wholeRun, maxRssMb: process.resourceUsage().maxRSS / 1024, batch: BATCH };
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+function peakRss(arch: ZooArchitecture, mode: Strategy, full: boolean): number {
+  const out = spawnSync(process.execPath, [__filename, '--memory', arch, mode, full ? 'full' : 'centre'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  if (out.status !== 0) throw new Error(`${arch} ${mode} failed: ${out.stderr}`);
+  return Number(out.stdout.trim().split('\n').pop());
 }
 
 function median(values: number[]): number {
@@ -104,19 +125,18 @@ async function parent(archs: ZooArchitecture[], runs: number, full: boolean): Pr
     modelFile(arch);
     const model = await loadModel(modelFile(arch));
     const redundancy = costModel(model.graph, { width: PATCH, height: PATCH }).redundancyRatio;
-    const results: Partial<Record<Strategy, ChildResult>> = {};
-    for (const mode of ['naive', 'incremental'] as Strategy[]) {
-      const out = spawnSync(process.execPath, [__filename, '--child', arch, mode, String(runs), full ? 'full' : 'centre'], { encoding: 'utf8', maxBuffer: 1 << 24 });
-      if (out.status !== 0) throw new Error(`${arch} ${mode} failed: ${out.stderr}`);
-      results[mode] = JSON.parse(out.stdout.trim().split('\n').pop()!) as ChildResult;
-    }
-    const naive = results.naive!;
-    const exact = results.incremental!;
-    const naiveSec = median(naive.wholeRun) / naive.positions;
-    const exactSec = median(exact.wholeRun) / exact.positions;
+    const naiveMb = peakRss(arch, 'naive', full);
+    const exactMb = peakRss(arch, 'incremental', full);
+    const timing = await time(arch, runs, full);
+    const naiveSec = median(timing.naive) / timing.positions;
+    const exactSec = median(timing.exact) / timing.positions;
     const speedup = naiveSec / exactSec;
-    rows.push([arch, ZOO_DEFAULT_INPUT[arch], naive.positions, naiveSec * 1000, exactSec * 1000, speedup, redundancy, speedup / redundancy, naive.maxRssMb, exact.maxRssMb]);
-    report.push({ arch, input: ZOO_DEFAULT_INPUT[arch], patch: PATCH, stride: STRIDE, positions: naive.positions, batch: BATCH, runs, naiveSecondsPerPosition: naiveSec, exactSecondsPerPosition: exactSec, speedup, redundancyRatio: redundancy, speedupOverR: speedup / redundancy, naivePeakRssMb: naive.maxRssMb, exactPeakRssMb: exact.maxRssMb, naiveRuns: naive.wholeRun, exactRuns: exact.wholeRun });
+    rows.push([arch, ZOO_DEFAULT_INPUT[arch], timing.positions, naiveSec * 1000, exactSec * 1000, speedup, redundancy, speedup / redundancy, naiveMb, exactMb]);
+    report.push({
+      arch, input: ZOO_DEFAULT_INPUT[arch], patch: PATCH, stride: STRIDE, positions: timing.positions, batch: BATCH, runs,
+      naiveSecondsPerPosition: naiveSec, exactSecondsPerPosition: exactSec, speedup, redundancyRatio: redundancy, speedupOverR: speedup / redundancy,
+      naivePeakRssMb: naiveMb, exactPeakRssMb: exactMb, naiveRunSeconds: timing.naive, exactRunSeconds: timing.exact,
+    });
     process.stdout.write(`${arch}: naive ${(naiveSec * 1000).toFixed(1)} ms/position, exact ${(exactSec * 1000).toFixed(1)} ms/position, speedup ${speedup.toFixed(2)}x (R ${redundancy.toFixed(2)})\n`);
   }
   process.stdout.write('\n' + formatTable(['model', 'input', 'positions', 'naive ms/pos', 'exact ms/pos', 'speedup', 'R', 'speedup/R', 'naive MB', 'exact MB'], rows) + '\n');
@@ -128,9 +148,8 @@ async function parent(archs: ZooArchitecture[], runs: number, full: boolean): Pr
 
 async function entry(): Promise<void> {
   const args = process.argv.slice(2);
-  if (args[0] === '--child') {
-    const result = await child(args[1] as ZooArchitecture, args[2] as Strategy, Number(args[3]), args[4] === 'full');
-    process.stdout.write(JSON.stringify(result) + '\n');
+  if (args[0] === '--memory') {
+    process.stdout.write(`${await memory(args[1] as ZooArchitecture, args[2] as Strategy, args[3] === 'full')}\n`);
     return;
   }
   const archIndex = args.indexOf('--arch');
