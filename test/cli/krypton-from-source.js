@@ -1,28 +1,7 @@
 #!/usr/bin/env node
-// `node bin/krypton.js` for the tests, reading the TypeScript sources through @swc/core (as jest
-// does) instead of dist/, so child-process tests always run the code under test, built or not.
-const fs = require('node:fs');
-const Module = require('node:module');
-const { transformSync } = require('@swc/core');
-
-// Sources import './x.js' while the file on disk is './x.ts'.
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  try {
-    return resolveFilename.call(this, request, parent, ...rest);
-  } catch (error) {
-    if (!request.startsWith('.') || !request.endsWith('.js')) throw error;
-    return resolveFilename.call(this, `${request.slice(0, -3)}.ts`, parent, ...rest);
-  }
-};
-require.extensions['.ts'] = (module, filename) => {
-  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
-    module: { type: 'commonjs' },
-  });
-  module._compile(code, filename);
-};
+// `node bin/krypton.js` for the tests, reading the TypeScript sources (see register-typescript.js)
+// instead of dist/, so child-process tests always run the code under test, built or not.
+require('../support/register-typescript.js');
 
 require('../../src/cli/main.ts').main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;

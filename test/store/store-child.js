@@ -2,28 +2,7 @@
 // @swc/core (as jest does) and then either holds a database open or inserts until it is killed.
 //   node store-child.js hold <db>     open the database, print "ready", wait
 //   node store-child.js insert <db>   insert one image (3 classes) per call, print "done <i>" after each
-const fs = require('node:fs');
-const Module = require('node:module');
-const { transformSync } = require('@swc/core');
-
-// Sources import './x.js' while the file on disk is './x.ts'.
-const resolveFilename = Module._resolveFilename;
-Module._resolveFilename = function (request, parent, ...rest) {
-  try {
-    return resolveFilename.call(this, request, parent, ...rest);
-  } catch (error) {
-    if (!request.startsWith('.') || !request.endsWith('.js')) throw error;
-    return resolveFilename.call(this, `${request.slice(0, -3)}.ts`, parent, ...rest);
-  }
-};
-require.extensions['.ts'] = (module, filename) => {
-  const { code } = transformSync(fs.readFileSync(filename, 'utf8'), {
-    filename,
-    jsc: { target: 'es2022', parser: { syntax: 'typescript' } },
-    module: { type: 'commonjs' },
-  });
-  module._compile(code, filename);
-};
+require('../support/register-typescript.js');
 
 const { openStore } = require('../../src/store/index.ts');
 const { childRecords } = require('./fixtures.ts');
