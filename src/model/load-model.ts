@@ -42,7 +42,15 @@ export interface LoadModelOptions {
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const proto = await readModelFile(path);
+  return prepareModel(path, await readModelFile(path), options);
+}
+
+/** A model already in memory (e.g. built by the zoo); `label` stands for its path in messages. */
+export async function loadModelBytes(bytes: Uint8Array, label: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  return prepareModel(label, decodeModel(label, bytes), options);
+}
+
+async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadModelOptions): Promise<LoadedModel> {
   const graphProto = proto.graph!;
   const initializerNames = new Set((graphProto.initializer ?? []).map((t) => t.name!));
   const realInputs = (graphProto.input ?? []).filter((i) => !initializerNames.has(i.name!));
@@ -81,6 +89,10 @@ async function readModelFile(path: string): Promise<onnx.ModelProto> {
     if (code === 'EISDIR') throw new KryptonError(`model path is a directory, not an ONNX file: ${path}`, 'model');
     throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
   }
+  return decodeModel(path, bytes);
+}
+
+function decodeModel(path: string, bytes: Uint8Array): onnx.ModelProto {
   let proto: onnx.ModelProto;
   try {
     proto = onnx.ModelProto.decode(bytes);

@@ -15,12 +15,14 @@ export interface CandidateEstimate {
 const ASSUMED_BATCH = 16;
 
 /**
- * Seconds per image of each strategy, from the cost model's multiply-adds and copied floats and
+ * Seconds per image of each strategy, from the cost model's multiply-adds and copied floats, and
  * this machine's measured rates.
  *
  * naive: every position runs the whole model.
  * incremental: one clean pass, then per position the changed regions (at the crop rate), the
  * layers that run in full (at the full rate), the copying, and one call per segment and batch.
+ * The rates are measured on a whole network, so the layers that cost no multiply-adds (pooling,
+ * BatchNorm, layout changes) are priced in proportion to the convolutions around them.
  */
 export function estimateCandidates(cost: CostReport, positions: number, inputFloats: number, rate: Throughput): CandidateEstimate[] {
   const batches = Math.ceil(positions / ASSUMED_BATCH);
@@ -30,11 +32,11 @@ export function estimateCandidates(cost: CostReport, positions: number, inputFlo
     { label: 'occluded input copies', seconds: (positions * inputFloats) / rate.copyFloatsPerSecond },
     { label: `${batches + 1} calls`, seconds: (batches + 1) * rate.secondsPerCall },
   ];
-  const fullLayers = cost.totalIncrementalMacs - cost.regionMacs;
+  const fullLayers = (cost.totalIncrementalMacs - cost.regionMacs) / rate.fullMacsPerSecond;
   const incrementalParts = [
     { label: 'clean pass', seconds: fullPass + cost.segments * rate.secondsPerCall },
     { label: `${positions} positions × changed regions`, seconds: (positions * cost.regionMacs) / rate.cropMacsPerSecond },
-    { label: `${positions} positions × layers run in full`, seconds: (positions * fullLayers) / rate.fullMacsPerSecond },
+    { label: `${positions} positions × layers run in full`, seconds: positions * fullLayers },
     { label: 'crop and frontier copies', seconds: (positions * cost.copiedFloats) / rate.copyFloatsPerSecond },
     { label: `${batches * (cost.segments + 1)} calls`, seconds: batches * (cost.segments + 1) * rate.secondsPerCall },
   ];

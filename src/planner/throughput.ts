@@ -6,7 +6,7 @@ function isThroughput(value: unknown): value is Throughput {
   return !!v && [v.fullMacsPerSecond, v.cropMacsPerSecond, v.copyFloatsPerSecond, v.secondsPerCall].every((n) => typeof n === 'number' && n > 0);
 }
 
-/** This machine's rates: from the database when measured before, else measured now (≈ 1 s) and kept. */
+/** This machine's rates: from the database when measured before, else measured now (a few seconds) and kept. */
 export async function machineThroughput(store: Store): Promise<Throughput> {
   const key = calibrationKey();
   const stored = await store.getCalibration(key);
