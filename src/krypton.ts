@@ -112,7 +112,7 @@ export class Krypton {
     const { statements, errors } = parseScript(script);
     if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
     const results: StatementResult[] = [];
-    for (const statement of statements) results.push(await this.run(statement, options));
+    for (const statement of statements) results.push(await this.runStatement(statement, options));
     return results;
   }
 
@@ -150,7 +150,8 @@ export class Krypton {
     return { store: this.store, models: this.models, throughput: this.options.throughput };
   }
 
-  private async run(statement: Statement, options: ExecuteOptions): Promise<StatementResult> {
+  /** One statement already parsed (by `parseScript`), for callers that step through a script themselves. */
+  async runStatement(statement: Statement, options: ExecuteOptions = {}): Promise<StatementResult> {
     switch (statement.kind) {
       case 'Sql': {
         const answer = await this.store.query(statement.text);

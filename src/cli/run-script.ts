@@ -26,26 +26,16 @@ export async function runScript(script: string, context: ScriptContext): Promise
   if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
   for (const statement of statements) {
     const report = occlusionProgress(context.progress, context.stderr);
-    let results;
+    let result;
     try {
-      results = await context.db.execute(executableText(script, statement), { onProgress: report.onProgress, signal: context.signal });
+      result = await context.db.runStatement(statement, { onProgress: report.onProgress, signal: context.signal });
     } catch (error) {
       throw statements.length > 1 ? locate(error, statement) : error;
     } finally {
       report.stop();
     }
-    for (const result of results) context.printer.print(result);
+    context.printer.print(result);
   }
-}
-
-/**
- * The statement alone, for `execute`. Krypton's own statements report problems by line and column,
- * so they keep their place: the script before them becomes blank lines and spaces.
- */
-function executableText(script: string, statement: Statement): string {
-  if (statement.kind === 'Sql') return statement.text;
-  const { line, column } = statement.position;
-  return `${'\n'.repeat(line - 1)}${' '.repeat(column - 1)}${statement.text}`;
 }
 
 /** DuckDB's messages do not say where in the script the statement was; in a script of several, say it. */
