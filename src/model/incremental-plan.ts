@@ -44,6 +44,8 @@ export interface IncrementalPlan {
   readonly materialised: readonly string[];
   /** Incrementally computed tensors the tail reads, in full, with each position's change pasted in. */
   readonly frontier: readonly string[];
+  /** Nodes run on changed regions, in topological order. */
+  readonly prefix: readonly GraphNode[];
   /** Nodes run in full on the frontier, ending with the model's output. Empty if none. */
   readonly tail: readonly GraphNode[];
   /** Every node's kind and, for nodes run in full, why. */
@@ -89,6 +91,7 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
     regions,
     materialised: [...materialised],
     frontier: [...frontier],
+    prefix,
     tail,
     kinds,
     fullReasons,
@@ -105,15 +108,31 @@ function whyFull(
   const missing = inputs.find((name) => !regions.has(name));
   if (missing !== undefined) return 'an input is computed in full';
   const [, , height, width] = graph.shapeOf(node.outputs[0])!;
-  const region = kind.kind === 'pointwise'
-    ? regions.get(inputs[0])!
-    : kind.kind === 'window'
-      ? windowOutputRegions(kind.rows, kind.cols, regions.get(inputs[0])!)
-      : unionRegions(inputs.map((name) => regions.get(name)!), height, width);
+  const region = outputRegion(graph, node, kind, regions);
   if (regionArea(region) >= fullFraction * height * width) {
     return `changed region ${region.width}x${region.height} covers ≥ ${Math.round(fullFraction * 100)}% of ${width}x${height}`;
   }
   return region;
+}
+
+/** A prefix node's changed output region from its inputs' regions. */
+function outputRegion(graph: ModelGraph, node: GraphNode, kind: LayerKind, regions: ReadonlyMap<string, RegionSet>): RegionSet {
+  const inputs = graph.activationInputs(node);
+  if (kind.kind === 'pointwise') return regions.get(inputs[0])!;
+  if (kind.kind === 'window') return windowOutputRegions(kind.rows, kind.cols, regions.get(inputs[0])!);
+  const [, , height, width] = graph.shapeOf(node.outputs[0])!;
+  return unionRegions(inputs.map((name) => regions.get(name)!), height, width);
+}
+
+/**
+ * The prefix tensors' regions for some of the plan's positions (one batch): never larger than the
+ * plan's, which serve every position, and smaller where the batch's positions allow (near the
+ * borders, where changes are clipped, or with a favourable alignment to the strides).
+ */
+export function regionsForPositions(plan: IncrementalPlan, patch: RegionSet): Map<string, RegionSet> {
+  const regions = new Map<string, RegionSet>([[plan.graph.inputName, patch]]);
+  for (const node of plan.prefix) regions.set(node.outputs[0], outputRegion(plan.graph, node, plan.kinds.get(node)!, regions));
+  return regions;
 }
 
 function fuseSegments(

@@ -2,7 +2,7 @@ import type { LoadedModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import type { IncrementalPlan, IncrementalPlanOptions, Segment } from '../model/incremental-plan.js';
-import { cropSize, floatsPerPosition, needsOutputCorrection, planIncremental } from '../model/incremental-plan.js';
+import { cropSize, floatsPerPosition, needsOutputCorrection, planIncremental, regionsForPositions } from '../model/incremental-plan.js';
 import type { RegionSet } from '../model/regions.js';
 import { selectPositions, uniformRegions, windowSpan } from '../model/regions.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
@@ -77,21 +77,53 @@ export class IncrementalOcclusion implements OcclusionOperator {
     const total = cellCount(this.grid);
     const batchSize = this.model.batchable || !this.tail ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
     const values = new Float32Array(total);
-    for (let first = 0; first < total; first += batchSize) {
+    let done = 0;
+    for (const batch of this.batches(batchSize)) {
       checkInterrupted(task.signal);
-      const count = Math.min(batchSize, total - first);
+      const count = batch.positions.length;
       const changed: ChangedTensors = new Map();
-      const inputRegion = selectPositions(this.plan.regions.get(this.model.input.name)!, first, count);
+      const inputRegion = batch.regions.get(this.model.input.name)!;
       changed.set(this.model.input.name, { data: patchTensor(task.patchValues, count, inputRegion.height, inputRegion.width), region: inputRegion });
       for (const prepared of this.segments) {
-        const region = selectPositions(this.plan.regions.get(prepared.segment.output)!, first, count);
+        const region = batch.regions.get(prepared.segment.output)!;
         changed.set(prepared.segment.output, { data: await this.runSegment(prepared, clean, changed, region, true), region });
       }
       const result = await this.runTail(this.changedFrontier(clean, changed, count), count);
-      probabilityOfClass(result, output.classes, count, classIndex, output.activation, values, first);
-      task.onProgress?.(first + count, total);
+      const probabilities = new Float32Array(count);
+      probabilityOfClass(result, output.classes, count, classIndex, output.activation, probabilities, 0);
+      for (let i = 0; i < count; i++) values[batch.positions[i]] = probabilities[i];
+      done += count;
+      task.onProgress?.(done, total);
     }
     return { grid: this.grid, values, classIndex, baseProbability: probabilities[classIndex], batchSize };
+  }
+
+  /**
+   * The positions in batches, each with regions of its own. Positions whose regions have the same
+   * sizes at every layer go together, so a batch near a border or with a favourable alignment to
+   * the strides computes smaller regions than the plan's, which serve every position.
+   */
+  private batches(batchSize: number): { positions: Int32Array; regions: Map<string, RegionSet> }[] {
+    const all = this.plan.regions.get(this.model.input.name)!;
+    const total = all.tops.length;
+    const signatures: string[] = [];
+    for (let p = 0; p < total; p++) {
+      const one = regionsForPositions(this.plan, selectPositions(all, p, 1));
+      signatures.push(this.plan.prefix.map((node) => { const r = one.get(node.outputs[0])!; return `${r.height}x${r.width}`; }).join(' '));
+    }
+    const order = Array.from({ length: total }, (_, p) => p).sort((a, b) => (signatures[a] < signatures[b] ? -1 : signatures[a] > signatures[b] ? 1 : a - b));
+    const batches: { positions: Int32Array; regions: Map<string, RegionSet> }[] = [];
+    for (let first = 0; first < total; first += batchSize) {
+      const positions = Int32Array.from(order.slice(first, first + batchSize));
+      const patch: RegionSet = {
+        height: all.height,
+        width: all.width,
+        tops: positions.map((p) => all.tops[p]),
+        lefts: positions.map((p) => all.lefts[p]),
+      };
+      batches.push({ positions, regions: regionsForPositions(this.plan, patch) });
+    }
+    return batches;
   }
 
   /** Regions covering whole tensors, for the clean pass. */
