@@ -5,7 +5,7 @@
  *
  *   npm run bench                       # all three, 3 runs each, report + bench/results/exact-vs-naive.json
  *   npm run bench -- --arch resnet18 --runs 5
- *   npm run bench -- --full --runs 1    # the whole heatmap (53x53 positions at 224): long
+ *   npm run bench -- --full --runs 1 --no-memory   # the whole heatmap (53x53 positions at 224): long
  *
  * Timing: both operators live in one process and their runs alternate (naive, exact, naive, …)
  * after a warm-up each, so a slower or faster spell of this shared machine hits both alike. A run
@@ -83,9 +83,11 @@ async function time(arch: ZooArchitecture, runs: number, full: boolean): Promise
     await operator.run(work);
     return (performance.now() - start) / 1000;
   };
-  // Warm-up: sessions allocate their arenas on first use.
-  await seconds(naive);
-  await seconds(exact);
+  // Warm-up: sessions allocate their arenas on first use (negligible against a whole heatmap).
+  if (!full) {
+    await seconds(naive);
+    await seconds(exact);
+  }
   const timing: Timing = { positions: grid.columns * grid.rows, naive: [], exact: [] };
   for (let run = 0; run < runs; run++) {
     timing.naive.push(await seconds(naive));
@@ -118,15 +120,15 @@ function median(values: number[]): number {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
-async function parent(archs: ZooArchitecture[], runs: number, full: boolean): Promise<void> {
+async function parent(archs: ZooArchitecture[], runs: number, full: boolean, memory: boolean): Promise<void> {
   const rows: (string | number)[][] = [];
   const report: unknown[] = [];
   for (const arch of archs) {
     modelFile(arch);
     const model = await loadModel(modelFile(arch));
     const redundancy = costModel(model.graph, { width: PATCH, height: PATCH }).redundancyRatio;
-    const naiveMb = peakRss(arch, 'naive', full);
-    const exactMb = peakRss(arch, 'incremental', full);
+    const naiveMb = memory ? peakRss(arch, 'naive', full) : NaN;
+    const exactMb = memory ? peakRss(arch, 'incremental', full) : NaN;
     const timing = await time(arch, runs, full);
     const naiveSec = median(timing.naive) / timing.positions;
     const exactSec = median(timing.exact) / timing.positions;
@@ -156,7 +158,7 @@ async function entry(): Promise<void> {
   const runsIndex = args.indexOf('--runs');
   const archs = archIndex >= 0 ? [args[archIndex + 1] as ZooArchitecture] : ARCHITECTURES;
   const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
-  await parent(archs, runs, args.includes('--full'));
+  await parent(archs, runs, args.includes('--full'), !args.includes('--no-memory'));
 }
 
 entry().catch((error) => {
