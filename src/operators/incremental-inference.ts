@@ -20,6 +20,12 @@ interface PreparedSegment {
   readonly correction?: Float32Array;
 }
 
+/** Positions (heatmap cell indices) run together, and the regions they share. */
+interface Batch {
+  readonly positions: Int32Array;
+  readonly regions: ReadonlyMap<string, RegionSet>;
+}
+
 /** Changed data of the current batch, by tensor name, with the region it covers. */
 type ChangedTensors = Map<string, { data: Float32Array; region: RegionSet }>;
 
@@ -34,6 +40,8 @@ export class IncrementalOcclusion implements OcclusionOperator {
 
   /** Crop and frontier buffers reused from batch to batch: allocating them costs as much as filling them. */
   private readonly workspace = new Map<string, Float32Array>();
+  /** The batches depend on the grid only, so every image of a query reuses them. */
+  private readonly batchesBySize = new Map<number, Batch[]>();
 
   private constructor(
     readonly model: LoadedModel,
@@ -103,7 +111,9 @@ export class IncrementalOcclusion implements OcclusionOperator {
    * sizes at every layer go together, so a batch near a border or with a favourable alignment to
    * the strides computes smaller regions than the plan's, which serve every position.
    */
-  private batches(batchSize: number): { positions: Int32Array; regions: Map<string, RegionSet> }[] {
+  private batches(batchSize: number): Batch[] {
+    const cached = this.batchesBySize.get(batchSize);
+    if (cached) return cached;
     const all = this.plan.regions.get(this.model.input.name)!;
     const total = all.tops.length;
     const signatures: string[] = [];
@@ -112,7 +122,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
       signatures.push(this.plan.prefix.map((node) => { const r = one.get(node.outputs[0])!; return `${r.height}x${r.width}`; }).join(' '));
     }
     const order = Array.from({ length: total }, (_, p) => p).sort((a, b) => (signatures[a] < signatures[b] ? -1 : signatures[a] > signatures[b] ? 1 : a - b));
-    const batches: { positions: Int32Array; regions: Map<string, RegionSet> }[] = [];
+    const batches: Batch[] = [];
     for (let first = 0; first < total; first += batchSize) {
       const positions = Int32Array.from(order.slice(first, first + batchSize));
       const patch: RegionSet = {
@@ -123,6 +133,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
       };
       batches.push({ positions, regions: regionsForPositions(this.plan, patch) });
     }
+    this.batchesBySize.set(batchSize, batches);
     return batches;
   }
 
