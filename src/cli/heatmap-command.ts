@@ -5,6 +5,7 @@ import { KryptonError, messageOf } from '../errors.js';
 import { parsePatchColor, patchValues } from '../image/patch-color.js';
 import { prepareImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
+import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { classIndexOf, readLabels } from '../model/labels.js';
 import { loadModel } from '../model/load-model.js';
 import { occlusionGrid } from '../model/occlusion-grid.js';
@@ -113,7 +114,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
   }
   if (options.png) {
     const title = `${classLabel ?? `class ${heatmap.classIndex}`} p=${heatmap.baseProbability.toFixed(3)}`;
-    await renderOverlay(image, { width: grid.columns, height: grid.rows, values: heatmap.values, patchWidth: grid.patchWidth, patchHeight: grid.patchHeight, strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY }, options.png, { baseProbability: heatmap.baseProbability, title });
+    await renderOverlay(image, heatmapGridOf(grid, heatmap.values), options.png, { baseProbability: heatmap.baseProbability, title });
   }
   const lines = [
     `class ${heatmap.classIndex}${classLabel ? ` (${classLabel})` : ''}: probability ${heatmap.baseProbability.toFixed(4)}`,

@@ -4,6 +4,7 @@ import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
 import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
+import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import { createOperator } from '../operators/create-operator.js';
 import type { Heatmap } from '../operators/occlusion-task.js';
@@ -142,10 +143,7 @@ async function render(
 ): Promise<string> {
   const { grid, renderDir } = plan.logical;
   const overlay = join(renderDir!, `${image.imageId}.png`);
-  await renderOverlay(prepared, {
-    width: grid.columns, height: grid.rows, values, patchWidth: grid.patchWidth, patchHeight: grid.patchHeight,
-    strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY,
-  }, overlay, { baseProbability, title: `${image.imageId}: ${className} p=${baseProbability.toFixed(3)}` });
+  await renderOverlay(prepared, heatmapGridOf(grid, values), overlay, { baseProbability, title: `${image.imageId}: ${className} p=${baseProbability.toFixed(3)}` });
   return overlay;
 }
 

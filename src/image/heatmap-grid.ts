@@ -1,4 +1,5 @@
 import { KryptonError } from '../errors.js';
+import type { OcclusionGrid } from '../model/occlusion-grid.js';
 
 /** One occlusion experiment's results on the model-input image's pixel grid. */
 export interface HeatmapGrid {
@@ -14,6 +15,14 @@ export interface HeatmapGrid {
   /** Pixel position of cell (0,0)'s patch top-left. */
   originX: number;
   originY: number;
+}
+
+/** An occlusion grid's heatmap in the overlay's terms. */
+export function heatmapGridOf(grid: OcclusionGrid, values: Float32Array): HeatmapGrid {
+  return {
+    width: grid.columns, height: grid.rows, values, patchWidth: grid.patchWidth, patchHeight: grid.patchHeight,
+    strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY,
+  };
 }
 
 /** The pixels the patches cover, clipped to the image: [x0, x1) × [y0, y1). */

@@ -72,7 +72,7 @@ export interface PatchRect {
 }
 
 /** Writes one value per channel into the rectangle (clipped to the image) of a [C, H, W] tensor. */
-export function pastePatch(tensor: Float32Array, spec: InputSpec, values: Float32Array, rect: PatchRect): void {
+export function pastePatch(tensor: Float32Array, spec: Pick<InputSpec, 'width' | 'height' | 'channelCount'>, values: Float32Array, rect: PatchRect): void {
   const plane = spec.width * spec.height;
   if (tensor.length !== plane * spec.channelCount || values.length !== spec.channelCount) {
     throw new KryptonError('Patch values or tensor do not match the input spec', 'argument');

@@ -36,7 +36,6 @@ export const DEFAULT_FULL_FRACTION = 0.9;
  */
 export interface IncrementalPlan {
   readonly graph: ModelGraph;
-  readonly positions: number;
   readonly segments: readonly Segment[];
   /** Changed region of every tensor computed incrementally, the model input's being the patch. */
   readonly regions: ReadonlyMap<string, RegionSet>;
@@ -86,7 +85,6 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
 
   return {
     graph,
-    positions: patchRegions.tops.length,
     segments,
     regions,
     materialised: [...materialised],

@@ -19,7 +19,7 @@ export async function readLabels(path: string): Promise<string[]> {
 export function classIndexOf(target: string | number, labels: readonly string[] | undefined, classes: number): number {
   if (typeof target === 'number' || /^\d+$/.test(target)) {
     const index = Number(target);
-    if (index >= classes) throw new KryptonError(`class index ${index} is out of range: the model has ${classes} classes (0–${classes - 1})`);
+    if (!Number.isInteger(index) || index < 0 || index >= classes) throw new KryptonError(`class index ${index} is out of range: the model has ${classes} classes (0–${classes - 1})`);
     return index;
   }
   if (!labels) throw new KryptonError(`class '${target}' given by name, but the model has no labels`);

@@ -25,22 +25,5 @@ export function probabilityOfClass(
   output: Float32Array, classes: number, count: number, classIndex: number, activation: OutputActivation,
   into: Float32Array, offset: number,
 ): void {
-  for (let item = 0; item < count; item++) {
-    const base = item * classes;
-    if (activation === 'none') into[offset + item] = output[base + classIndex];
-    else if (activation === 'exp') into[offset + item] = Math.exp(output[base + classIndex]);
-    else {
-      let max = -Infinity;
-      for (let k = 0; k < classes; k++) max = Math.max(max, output[base + k]);
-      let sum = 0;
-      for (let k = 0; k < classes; k++) sum += Math.exp(output[base + k] - max);
-      into[offset + item] = Math.exp(output[base + classIndex] - max) / sum;
-    }
-  }
-}
-
-export function argmax(values: ArrayLike<number>): number {
-  let best = 0;
-  for (let i = 1; i < values.length; i++) if (values[i] > values[best]) best = i;
-  return best;
+  for (let item = 0; item < count; item++) into[offset + item] = classProbabilities(output, classes, item, activation)[classIndex];
 }

@@ -3,6 +3,7 @@ import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
 import { fullModel } from '../model/submodels.js';
+import { pastePatch } from '../image/patch-color.js';
 import { classProbabilities, probabilityOfClass } from './class-probability.js';
 import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
 import { checkInterrupted, chooseBatchSize, resolveClass } from './occlusion-task.js';
@@ -29,23 +30,25 @@ export class NaiveOcclusion implements OcclusionOperator {
 
   async run(task: OcclusionTask): Promise<Heatmap> {
     const { input: modelInput, output } = this.model;
-    const dims = [modelInput.channels, modelInput.height, modelInput.width];
+    const size = { channelCount: modelInput.channels, height: modelInput.height, width: modelInput.width };
     const clean = await this.infer(task.input, 1);
-    const classIndex = resolveClass(task.target, classProbabilities(clean, output.classes, 0, output.activation));
-    const baseProbability = classProbabilities(clean, output.classes, 0, output.activation)[classIndex];
+    const probabilities = classProbabilities(clean, output.classes, 0, output.activation);
+    const classIndex = resolveClass(task.target, probabilities);
+    const baseProbability = probabilities[classIndex];
 
     const total = cellCount(this.grid);
     const batchSize = this.model.batchable ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
     const { tops, lefts } = patchCorners(this.grid);
     const values = new Float32Array(total);
-    const per = dims[0] * dims[1] * dims[2];
+    const per = size.channelCount * size.height * size.width;
     for (let first = 0; first < total; first += batchSize) {
       checkInterrupted(task.signal);
       const count = Math.min(batchSize, total - first);
       const batch = new Float32Array(count * per);
       for (let b = 0; b < count; b++) {
         batch.set(task.input, b * per);
-        occlude(batch.subarray(b * per, (b + 1) * per), dims, task.patchValues, tops[first + b], lefts[first + b], this.grid.patchHeight, this.grid.patchWidth);
+        const patch = { x: lefts[first + b], y: tops[first + b], width: this.grid.patchWidth, height: this.grid.patchHeight };
+        pastePatch(batch.subarray(b * per, (b + 1) * per), size, task.patchValues, patch);
       }
       const result = await this.infer(batch, count);
       probabilityOfClass(result, output.classes, count, classIndex, output.activation, values, first);
@@ -63,15 +66,5 @@ export class NaiveOcclusion implements OcclusionOperator {
 
   async release(): Promise<void> {
     await this.session.release();
-  }
-}
-
-/** Writes the patch into one [C, H, W] image. */
-export function occlude(image: Float32Array, [channels, height, width]: number[], values: Float32Array, top: number, left: number, patchH: number, patchW: number): void {
-  for (let c = 0; c < channels; c++) {
-    for (let y = top; y < top + patchH; y++) {
-      const row = (c * height + y) * width;
-      image.fill(values[c], row + left, row + left + patchW);
-    }
   }
 }

@@ -1,5 +1,6 @@
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { KryptonError } from '../errors.js';
+import { classIndexOf } from '../model/labels.js';
 
 /** The class whose probability the heatmap records. */
 export type TargetClass = number | 'predicted';
@@ -44,10 +45,7 @@ export function resolveClass(target: TargetClass, probabilities: ArrayLike<numbe
     for (let k = 1; k < probabilities.length; k++) if (probabilities[k] > probabilities[best]) best = k;
     return best;
   }
-  if (!Number.isInteger(target) || target < 0 || target >= probabilities.length) {
-    throw new KryptonError(`class index ${target} is out of range: the model has ${probabilities.length} classes (0–${probabilities.length - 1})`);
-  }
-  return target;
+  return classIndexOf(target, undefined, probabilities.length);
 }
 
 /** Default memory for the tensors of one batch. */
