@@ -144,6 +144,9 @@ export type OccludeCstChildren = {
   strideClause: StrideClauseCstNode[];
   regionClause?: RegionClauseCstNode[];
   qualityClause?: QualityClauseCstNode[];
+  tuneClause?: TuneClauseCstNode[];
+  retuneClause?: RetuneClauseCstNode[];
+  verifyClause?: VerifyClauseCstNode[];
   strategyClause?: StrategyClauseCstNode[];
   renderClause?: RenderClauseCstNode[];
   intoClause?: IntoClauseCstNode[];
@@ -254,6 +257,39 @@ export type QualityClauseCstChildren = {
   target: NumberCstNode[];
 };
 
+export interface TuneClauseCstNode extends CstNode {
+  name: "tuneClause";
+  children: TuneClauseCstChildren;
+}
+
+export type TuneClauseCstChildren = {
+  TUNE: IToken[];
+  ON: IToken[];
+  sample: NumberCstNode[];
+  IMAGES?: IToken[];
+  IMAGE?: IToken[];
+};
+
+export interface RetuneClauseCstNode extends CstNode {
+  name: "retuneClause";
+  children: RetuneClauseCstChildren;
+}
+
+export type RetuneClauseCstChildren = {
+  RETUNE: IToken[];
+};
+
+export interface VerifyClauseCstNode extends CstNode {
+  name: "verifyClause";
+  children: VerifyClauseCstChildren;
+}
+
+export type VerifyClauseCstChildren = {
+  VERIFY: IToken[];
+  percent: NumberCstNode[];
+  Percent: IToken[];
+};
+
 export interface StrategyClauseCstNode extends CstNode {
   name: "strategyClause";
   children: StrategyClauseCstChildren;
@@ -262,8 +298,56 @@ export interface StrategyClauseCstNode extends CstNode {
 export type StrategyClauseCstChildren = {
   STRATEGY: IToken[];
   AUTO?: IToken[];
+  withoutPart?: WithoutPartCstNode[];
+  NAIVE?: IToken[];
+  drilldownPart?: (DrilldownPartCstNode)[];
+  INCREMENTAL?: IToken[];
+  thresholdPart?: ThresholdPartCstNode[];
+};
+
+export interface WithoutPartCstNode extends CstNode {
+  name: "withoutPart";
+  children: WithoutPartCstChildren;
+}
+
+export type WithoutPartCstChildren = {
+  WITHOUT: IToken[];
+  candidateName: CandidateNameCstNode[];
+  Comma?: IToken[];
+};
+
+export interface CandidateNameCstNode extends CstNode {
+  name: "candidateName";
+  children: CandidateNameCstChildren;
+}
+
+export type CandidateNameCstChildren = {
   NAIVE?: IToken[];
   INCREMENTAL?: IToken[];
+  THRESHOLD?: IToken[];
+  DRILLDOWN?: IToken[];
+};
+
+export interface ThresholdPartCstNode extends CstNode {
+  name: "thresholdPart";
+  children: ThresholdPartCstChildren;
+}
+
+export type ThresholdPartCstChildren = {
+  THRESHOLD: IToken[];
+  threshold: NumberCstNode[];
+};
+
+export interface DrilldownPartCstNode extends CstNode {
+  name: "drilldownPart";
+  children: DrilldownPartCstChildren;
+}
+
+export type DrilldownPartCstChildren = {
+  DRILLDOWN: IToken[];
+  strideClause: StrideClauseCstNode[];
+  FRACTION: IToken[];
+  fraction: NumberCstNode[];
 };
 
 export interface RenderClauseCstNode extends CstNode {
@@ -341,7 +425,14 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   strideClause(children: StrideClauseCstChildren, param?: IN): OUT;
   regionClause(children: RegionClauseCstChildren, param?: IN): OUT;
   qualityClause(children: QualityClauseCstChildren, param?: IN): OUT;
+  tuneClause(children: TuneClauseCstChildren, param?: IN): OUT;
+  retuneClause(children: RetuneClauseCstChildren, param?: IN): OUT;
+  verifyClause(children: VerifyClauseCstChildren, param?: IN): OUT;
   strategyClause(children: StrategyClauseCstChildren, param?: IN): OUT;
+  withoutPart(children: WithoutPartCstChildren, param?: IN): OUT;
+  candidateName(children: CandidateNameCstChildren, param?: IN): OUT;
+  thresholdPart(children: ThresholdPartCstChildren, param?: IN): OUT;
+  drilldownPart(children: DrilldownPartCstChildren, param?: IN): OUT;
   renderClause(children: RenderClauseCstChildren, param?: IN): OUT;
   intoClause(children: IntoClauseCstChildren, param?: IN): OUT;
   name(children: NameCstChildren, param?: IN): OUT;

@@ -135,6 +135,9 @@ export class KryptonParser extends CstParser {
         { ALT: () => this.SUBRULE2(this.colorClause) },
         { ALT: () => this.SUBRULE(this.regionClause) },
         { ALT: () => this.SUBRULE(this.qualityClause) },
+        { ALT: () => this.SUBRULE(this.tuneClause) },
+        { ALT: () => this.SUBRULE(this.retuneClause) },
+        { ALT: () => this.SUBRULE(this.verifyClause) },
         { ALT: () => this.SUBRULE(this.strategyClause) },
         { ALT: () => this.SUBRULE(this.renderClause) },
         { ALT: () => this.SUBRULE(this.intoClause) },
@@ -224,13 +227,79 @@ export class KryptonParser extends CstParser {
     this.SUBRULE(this.number, { LABEL: 'target' });
   });
 
+  /** How many of the query's images the tuning for QUALITY samples; IMAGE reads better after 1. */
+  readonly tuneClause = this.RULE('tuneClause', () => {
+    this.CONSUME(t.Tune);
+    this.CONSUME(t.On);
+    this.SUBRULE(this.number, { LABEL: 'sample' });
+    this.OR([{ ALT: () => this.CONSUME(t.Images) }, { ALT: () => this.CONSUME(t.Image) }]);
+  });
+
+  readonly retuneClause = this.RULE('retuneClause', () => {
+    this.CONSUME(t.Retune);
+  });
+
+  readonly verifyClause = this.RULE('verifyClause', () => {
+    this.CONSUME(t.Verify);
+    this.SUBRULE(this.number, { LABEL: 'percent' });
+    this.CONSUME(t.Percent);
+  });
+
+  /**
+   * The plan, and what makes it approximate: AUTO chooses among the candidates not switched off;
+   * NAIVE may drill down; INCREMENTAL may also cut propagation at a threshold.
+   */
   readonly strategyClause = this.RULE('strategyClause', () => {
     this.CONSUME(t.Strategy);
     this.OR([
-      { ALT: () => this.CONSUME(t.Auto) },
+      {
+        ALT: () => {
+          this.CONSUME(t.Auto);
+          this.OPTION(() => this.SUBRULE(this.withoutPart));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(t.Naive);
+          this.OPTION2(() => this.SUBRULE(this.drilldownPart));
+        },
+      },
+      {
+        ALT: () => {
+          this.CONSUME(t.Incremental);
+          this.OPTION3(() => this.SUBRULE(this.thresholdPart));
+          this.OPTION4(() => this.SUBRULE2(this.drilldownPart));
+        },
+      },
+    ]);
+  });
+
+  readonly withoutPart = this.RULE('withoutPart', () => {
+    this.CONSUME(t.Without);
+    this.AT_LEAST_ONE_SEP({ SEP: t.Comma, DEF: () => this.SUBRULE(this.candidateName) });
+  });
+
+  /** The planner's candidate plans, as WITHOUT names them. */
+  readonly candidateName = this.RULE('candidateName', () => {
+    this.OR([
       { ALT: () => this.CONSUME(t.Naive) },
       { ALT: () => this.CONSUME(t.Incremental) },
+      { ALT: () => this.CONSUME(t.Threshold) },
+      { ALT: () => this.CONSUME(t.Drilldown) },
     ]);
+  });
+
+  readonly thresholdPart = this.RULE('thresholdPart', () => {
+    this.CONSUME(t.Threshold);
+    this.SUBRULE(this.number, { LABEL: 'threshold' });
+  });
+
+  /** A coarse first pass at the DRILLDOWN stride, then the query's STRIDE where it matters most. */
+  readonly drilldownPart = this.RULE('drilldownPart', () => {
+    this.CONSUME(t.Drilldown);
+    this.SUBRULE(this.strideClause);
+    this.CONSUME(t.Fraction);
+    this.SUBRULE(this.number, { LABEL: 'fraction' });
   });
 
   readonly renderClause = this.RULE('renderClause', () => {

@@ -81,6 +81,7 @@ export const Comma = createToken({ name: 'Comma', label: "','", pattern: /,/ });
 export const Dot = createToken({ name: 'Dot', label: "'.'", pattern: /\./ });
 export const Minus = createToken({ name: 'Minus', label: "'-'", pattern: /-/ });
 export const GreaterEqual = createToken({ name: 'GreaterEqual', label: "'>='", pattern: />=/ });
+export const Percent = createToken({ name: 'Percent', label: "'%'", pattern: /%/ });
 
 /**
  * The `x` of `16 x 16`, also written `X` or `×`, with or without spaces (`16x16`). It is the
@@ -126,14 +127,18 @@ export const Channels = keyword('CHANNELS');
 export const Class = keyword('CLASS');
 export const Color = keyword('COLOR');
 export const Create = keyword('CREATE');
+export const Drilldown = keyword('DRILLDOWN');
 export const Drop = keyword('DROP');
 export const Exists = keyword('EXISTS');
 export const Explain = keyword('EXPLAIN');
 export const For = keyword('FOR');
+export const Fraction = keyword('FRACTION');
 export const From = keyword('FROM');
 export const Gray = keyword('GRAY');
 export const If = keyword('IF');
+export const Image = keyword('IMAGE');
 export const Imagenet = keyword('IMAGENET');
+export const Images = keyword('IMAGES');
 export const Incremental = keyword('INCREMENTAL');
 export const Input = keyword('INPUT');
 export const Into = keyword('INTO');
@@ -145,6 +150,7 @@ export const Naive = keyword('NAIVE');
 export const None = keyword('NONE');
 export const Normalize = keyword('NORMALIZE');
 export const Occlude = keyword('OCCLUDE');
+export const On = keyword('ON');
 export const Output = keyword('OUTPUT');
 export const Patch = keyword('PATCH');
 export const Predicted = keyword('PREDICTED');
@@ -152,27 +158,43 @@ export const Probabilities = keyword('PROBABILITIES');
 export const Quality = keyword('QUALITY');
 export const Region = keyword('REGION');
 export const Render = keyword('RENDER');
+export const Retune = keyword('RETUNE');
 export const Rgb = keyword('RGB');
 export const Scale = keyword('SCALE');
 export const Ssim = keyword('SSIM');
 export const Std = keyword('STD');
 export const Strategy = keyword('STRATEGY');
 export const Stride = keyword('STRIDE');
+export const Threshold = keyword('THRESHOLD');
 export const To = keyword('TO');
+export const Tune = keyword('TUNE');
 export const Using = keyword('USING');
+export const Verify = keyword('VERIFY');
 export const With = keyword('WITH');
+export const Without = keyword('WITHOUT');
 
 const keywordTokens = [
-  Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drop, Exists, Explain, For, From, Gray,
-  If, Imagenet, Incremental, Input, Into, Labels, Logits, Mean, Model, Naive, None, Normalize,
-  Occlude, Output, Patch, Predicted, Probabilities, Quality, Region, Render, Rgb, Scale, Ssim, Std,
-  Strategy, Stride, To, Using, With,
+  Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drilldown, Drop, Exists, Explain, For,
+  Fraction, From, Gray, If, Image, Imagenet, Images, Incremental, Input, Into, Labels, Logits, Mean,
+  Model, Naive, None, Normalize, Occlude, On, Output, Patch, Predicted, Probabilities, Quality,
+  Region, Render, Retune, Rgb, Scale, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
+  Verify, With, Without,
 ];
+
+/**
+ * The lexer takes the first keyword that matches, and a keyword followed by more letters becomes a
+ * name, so a keyword that begins another (IMAGE in IMAGES and IMAGENET, WITH in WITHOUT) must come
+ * after it: longest first.
+ */
+const keywordsLongestFirst = [...keywordTokens].sort((a, b) => b.name.length - a.name.length);
 
 /** The keywords of Krypton's statements, upper case, sorted (for tab completion and highlighting). */
 export const KEYWORDS: readonly string[] = Object.freeze(keywordTokens.map((token) => token.name).sort());
 
-/** Lexer order matters: trivia first, the query source before `(`, keywords and `x` before names. */
+/**
+ * Lexer order matters: trivia first, the query source before `(`, keywords (longest first) and `x`
+ * before names, `%` before the catch-all symbol.
+ */
 export const allTokens: TokenType[] = [
   WhiteSpace,
   LineComment,
@@ -182,6 +204,7 @@ export const allTokens: TokenType[] = [
   RParen,
   Comma,
   GreaterEqual,
+  Percent,
   Minus,
   DecimalNumber,
   IntegerNumber,
@@ -190,7 +213,7 @@ export const allTokens: TokenType[] = [
   StringLiteral,
   QuotedIdentifier,
   Keyword,
-  ...keywordTokens,
+  ...keywordsLongestFirst,
   By,
   Identifier,
   OtherSymbol,

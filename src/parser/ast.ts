@@ -91,6 +91,18 @@ export interface OccludeStatement extends StatementBase {
   readonly quality?: QualityTarget;
   /** 'auto' when STRATEGY is left out. */
   readonly strategy: Strategy;
+  /** STRATEGY INCREMENTAL THRESHOLD t: τ in (0, 1]; absent otherwise. */
+  readonly threshold?: number;
+  /** STRATEGY NAIVE|INCREMENTAL … DRILLDOWN STRIDE s FRACTION r. */
+  readonly drilldown?: DrilldownSpec;
+  /** STRATEGY AUTO WITHOUT …; [] when absent. */
+  readonly without: readonly CandidateName[];
+  /** TUNE ON n IMAGES: sample size; absent = the planner's default. */
+  readonly tuneSample?: number;
+  /** RETUNE given. */
+  readonly retune: boolean;
+  /** VERIFY p %: p in (0, 100]. */
+  readonly verifyPercent?: number;
   readonly renderDir?: string;
   readonly into?: TableName;
   /** Where each clause that was written starts, for later stages' error messages. */
@@ -108,7 +120,13 @@ export type OccludeClause =
   | 'quality'
   | 'strategy'
   | 'render'
-  | 'into';
+  | 'into'
+  | 'tune'
+  | 'retune'
+  | 'verify'
+  /** THRESHOLD and DRILLDOWN inside STRATEGY. */
+  | 'threshold'
+  | 'drilldown';
 
 export interface ExplainStatement extends StatementBase {
   readonly kind: 'Explain';
@@ -168,6 +186,18 @@ export interface QualityTarget {
 }
 
 export type Strategy = 'auto' | 'naive' | 'incremental';
+
+/** Candidate plans a user can switch off (STRATEGY AUTO WITHOUT …) — the planner's names. */
+export type CandidateName = 'naive' | 'incremental' | 'threshold' | 'drilldown';
+
+/**
+ * Two-stage drill-down: `stride` is the coarse first stage's, a larger multiple of the query's
+ * STRIDE along each axis; `fraction` in (0, 1] is the share of cells the second stage refines.
+ */
+export interface DrilldownSpec {
+  readonly stride: Stride;
+  readonly fraction: number;
+}
 
 /** A table name, possibly qualified (`schema.table`, `catalog.schema.table`). */
 export interface TableName {

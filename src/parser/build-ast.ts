@@ -25,6 +25,16 @@ interface NumberList {
   readonly open: IToken;
 }
 
+/** What STRATEGY says: the plan, and the settings that make it approximate or narrow AUTO's choice. */
+interface StrategyChoice {
+  readonly strategy: ast.Strategy;
+  readonly threshold?: number;
+  readonly drilldown?: ast.DrilldownSpec;
+  readonly without: readonly ast.CandidateName[];
+}
+
+const CANDIDATE_COUNT = 4;
+
 export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void, unknown> {
   /**
    * @param script the whole script, for statement texts
@@ -150,9 +160,19 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     this.reportRepeats('COLOR', ctx.colorClause);
     this.reportRepeats('REGION', ctx.regionClause);
     this.reportRepeats('QUALITY', ctx.qualityClause);
+    this.reportRepeats('TUNE ON', ctx.tuneClause);
+    this.reportRepeats('RETUNE', ctx.retuneClause);
+    this.reportRepeats('VERIFY', ctx.verifyClause);
     this.reportRepeats('STRATEGY', ctx.strategyClause);
     this.reportRepeats('RENDER TO', ctx.renderClause);
     this.reportRepeats('INTO', ctx.intoClause);
+    const stride = this.strideClause(ctx.strideClause[0].children);
+    const quality = ctx.qualityClause && this.qualityClause(ctx.qualityClause[0].children);
+    const strategyCtx = ctx.strategyClause?.[0].children;
+    const choice: StrategyChoice = strategyCtx ? this.strategyClause(strategyCtx) : { strategy: 'auto', without: [] };
+    const drilldownStride = strategyCtx?.drilldownPart?.[0].children.strideClause[0].children;
+    if (drilldownStride && choice.drilldown) this.checkDrilldownReaches(drilldownStride, choice.drilldown.stride, stride);
+    this.checkApproximation(ctx, quality, choice);
     return freezeNode({
       kind: 'Occlude',
       ...this.statementBase(ctx.OCCLUDE[0]),
@@ -161,10 +181,13 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
       targetClass: ctx.targetClass ? this.targetClass(ctx.targetClass[0].children) : { kind: 'predicted' },
       patch: this.patchClause(ctx.patchClause[0].children),
       color: ctx.colorClause ? this.colorClause(ctx.colorClause[0].children) : { kind: 'gray' },
-      stride: this.strideClause(ctx.strideClause[0].children),
+      stride,
       ...(ctx.regionClause && { region: this.regionClause(ctx.regionClause[0].children) }),
-      ...(ctx.qualityClause && { quality: this.qualityClause(ctx.qualityClause[0].children) }),
-      strategy: ctx.strategyClause ? this.strategyClause(ctx.strategyClause[0].children) : 'auto',
+      ...(quality && { quality }),
+      ...(ctx.tuneClause && { tuneSample: this.tuneClause(ctx.tuneClause[0].children) }),
+      retune: ctx.retuneClause !== undefined,
+      ...(ctx.verifyClause && { verifyPercent: this.verifyClause(ctx.verifyClause[0].children) }),
+      ...choice,
       ...(ctx.renderClause && { renderDir: this.renderClause(ctx.renderClause[0].children) }),
       ...(ctx.intoClause && { into: this.intoClause(ctx.intoClause[0].children) }),
       clauses: this.clausePositions<ast.OccludeClause>({
@@ -176,7 +199,12 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
         stride: ctx.strideClause,
         region: ctx.regionClause,
         quality: ctx.qualityClause,
+        tune: ctx.tuneClause,
+        retune: ctx.retuneClause,
+        verify: ctx.verifyClause,
         strategy: ctx.strategyClause,
+        threshold: strategyCtx?.thresholdPart,
+        drilldown: strategyCtx?.drilldownPart,
         render: ctx.renderClause,
         into: ctx.intoClause,
       }),
@@ -229,9 +257,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
   }
 
   strideClause(ctx: cst.StrideClauseCstChildren): ast.Stride {
-    const x = checkPositiveInteger(this.reporter, this.number(ctx.x[0].children), 'STRIDE');
-    const y = ctx.y ? checkPositiveInteger(this.reporter, this.number(ctx.y[0].children), 'STRIDE') : x;
-    return { x, y };
+    return this.stride(ctx, 'STRIDE');
   }
 
   regionClause(ctx: cst.RegionClauseCstChildren): ast.Region {
@@ -255,10 +281,71 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     return { metric: 'ssim', target: checkInRange(this.reporter, target, range, 'SSIM target must be in (0, 1]') };
   }
 
-  strategyClause(ctx: cst.StrategyClauseCstChildren): ast.Strategy {
+  tuneClause(ctx: cst.TuneClauseCstChildren): number {
+    return checkPositiveInteger(this.reporter, this.number(ctx.sample[0].children), 'TUNE ON');
+  }
+
+  /** RETUNE carries nothing but its presence; the visitor needs a method for every rule. */
+  retuneClause(): true {
+    return true;
+  }
+
+  verifyClause(ctx: cst.VerifyClauseCstChildren): number {
+    const percent = this.number(ctx.percent[0].children);
+    const range = { min: 0, max: 100, minExclusive: true };
+    return checkInRange(this.reporter, percent, range, 'VERIFY must be more than 0% and at most 100%');
+  }
+
+  strategyClause(ctx: cst.StrategyClauseCstChildren): StrategyChoice {
+    const drilldown = ctx.drilldownPart && this.drilldownPart(ctx.drilldownPart[0].children);
+    if (ctx.NAIVE) return { strategy: 'naive', ...(drilldown && { drilldown }), without: [] };
+    if (ctx.INCREMENTAL) {
+      const threshold = ctx.thresholdPart && this.thresholdPart(ctx.thresholdPart[0].children);
+      return {
+        strategy: 'incremental',
+        ...(threshold !== undefined && { threshold }),
+        ...(drilldown && { drilldown }),
+        without: [],
+      };
+    }
+    return { strategy: 'auto', without: ctx.withoutPart ? this.withoutPart(ctx.withoutPart[0].children) : [] };
+  }
+
+  /** Each candidate at most once, and at least one left for the planner to choose. */
+  withoutPart(ctx: cst.WithoutPartCstChildren): ast.CandidateName[] {
+    const names: ast.CandidateName[] = [];
+    for (const node of ctx.candidateName) {
+      const name = this.candidateName(node.children);
+      if (names.includes(name)) {
+        const token = firstToken(node.children);
+        this.reporter.reportAtToken(token, `WITHOUT lists ${name.toUpperCase()} more than once`);
+      } else {
+        names.push(name);
+      }
+    }
+    if (names.length === CANDIDATE_COUNT) this.reporter.reportAtToken(ctx.WITHOUT[0], 'WITHOUT leaves no strategy to choose from');
+    return names;
+  }
+
+  candidateName(ctx: cst.CandidateNameCstChildren): ast.CandidateName {
     if (ctx.NAIVE) return 'naive';
     if (ctx.INCREMENTAL) return 'incremental';
-    return 'auto';
+    if (ctx.THRESHOLD) return 'threshold';
+    return 'drilldown';
+  }
+
+  thresholdPart(ctx: cst.ThresholdPartCstChildren): number {
+    const threshold = this.number(ctx.threshold[0].children);
+    const range = { min: 0, max: 1, minExclusive: true };
+    return checkInRange(this.reporter, threshold, range, 'THRESHOLD must be in (0, 1]');
+  }
+
+  /** Sizes and range only; whether the stride reaches the query's STRIDE is checked by `occlude`. */
+  drilldownPart(ctx: cst.DrilldownPartCstChildren): ast.DrilldownSpec {
+    const stride = this.stride(ctx.strideClause[0].children, 'DRILLDOWN STRIDE');
+    const fraction = this.number(ctx.fraction[0].children);
+    const range = { min: 0, max: 1, minExclusive: true };
+    return { stride, fraction: checkInRange(this.reporter, fraction, range, 'FRACTION must be in (0, 1]') };
   }
 
   renderClause(ctx: cst.RenderClauseCstChildren): string {
@@ -297,6 +384,68 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
 
   // ---- helpers ----------------------------------------------------------------------------------
 
+  private stride(ctx: cst.StrideClauseCstChildren, what: string): ast.Stride {
+    const x = checkPositiveInteger(this.reporter, this.number(ctx.x[0].children), what);
+    const y = ctx.y ? checkPositiveInteger(this.reporter, this.number(ctx.y[0].children), what) : x;
+    return { x, y };
+  }
+
+  /**
+   * Drill-down refines coarse cells into the query's grid, so along each axis its stride must be a
+   * whole number of query strides, more than one. Bad sizes are reported already and not judged.
+   */
+  private checkDrilldownReaches(ctx: cst.StrideClauseCstChildren, coarse: ast.Stride, fine: ast.Stride): void {
+    const sizes = [coarse.x, coarse.y, fine.x, fine.y];
+    if (!sizes.every((size) => Number.isSafeInteger(size) && size > 0)) return;
+    const reaches = (c: number, f: number) => c > f && c % f === 0;
+    const missesAcross = !reaches(coarse.x, fine.x);
+    const missesDown = !reaches(coarse.y, fine.y);
+    if (!missesAcross && !missesDown) return;
+    const multiples = (f: number) => `(${[2, 3, 4].map((k) => k * f).join(', ')}, …)`;
+    const head = `DRILLDOWN STRIDE ${strideText(coarse)} cannot reach STRIDE ${strideText(fine)}`;
+    const across = `across it must be a larger multiple of ${fine.x} ${multiples(fine.x)}`;
+    const down = `${missesAcross ? 'down' : 'down it must be'} a larger multiple of ${fine.y} ${multiples(fine.y)}`;
+    const detail =
+      missesAcross && missesDown && fine.x === fine.y
+        ? `${head}: it must be a larger multiple of it ${multiples(fine.x)}`
+        : `${head}: ${[...(missesAcross ? [across] : []), ...(missesDown ? [down] : [])].join(', ')}`;
+    const first = this.number(ctx.x[0].children);
+    this.reporter.report(first.position, detail, first.text);
+  }
+
+  /**
+   * The clauses that only mean something together. Tuning searches the approximate plans for one
+   * that reaches the QUALITY target, so it needs one and conflicts with fixing them by hand; VERIFY
+   * measures an approximation, so there must be one. A value already reported as out of range
+   * (such as QUALITY SSIM >= 2) does not count as exact here, so one mistake gives one message.
+   */
+  private checkApproximation(
+    ctx: cst.OccludeCstChildren,
+    quality: ast.QualityTarget | undefined,
+    choice: StrategyChoice,
+  ): void {
+    const tune = ctx.tuneClause?.[0].children.TUNE[0];
+    const retune = ctx.retuneClause?.[0].children.RETUNE[0];
+    const verify = ctx.verifyClause?.[0].children.VERIFY[0];
+    if (quality === undefined && tune) this.reporter.reportAtToken(tune, 'TUNE ON needs QUALITY SSIM >= q');
+    if (quality === undefined && retune) this.reporter.reportAtToken(retune, 'RETUNE needs QUALITY SSIM >= q');
+    const strategy = ctx.strategyClause?.[0].children;
+    const fixed = strategy?.thresholdPart?.[0].children.THRESHOLD[0] ?? strategy?.drilldownPart?.[0].children.DRILLDOWN[0];
+    if (quality !== undefined && fixed !== undefined) {
+      this.reporter.reportAtToken(
+        fixed,
+        'QUALITY tunes THRESHOLD and DRILLDOWN itself: give QUALITY or a fixed approximate STRATEGY, not both',
+      );
+    }
+    const approximate =
+      (quality !== undefined && quality.target !== 1) ||
+      (choice.threshold !== undefined && choice.threshold !== 1) ||
+      choice.drilldown !== undefined;
+    if (verify && !approximate) {
+      this.reporter.reportAtToken(verify, 'VERIFY needs QUALITY SSIM >= q below 1 or an approximate STRATEGY');
+    }
+  }
+
   private statementBase(first: IToken): { position: ast.SourcePosition; text: string } {
     return {
       position: this.reporter.at(first.startOffset),
@@ -332,6 +481,18 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     }
     return positions;
   }
+}
+
+/** How a stride reads in messages: one number when square, as it may be written. */
+function strideText(stride: ast.Stride): string {
+  return stride.x === stride.y ? String(stride.x) : `${stride.x} x ${stride.y}`;
+}
+
+/** The one token of a node whose alternatives are single keywords. */
+function firstToken(children: Record<string, readonly IToken[] | undefined>): IToken {
+  const token = Object.values(children).find((tokens) => tokens !== undefined)?.[0];
+  if (token === undefined) throw new Error('a CST node without tokens');
+  return token;
 }
 
 function startOffset(element: CstNode | IToken): number {

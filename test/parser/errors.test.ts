@@ -60,7 +60,7 @@ describe('syntax errors', () => {
     // Only the image source can be a query; elsewhere '(' is just a parenthesis.
     [`${CORE} REGION (SELECT 1)`, "line 1, column 62: expected a number but found 'SELECT'"],
     ["OCCLUDE (SELECT 1) (SELECT 2) USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 20: expected USING but found '('"],
-    [`${CORE} INTO x y`, "line 1, column 61: expected '.', COLOR, REGION, QUALITY, STRATEGY, RENDER, INTO or the end of the statement but found 'y'"],
+    [`${CORE} INTO x y`, "line 1, column 61: expected '.', COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'y'"],
     ["OCCLUDE USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 9: expected a string or '(' but found 'USING'"],
     ["OCCLUDE ('a.png', ) USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 19: expected a string but found ')'"],
     ["OCCLUDE ('a.png' 'b.png') USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 18: expected ',' or ')' but found 'b.png'"],
@@ -85,15 +85,15 @@ describe('syntax errors', () => {
     const [problem] = parseScript(`${CORE} REGION (0, 0, 8, 8) extra`).errors;
     expect(problem).toEqual({
       message:
-        "line 1, column 74: expected COLOR, REGION, QUALITY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
+        "line 1, column 74: expected COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
       line: 1,
       column: 74,
       offset: 73,
       token: 'extra',
-      expected: ['COLOR', 'REGION', 'QUALITY', 'STRATEGY', 'RENDER', 'INTO', 'the end of the statement'],
+      expected: ['COLOR', 'REGION', 'QUALITY', 'TUNE', 'RETUNE', 'VERIFY', 'STRATEGY', 'RENDER', 'INTO', 'the end of the statement'],
     });
     expect(messagesOf(`${CORE} extra`)).toEqual([
-      "line 1, column 54: expected 'x', COLOR, REGION, QUALITY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
+      "line 1, column 54: expected 'x', COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
     ]);
     expect(messagesOf(`CREATE MODEL m FROM 'm.onnx' INPUT 224 WITH`)).toEqual([
       "line 1, column 40: expected 'x', INPUT, CHANNELS, SCALE, NORMALIZE, LABELS, OUTPUT or the end of the statement but found 'WITH'",

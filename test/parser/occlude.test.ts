@@ -18,6 +18,8 @@ const DEFAULTS = {
   color: { kind: 'gray' },
   stride: { x: 4, y: 4 },
   strategy: 'auto',
+  without: [],
+  retune: false,
 };
 
 const HEAD = "OCCLUDE 'a.png' USING MODEL m";
@@ -38,6 +40,8 @@ describe('OCCLUDE', () => {
       stride: { x: 4, y: 4 },
       quality: { metric: 'ssim', target: 0.9 },
       strategy: 'auto',
+      without: [],
+      retune: false,
       into: { parts: ['heatmaps'], name: 'heatmaps', sql: '"heatmaps"' },
       clauses: {
         source: { line: 1, column: 9, offset: 8 },
@@ -71,6 +75,8 @@ describe('OCCLUDE', () => {
       region: { x: 10, y: 20, width: 100, height: 50 },
       quality: { metric: 'ssim', target: 0.95 },
       strategy: 'incremental',
+      without: [],
+      retune: false,
       renderDir: 'out/overlays/',
       into: { parts: ['results', 'heatmaps'], name: 'heatmaps', sql: '"results"."heatmaps"' },
     });
