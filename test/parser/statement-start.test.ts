@@ -15,6 +15,8 @@ describe('isKryptonStatementStart', () => {
     ['CREATE MODELS', false],
     ['DROP TABLE m', false],
     ['SELECT occlude', false],
+    ['SELECT * FROM heatmaps h JOIN patients p ON h.image_id = p.image_id', false],
+    ['ON CONFLICT', false],
     ['OCCLUDED', false],
     ['', false],
     ['-- OCCLUDE', false],
