@@ -19,7 +19,10 @@ import { join } from 'node:path';
 import { loadModel } from '../src/model/load-model.js';
 import { occlusionGrid, type OcclusionGrid } from '../src/model/occlusion-grid.js';
 import { costModel } from '../src/model/cost-model.js';
-import { createOperator, type Strategy } from '../src/operators/create-operator.js';
+import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../src/operators/create-operator.js';
+
+type Strategy = 'naive' | 'incremental';
+const SPECS = { naive: NAIVE, incremental: EXACT_INCREMENTAL } as const;
 import { buildZooModel, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
 import { formatTable } from '../src/format/text-table.js';
 
@@ -76,8 +79,8 @@ async function time(arch: ZooArchitecture, runs: number, full: boolean): Promise
   const model = await loadModel(modelFile(arch));
   const grid = benchGrid(input, full);
   const work = task(input);
-  const naive = await createOperator('naive', model, grid);
-  const exact = await createOperator('incremental', model, grid);
+  const naive = await createOperator(NAIVE, model, grid);
+  const exact = await createOperator(EXACT_INCREMENTAL, model, grid);
   const seconds = async (operator: typeof naive) => {
     const start = performance.now();
     await operator.run(work);
@@ -102,7 +105,7 @@ async function time(arch: ZooArchitecture, runs: number, full: boolean): Promise
 async function memory(arch: ZooArchitecture, mode: Strategy, full: boolean): Promise<number> {
   const input = ZOO_DEFAULT_INPUT[arch];
   const model = await loadModel(modelFile(arch));
-  const operator = await createOperator(mode, model, benchGrid(input, full));
+  const operator = await createOperator(SPECS[mode], model, benchGrid(input, full));
   await operator.run(task(input));
   await operator.release();
   return process.resourceUsage().maxRSS / 1024;

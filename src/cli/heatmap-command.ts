@@ -9,7 +9,7 @@ import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { classIndexOf, readLabels } from '../model/labels.js';
 import { loadModel } from '../model/load-model.js';
 import { occlusionGrid } from '../model/occlusion-grid.js';
-import { createOperator } from '../operators/create-operator.js';
+import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
 import { summariseHeatmap } from '../store/index.js';
 import { oneOf, positiveInteger, rectangle, size } from './args.js';
 import { addModelInputOptions, inputSize, inputSpecFor, type ModelInputOptions } from './model-input.js';
@@ -69,7 +69,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
   const target = options.class === 'predicted' ? 'predicted' : classIndexOf(options.class, labels, model.output.classes);
   const image = await prepareImage(options.image, spec);
 
-  const operator = await createOperator(mode === 'naive' ? 'naive' : 'incremental', model, grid);
+  const operator = await createOperator(mode === 'naive' ? NAIVE : EXACT_INCREMENTAL, model, grid);
   const progress = progressBar(mode, options.quiet ?? false);
   const started = performance.now();
   let heatmap;

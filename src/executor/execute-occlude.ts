@@ -6,7 +6,7 @@ import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
-import { createOperator } from '../operators/create-operator.js';
+import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
 import type { Heatmap } from '../operators/occlusion-task.js';
 import type { PhysicalOcclude } from '../planner/plan-occlude.js';
 import type { Store } from '../store/index.js';
@@ -61,7 +61,7 @@ export async function executeOcclude(
   const positions = cellCount(logical.grid);
   const outcomes: ImageOutcome[] = [];
   const todo = logical.images.filter((image) => !finished.has(image.path));
-  const operator = todo.length > 0 ? await createOperator(plan.strategy, model, logical.grid) : undefined;
+  const operator = todo.length > 0 ? await createOperator(plan.strategy === 'naive' ? NAIVE : EXACT_INCREMENTAL, model, logical.grid) : undefined;
   try {
     for (const image of logical.images) {
       const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions });

@@ -25,9 +25,26 @@ export interface IncrementalPlanOptions {
    * computing everything.
    */
   readonly fullFraction?: number;
+  /**
+   * The propagation threshold τ in (0, 1]: each window layer's changed region is capped at
+   * round(τ · size) per axis, values outside it staying clean. 1 (the default) is exact.
+   */
+  readonly threshold?: number;
 }
 
 export const DEFAULT_FULL_FRACTION = 0.9;
+
+/** The options as a plan records them, every default filled in. */
+export interface ResolvedPlanOptions {
+  readonly fullFraction: number;
+  readonly threshold: number;
+}
+
+export function resolvePlanOptions(options: IncrementalPlanOptions = {}): ResolvedPlanOptions {
+  const threshold = options.threshold ?? 1;
+  if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${threshold}`);
+  return { fullFraction: options.fullFraction ?? DEFAULT_FULL_FRACTION, threshold };
+}
 
 /**
  * How one model runs incrementally for one set of occlusion positions: which nodes run on changed
@@ -36,6 +53,8 @@ export const DEFAULT_FULL_FRACTION = 0.9;
  */
 export interface IncrementalPlan {
   readonly graph: ModelGraph;
+  /** What the regions were planned with: the cost model, EXPLAIN and the operator all read these. */
+  readonly options: ResolvedPlanOptions;
   readonly segments: readonly Segment[];
   /** Changed region of every tensor computed incrementally, the model input's being the patch. */
   readonly regions: ReadonlyMap<string, RegionSet>;
@@ -53,7 +72,7 @@ export interface IncrementalPlan {
 }
 
 export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, options: IncrementalPlanOptions = {}): IncrementalPlan {
-  const fullFraction = options.fullFraction ?? DEFAULT_FULL_FRACTION;
+  const resolved = resolvePlanOptions(options);
   const regions = new Map<string, RegionSet>([[graph.inputName, patchRegions]]);
   const kinds = new Map<GraphNode, LayerKind>();
   const fullReasons = new Map<GraphNode, string>();
@@ -65,7 +84,7 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
     kinds.set(node, kind);
     if (kind.kind === 'constant') continue;
     const inputs = graph.activationInputs(node);
-    const reason = whyFull(graph, node, kind, inputs, regions, fullFraction);
+    const reason = whyFull(graph, node, kind, inputs, regions, resolved);
     if (typeof reason === 'string') {
       fullReasons.set(node, reason);
       tail.push(node);
@@ -85,6 +104,7 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
 
   return {
     graph,
+    options: resolved,
     segments,
     regions,
     materialised: [...materialised],
@@ -99,14 +119,15 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
 /** Either why the node must run in full, or its changed output region. */
 function whyFull(
   graph: ModelGraph, node: GraphNode, kind: LayerKind, inputs: string[],
-  regions: Map<string, RegionSet>, fullFraction: number,
+  regions: Map<string, RegionSet>, options: ResolvedPlanOptions,
 ): string | RegionSet {
+  const { fullFraction } = options;
   if (kind.kind === 'global') return kind.reason;
   if (kind.kind === 'constant') return 'constant';
   const missing = inputs.find((name) => !regions.has(name));
   if (missing !== undefined) return 'an input is computed in full';
   const [, , height, width] = graph.shapeOf(node.outputs[0])!;
-  const region = outputRegion(graph, node, kind, regions);
+  const region = outputRegion(graph, node, kind, regions, options.threshold);
   if (regionArea(region) >= fullFraction * height * width) {
     return `changed region ${region.width}x${region.height} covers ≥ ${Math.round(fullFraction * 100)}% of ${width}x${height}`;
   }
@@ -114,10 +135,10 @@ function whyFull(
 }
 
 /** A prefix node's changed output region from its inputs' regions. */
-function outputRegion(graph: ModelGraph, node: GraphNode, kind: LayerKind, regions: ReadonlyMap<string, RegionSet>): RegionSet {
+function outputRegion(graph: ModelGraph, node: GraphNode, kind: LayerKind, regions: ReadonlyMap<string, RegionSet>, threshold: number): RegionSet {
   const inputs = graph.activationInputs(node);
   if (kind.kind === 'pointwise') return regions.get(inputs[0])!;
-  if (kind.kind === 'window') return windowOutputRegions(kind.rows, kind.cols, regions.get(inputs[0])!);
+  if (kind.kind === 'window') return windowOutputRegions(kind.rows, kind.cols, regions.get(inputs[0])!, threshold);
   const [, , height, width] = graph.shapeOf(node.outputs[0])!;
   return unionRegions(inputs.map((name) => regions.get(name)!), height, width);
 }
@@ -129,7 +150,7 @@ function outputRegion(graph: ModelGraph, node: GraphNode, kind: LayerKind, regio
  */
 export function regionsForPositions(plan: IncrementalPlan, patch: RegionSet): Map<string, RegionSet> {
   const regions = new Map<string, RegionSet>([[plan.graph.inputName, patch]]);
-  for (const node of plan.prefix) regions.set(node.outputs[0], outputRegion(plan.graph, node, plan.kinds.get(node)!, regions));
+  for (const node of plan.prefix) regions.set(node.outputs[0], outputRegion(plan.graph, node, plan.kinds.get(node)!, regions, plan.options.threshold));
   return regions;
 }
 

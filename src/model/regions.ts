@@ -45,6 +45,23 @@ export function readInSpan(axis: AxisWindow, out: Span): Span {
   return { start: out.start * axis.stride - axis.padBegin, size: windowSpan(axis) + (out.size - 1) * axis.stride };
 }
 
+/** Where each position's read-in window starts, per axis, for a batch of output regions. */
+export function readInRegions(rows: AxisWindow, cols: AxisWindow, out: RegionSet): RegionSet {
+  const count = out.tops.length;
+  const tops = new Int32Array(count);
+  const lefts = new Int32Array(count);
+  for (let p = 0; p < count; p++) {
+    tops[p] = readInSpan(rows, { start: out.tops[p], size: out.height }).start;
+    lefts[p] = readInSpan(cols, { start: out.lefts[p], size: out.width }).start;
+  }
+  return {
+    height: readInSpan(rows, { start: 0, size: out.height }).size,
+    width: readInSpan(cols, { start: 0, size: out.width }).size,
+    tops,
+    lefts,
+  };
+}
+
 /** Moves [start, start + size) inside [0, limit) without changing its size. */
 export function placeInside(start: number, size: number, limit: number): number {
   return Math.max(0, Math.min(start, limit - size));
@@ -58,16 +75,39 @@ export function uniformRegions(count: number, top: number, left: number, height:
   return { height, width, tops: new Int32Array(count).fill(top), lefts: new Int32Array(count).fill(left) };
 }
 
-/** The changed output regions of a window layer, given its changed input regions. */
-export function windowOutputRegions(rows: AxisWindow, cols: AxisWindow, input: RegionSet): RegionSet {
+/**
+ * The propagation threshold's cap on a changed span along an axis of `size` outputs: round(τ·size),
+ * at least 1. With τ = 1 it is the whole axis, which no touched span exceeds.
+ */
+export function thresholdCap(threshold: number, size: number): number {
+  return Math.max(1, Math.round(threshold * size));
+}
+
+/**
+ * A span cut to at most `cap` positions around its centre. What lies outside the cut keeps its
+ * clean value: the approximation of the propagation threshold.
+ */
+export function capSpan(span: Span, cap: number): Span {
+  if (span.size <= cap) return span;
+  return { start: span.start + Math.floor((span.size - cap) / 2), size: cap };
+}
+
+/**
+ * The changed output regions of a window layer, given its changed input regions. A threshold
+ * τ < 1 caps each axis at round(τ · output size); the input crop that produces the capped region
+ * follows from it (readInSpan), so the input region is cut to match.
+ */
+export function windowOutputRegions(rows: AxisWindow, cols: AxisWindow, input: RegionSet, threshold = 1): RegionSet {
   const count = input.tops.length;
+  const rowCap = thresholdCap(threshold, rows.outSize);
+  const colCap = thresholdCap(threshold, cols.outSize);
   const rowSpans: Span[] = [];
   const colSpans: Span[] = [];
   let height = 1;
   let width = 1;
   for (let p = 0; p < count; p++) {
-    const r = touchedOutputs(rows, { start: input.tops[p], size: input.height });
-    const c = touchedOutputs(cols, { start: input.lefts[p], size: input.width });
+    const r = capSpan(touchedOutputs(rows, { start: input.tops[p], size: input.height }), rowCap);
+    const c = capSpan(touchedOutputs(cols, { start: input.lefts[p], size: input.width }), colCap);
     rowSpans.push(r);
     colSpans.push(c);
     height = Math.max(height, r.size);

@@ -139,7 +139,7 @@ export function fullModel(graph: ModelGraph): onnx.ModelProto {
   return graph.model as onnx.ModelProto;
 }
 
-/** One node alone, with its original geometry, on a [1, 1, H, W] input. */
+/** One node alone, with its original geometry, reading its activation inputs (NCHW). */
 export function singleNodeModel(graph: ModelGraph, node: GraphNode): onnx.ModelProto {
-  return subModel(graph, `node ${node.name}`, [node.proto], [node.inputs[0]], [node.outputs[0]]);
+  return subModel(graph, `node ${node.name}`, [node.proto], graph.activationInputs(node), [node.outputs[0]]);
 }

@@ -1,12 +1,28 @@
 import type { LoadedModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
-import type { IncrementalPlanOptions } from '../model/incremental-plan.js';
+import { DrilldownOcclusion } from './drilldown.js';
+import type { DrilldownShape } from './drilldown-cells.js';
 import { IncrementalOcclusion } from './incremental-inference.js';
 import { NaiveOcclusion } from './naive-inference.js';
-import type { OcclusionOperator } from './occlusion-task.js';
+import type { CellOperator, OcclusionOperator } from './occlusion-task.js';
 
-export type Strategy = 'naive' | 'incremental';
+/** An operator that runs any subset of cells: what drill-down can stand on. */
+export type CellOperatorSpec =
+  | { readonly kind: 'naive' }
+  /** threshold 1 is exact incremental inference; below 1, the propagation threshold τ. */
+  | { readonly kind: 'incremental'; readonly threshold: number };
 
-export async function createOperator(strategy: Strategy, model: LoadedModel, grid: OcclusionGrid, options: IncrementalPlanOptions = {}): Promise<OcclusionOperator> {
-  return strategy === 'naive' ? NaiveOcclusion.create(model, grid) : IncrementalOcclusion.create(model, grid, options);
+/** Which operator to build, as a physical plan describes it. */
+export type OperatorSpec = CellOperatorSpec | { readonly kind: 'drilldown'; readonly shape: DrilldownShape; readonly inner: CellOperatorSpec };
+
+export async function createCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid): Promise<CellOperator> {
+  return spec.kind === 'naive' ? NaiveOcclusion.create(model, grid) : IncrementalOcclusion.create(model, grid, { threshold: spec.threshold });
 }
+
+export async function createOperator(spec: OperatorSpec, model: LoadedModel, grid: OcclusionGrid): Promise<OcclusionOperator> {
+  if (spec.kind !== 'drilldown') return createCellOperator(spec, model, grid);
+  return new DrilldownOcclusion(await createCellOperator(spec.inner, model, grid), spec.shape);
+}
+
+export const NAIVE: CellOperatorSpec = Object.freeze({ kind: 'naive' });
+export const EXACT_INCREMENTAL: CellOperatorSpec = Object.freeze({ kind: 'incremental', threshold: 1 });

@@ -2,16 +2,16 @@ import type { LoadedModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import type { IncrementalPlan, IncrementalPlanOptions, Segment } from '../model/incremental-plan.js';
-import { cropSize, floatsPerPosition, needsOutputCorrection, planIncremental, regionsForPositions } from '../model/incremental-plan.js';
+import { floatsPerPosition, needsOutputCorrection, planIncremental, regionsForPositions } from '../model/incremental-plan.js';
 import type { RegionSet } from '../model/regions.js';
-import { selectPositions, uniformRegions, windowSpan } from '../model/regions.js';
+import { readInRegions, readInSpan, selectPositions, uniformRegions } from '../model/regions.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
 import { segmentModel, singleNodeModel, tailModel } from '../model/submodels.js';
 import { classProbabilities, probabilityOfClass } from './class-probability.js';
 import type { CropGeometry, TensorSize } from './crops.js';
 import { cropIsChangedRegion, expandToFull, gatherCrops, patchTensor, toChannelsLast } from './crops.js';
-import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
-import { checkInterrupted, chooseBatchSize, resolveClass } from './occlusion-task.js';
+import type { CellOperator, Heatmap, ImageRun, OcclusionTask } from './occlusion-task.js';
+import { checkInterrupted, chooseBatchSize, resolveClass, runAllCells } from './occlusion-task.js';
 
 interface PreparedSegment {
   readonly segment: Segment;
@@ -29,19 +29,28 @@ interface Batch {
 /** Changed data of the current batch, by tensor name, with the region it covers. */
 type ChangedTensors = Map<string, { data: Float32Array; region: RegionSet }>;
 
-/**
- * Exact incremental inference: the clean image's activations are computed once; then, for each
- * batch of patch positions, every layer recomputes only its changed region from crops of the clean
- * activations with the changed input pasted in, and the model's tail runs in full from where the
- * change has spread too wide. Same heatmap as NaiveOcclusion, far fewer operations.
- */
-export class IncrementalOcclusion implements OcclusionOperator {
-  readonly strategy = 'incremental';
+/** One image's run: its clean activations and the crop and frontier buffers its batches reuse. */
+interface RunState {
+  readonly clean: ReadonlyMap<string, Float32Array>;
+  /** Allocating these per batch costs as much as filling them, so a run keeps them. */
+  readonly workspace: Map<string, Float32Array>;
+}
 
-  /** Crop and frontier buffers reused from batch to batch: allocating them costs as much as filling them. */
-  private readonly workspace = new Map<string, Float32Array>();
-  /** The batches depend on the grid only, so every image of a query reuses them. */
-  private readonly batchesBySize = new Map<number, Batch[]>();
+/**
+ * Incremental inference: the clean image's activations are computed once; then, for each batch of
+ * patch positions, every layer recomputes only its changed region from crops of the clean
+ * activations with the changed input pasted in, and the model's tail runs in full from where the
+ * change has spread too wide. With the plan's threshold τ = 1 it is exact (same heatmap as
+ * NaiveOcclusion, far fewer operations); τ < 1 caps every window layer's changed region, which
+ * is the propagation threshold's approximation.
+ */
+export class IncrementalOcclusion implements CellOperator {
+  readonly strategy: 'incremental' | 'threshold';
+
+  /** Per cell, the region sizes of every prefix layer: cells with equal signatures batch together. */
+  private signatures?: readonly string[];
+  /** The whole grid's batches depend on the grid only, so every image of a query reuses them. */
+  private readonly gridBatches = new Map<number, Batch[]>();
 
   private constructor(
     readonly model: LoadedModel,
@@ -49,21 +58,28 @@ export class IncrementalOcclusion implements OcclusionOperator {
     readonly plan: IncrementalPlan,
     private readonly segments: readonly PreparedSegment[],
     private readonly tail: Session | undefined,
-  ) {}
+  ) {
+    this.strategy = plan.options.threshold < 1 ? 'threshold' : 'incremental';
+  }
 
   static async create(model: LoadedModel, grid: OcclusionGrid, options: IncrementalPlanOptions = {}): Promise<IncrementalOcclusion> {
     const corners = patchCorners(grid);
     const patchRegions: RegionSet = { height: grid.patchHeight, width: grid.patchWidth, tops: corners.tops, lefts: corners.lefts };
     const plan = planIncremental(model.graph, patchRegions, options);
     const segments: PreparedSegment[] = [];
-    for (const segment of plan.segments) {
-      const session = await createSession(segmentModel(model.graph, segment));
-      const head = plan.kinds.get(segment.nodes[0])!;
-      const correction = needsOutputCorrection(head) ? await averagePoolCorrection(model, segment) : undefined;
-      segments.push({ segment, session, correction });
+    try {
+      for (const segment of plan.segments) {
+        const session = await createSession(segmentModel(model.graph, segment));
+        segments.push({ segment, session });
+        const head = plan.kinds.get(segment.nodes[0])!;
+        if (needsOutputCorrection(head)) segments[segments.length - 1] = { segment, session, correction: await averagePoolCorrection(model, segment) };
+      }
+      const tail = plan.tail.length ? await createSession(tailModel(model.graph, plan.tail, plan.frontier)) : undefined;
+      return new IncrementalOcclusion(model, grid, plan, segments, tail);
+    } catch (error) {
+      for (const { session } of segments) await session.release();
+      throw error;
     }
-    const tail = plan.tail.length ? await createSession(tailModel(model.graph, plan.tail, plan.frontier)) : undefined;
-    return new IncrementalOcclusion(model, grid, plan, segments, tail);
   }
 
   private sizeOf(tensor: string): TensorSize {
@@ -75,18 +91,34 @@ export class IncrementalOcclusion implements OcclusionOperator {
     return floatsPerPosition(this.plan).held * 4;
   }
 
-  async run(task: OcclusionTask): Promise<Heatmap> {
+  run(task: OcclusionTask): Promise<Heatmap> {
+    return runAllCells(this, task);
+  }
+
+  async prepare(task: OcclusionTask): Promise<ImageRun> {
     const { output } = this.model;
-    const clean = await this.materialise(task.input);
-    const cleanOutput = await this.runTail(new Map(this.plan.frontier.map((name) => [name, clean.get(name)!])), 1);
+    const state: RunState = { clean: await this.materialise(task.input), workspace: new Map() };
+    const cleanOutput = await this.runTail(new Map(this.plan.frontier.map((name) => [name, state.clean.get(name)!])), 1);
     const probabilities = classProbabilities(cleanOutput, output.classes, 0, output.activation);
     const classIndex = resolveClass(task.target, probabilities);
-
     const total = cellCount(this.grid);
     const batchSize = this.model.batchable || !this.tail ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
-    const values = new Float32Array(total);
+    return {
+      classIndex,
+      baseProbability: probabilities[classIndex],
+      batchSize,
+      evaluate: (cells, values, onProgress) => this.evaluate(task, state, classIndex, batchSize, cells, values, onProgress),
+    };
+  }
+
+  private async evaluate(
+    task: OcclusionTask, state: RunState, classIndex: number, batchSize: number,
+    cells: Int32Array, values: Float32Array, onProgress?: (done: number) => void,
+  ): Promise<void> {
+    const { output } = this.model;
+    const probabilities = new Float32Array(batchSize);
     let done = 0;
-    for (const batch of this.batches(batchSize)) {
+    for (const batch of this.batches(cells, batchSize)) {
       checkInterrupted(task.signal);
       const count = batch.positions.length;
       const changed: ChangedTensors = new Map();
@@ -94,36 +126,42 @@ export class IncrementalOcclusion implements OcclusionOperator {
       changed.set(this.model.input.name, { data: patchTensor(task.patchValues, count, inputRegion.height, inputRegion.width), region: inputRegion });
       for (const prepared of this.segments) {
         const region = batch.regions.get(prepared.segment.output)!;
-        changed.set(prepared.segment.output, { data: await this.runSegment(prepared, clean, changed, region, true), region });
+        changed.set(prepared.segment.output, { data: await this.runSegment(prepared, state.clean, changed, region, state.workspace), region });
       }
-      const result = await this.runTail(this.changedFrontier(clean, changed, count), count);
-      const probabilities = new Float32Array(count);
+      const result = await this.runTail(this.changedFrontier(state, changed, count), count);
       probabilityOfClass(result, output.classes, count, classIndex, output.activation, probabilities, 0);
       for (let i = 0; i < count; i++) values[batch.positions[i]] = probabilities[i];
       done += count;
-      task.onProgress?.(done, total);
+      onProgress?.(done);
     }
-    return { grid: this.grid, values, classIndex, baseProbability: probabilities[classIndex], batchSize };
   }
 
-  /**
-   * The positions in batches, each with regions of its own. Positions whose regions have the same
-   * sizes at every layer go together, so a batch near a border or with a favourable alignment to
-   * the strides computes smaller regions than the plan's, which serve every position.
-   */
-  private batches(batchSize: number): Batch[] {
-    const cached = this.batchesBySize.get(batchSize);
-    if (cached) return cached;
+  private cellSignatures(): readonly string[] {
+    if (this.signatures) return this.signatures;
     const all = this.plan.regions.get(this.model.input.name)!;
-    const total = all.tops.length;
     const signatures: string[] = [];
-    for (let p = 0; p < total; p++) {
+    for (let p = 0; p < all.tops.length; p++) {
       const one = regionsForPositions(this.plan, selectPositions(all, p, 1));
       signatures.push(this.plan.prefix.map((node) => { const r = one.get(node.outputs[0])!; return `${r.height}x${r.width}`; }).join(' '));
     }
-    const order = Array.from({ length: total }, (_, p) => p).sort((a, b) => (signatures[a] < signatures[b] ? -1 : signatures[a] > signatures[b] ? 1 : a - b));
+    this.signatures = signatures;
+    return signatures;
+  }
+
+  /**
+   * The cells in batches, each with regions of its own. Cells whose regions have the same sizes at
+   * every layer go together, so a batch near a border or with a favourable alignment to the
+   * strides computes smaller regions than the plan's, which serve every position.
+   */
+  private batches(cells: Int32Array, batchSize: number): Batch[] {
+    const whole = cells.length === cellCount(this.grid) && cells.every((cell, i) => cell === i);
+    const cached = whole ? this.gridBatches.get(batchSize) : undefined;
+    if (cached) return cached;
+    const signatures = this.cellSignatures();
+    const order = Array.from(cells).sort((a, b) => (signatures[a] < signatures[b] ? -1 : signatures[a] > signatures[b] ? 1 : a - b));
+    const all = this.plan.regions.get(this.model.input.name)!;
     const batches: Batch[] = [];
-    for (let first = 0; first < total; first += batchSize) {
+    for (let first = 0; first < order.length; first += batchSize) {
       const positions = Int32Array.from(order.slice(first, first + batchSize));
       const patch: RegionSet = {
         height: all.height,
@@ -133,7 +171,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
       };
       batches.push({ positions, regions: regionsForPositions(this.plan, patch) });
     }
-    this.batchesBySize.set(batchSize, batches);
+    if (whole) this.gridBatches.set(batchSize, batches);
     return batches;
   }
 
@@ -164,27 +202,12 @@ export class IncrementalOcclusion implements OcclusionOperator {
 
   private cropGeometry(segment: Segment, outRegion: RegionSet): CropGeometry {
     const window = segment.window;
-    if (!window) return outRegion;
-    const tops = new Int32Array(outRegion.tops.length);
-    const lefts = new Int32Array(outRegion.lefts.length);
-    for (let b = 0; b < tops.length; b++) {
-      tops[b] = outRegion.tops[b] * window.rows.stride - window.rows.padBegin;
-      lefts[b] = outRegion.lefts[b] * window.cols.stride - window.cols.padBegin;
-    }
-    return { ...cropSize(segment, outRegion), tops, lefts };
-  }
-
-  private buffer(key: string, length: number): Float32Array {
-    let buffer = this.workspace.get(key);
-    if (!buffer || buffer.length < length) {
-      buffer = new Float32Array(length);
-      this.workspace.set(key, buffer);
-    }
-    return buffer;
+    return window ? readInRegions(window.rows, window.cols, outRegion) : outRegion;
   }
 
   private async runSegment(
-    prepared: PreparedSegment, clean: Map<string, Float32Array>, changed: ChangedTensors, outRegion: RegionSet, reuse = false,
+    prepared: PreparedSegment, clean: ReadonlyMap<string, Float32Array>, changed: ChangedTensors, outRegion: RegionSet,
+    workspace?: Map<string, Float32Array>,
   ): Promise<Float32Array> {
     const { segment } = prepared;
     const count = outRegion.tops.length;
@@ -199,7 +222,7 @@ export class IncrementalOcclusion implements OcclusionOperator {
       const crop = this.cropGeometry(segment, outRegion);
       const base = clean.get(input);
       const padValue = segment.window?.padValue ?? 0;
-      const into = reuse ? this.buffer(`${segment.output}<${input}`, count * size.channels * crop.height * crop.width) : undefined;
+      const into = workspace ? buffer(workspace, `${segment.output}<${input}`, count * size.channels * crop.height * crop.width) : undefined;
       const data = cropIsChangedRegion(crop, given.region)
         ? given.data
         : base
@@ -229,12 +252,12 @@ export class IncrementalOcclusion implements OcclusionOperator {
   }
 
   /** Frontier tensors in full for a batch: the clean activation with each position's change pasted in. */
-  private changedFrontier(clean: Map<string, Float32Array>, changed: ChangedTensors, count: number): Map<string, Float32Array> {
+  private changedFrontier(state: RunState, changed: ChangedTensors, count: number): Map<string, Float32Array> {
     const frontier = new Map<string, Float32Array>();
     for (const name of this.plan.frontier) {
       const size = this.sizeOf(name);
-      const into = this.buffer(`frontier ${name}`, count * size.channels * size.height * size.width);
-      frontier.set(name, expandToFull(clean.get(name)!, size, changed.get(name)!, into));
+      const into = buffer(state.workspace, `frontier ${name}`, count * size.channels * size.height * size.width);
+      frontier.set(name, expandToFull(state.clean.get(name)!, size, changed.get(name)!, into));
     }
     return frontier;
   }
@@ -276,6 +299,15 @@ export class IncrementalOcclusion implements OcclusionOperator {
   }
 }
 
+function buffer(workspace: Map<string, Float32Array>, key: string, length: number): Float32Array {
+  let found = workspace.get(key);
+  if (!found || found.length < length) {
+    found = new Float32Array(length);
+    workspace.set(key, found);
+  }
+  return found;
+}
+
 /**
  * The crop version of an AveragePool divides every window by the kernel area; the model's own
  * divisor near the edges depends on count_include_pad and ceil_mode, as onnxruntime implements
@@ -293,8 +325,8 @@ async function averagePoolCorrection(model: LoadedModel, segment: Segment): Prom
     const pooled = result[node.outputs[0]].data as Float32Array;
     const area = rows.kernel * cols.kernel;
     const inside = (axis: typeof rows, o: number) => {
-      const start = o * axis.stride - axis.padBegin;
-      return Math.max(0, Math.min(start + windowSpan(axis), axis.inSize) - Math.max(start, 0));
+      const window = readInSpan(axis, { start: o, size: 1 });
+      return Math.max(0, Math.min(window.start + window.size, axis.inSize) - Math.max(window.start, 0));
     };
     const correction = new Float32Array(rows.outSize * cols.outSize);
     for (let i = 0; i < rows.outSize; i++) {

@@ -5,17 +5,20 @@ import { createSession, float32Tensor, type Session } from '../model/session.js'
 import { fullModel } from '../model/submodels.js';
 import { pastePatch } from '../image/patch-color.js';
 import { classProbabilities, probabilityOfClass } from './class-probability.js';
-import type { Heatmap, OcclusionOperator, OcclusionTask } from './occlusion-task.js';
-import { checkInterrupted, chooseBatchSize, resolveClass } from './occlusion-task.js';
+import type { CellOperator, Heatmap, ImageRun, OcclusionTask } from './occlusion-task.js';
+import { checkInterrupted, chooseBatchSize, resolveClass, runAllCells } from './occlusion-task.js';
 
 /**
  * The baseline: occluded copies of the image, batched, through the whole model. Every fast path is
  * tested against it.
  */
-export class NaiveOcclusion implements OcclusionOperator {
+export class NaiveOcclusion implements CellOperator {
   readonly strategy = 'naive';
+  private readonly corners: { tops: Int32Array; lefts: Int32Array };
 
-  private constructor(readonly model: LoadedModel, readonly grid: OcclusionGrid, private readonly session: Session) {}
+  private constructor(readonly model: LoadedModel, readonly grid: OcclusionGrid, private readonly session: Session) {
+    this.corners = patchCorners(grid);
+  }
 
   static async create(model: LoadedModel, grid: OcclusionGrid): Promise<NaiveOcclusion> {
     return new NaiveOcclusion(model, grid, await createSession(fullModel(model.graph)));
@@ -28,33 +31,47 @@ export class NaiveOcclusion implements OcclusionOperator {
     return floats * 4;
   }
 
-  async run(task: OcclusionTask): Promise<Heatmap> {
-    const { input: modelInput, output } = this.model;
-    const size = { channelCount: modelInput.channels, height: modelInput.height, width: modelInput.width };
+  run(task: OcclusionTask): Promise<Heatmap> {
+    return runAllCells(this, task);
+  }
+
+  async prepare(task: OcclusionTask): Promise<ImageRun> {
+    const { output } = this.model;
     const clean = await this.infer(task.input, 1);
     const probabilities = classProbabilities(clean, output.classes, 0, output.activation);
     const classIndex = resolveClass(task.target, probabilities);
-    const baseProbability = probabilities[classIndex];
+    const batchSize = this.model.batchable ? chooseBatchSize(this.bytesPerPosition(), cellCount(this.grid), task.batchSize) : 1;
+    return {
+      classIndex,
+      baseProbability: probabilities[classIndex],
+      batchSize,
+      evaluate: (cells, values, onProgress) => this.evaluate(task, classIndex, batchSize, cells, values, onProgress),
+    };
+  }
 
-    const total = cellCount(this.grid);
-    const batchSize = this.model.batchable ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
-    const { tops, lefts } = patchCorners(this.grid);
-    const values = new Float32Array(total);
+  private async evaluate(
+    task: OcclusionTask, classIndex: number, batchSize: number, cells: Int32Array, values: Float32Array, onProgress?: (done: number) => void,
+  ): Promise<void> {
+    const { input: modelInput, output } = this.model;
+    const size = { channelCount: modelInput.channels, height: modelInput.height, width: modelInput.width };
+    const { tops, lefts } = this.corners;
     const per = size.channelCount * size.height * size.width;
-    for (let first = 0; first < total; first += batchSize) {
+    const probabilities = new Float32Array(batchSize);
+    for (let first = 0; first < cells.length; first += batchSize) {
       checkInterrupted(task.signal);
-      const count = Math.min(batchSize, total - first);
+      const count = Math.min(batchSize, cells.length - first);
       const batch = new Float32Array(count * per);
       for (let b = 0; b < count; b++) {
+        const cell = cells[first + b];
         batch.set(task.input, b * per);
-        const patch = { x: lefts[first + b], y: tops[first + b], width: this.grid.patchWidth, height: this.grid.patchHeight };
+        const patch = { x: lefts[cell], y: tops[cell], width: this.grid.patchWidth, height: this.grid.patchHeight };
         pastePatch(batch.subarray(b * per, (b + 1) * per), size, task.patchValues, patch);
       }
       const result = await this.infer(batch, count);
-      probabilityOfClass(result, output.classes, count, classIndex, output.activation, values, first);
-      task.onProgress?.(first + count, total);
+      probabilityOfClass(result, output.classes, count, classIndex, output.activation, probabilities, 0);
+      for (let b = 0; b < count; b++) values[cells[first + b]] = probabilities[b];
+      onProgress?.(first + count);
     }
-    return { grid: this.grid, values, classIndex, baseProbability, batchSize };
   }
 
   private async infer(data: Float32Array, count: number): Promise<Float32Array> {

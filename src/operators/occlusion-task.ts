@@ -1,4 +1,5 @@
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
+import { cellCount } from '../model/occlusion-grid.js';
 import { KryptonError } from '../errors.js';
 import { classIndexOf } from '../model/labels.js';
 
@@ -25,13 +26,56 @@ export interface Heatmap {
   readonly classIndex: number;
   readonly baseProbability: number;
   readonly batchSize: number;
+  /** Cells actually run through the model, when fewer than all (drill-down). */
+  readonly cellsComputed?: number;
 }
 
+/**
+ * A way of computing a whole heatmap. Operators hold what every image shares (sessions, the plan)
+ * and keep nothing of an image between runs, so one operator serves a whole query.
+ */
 export interface OcclusionOperator {
-  readonly strategy: 'naive' | 'incremental';
+  /** How it computes, as results rows record it: 'naive', 'incremental', 'threshold', 'drilldown+…'. */
+  readonly strategy: string;
   readonly grid: OcclusionGrid;
   run(task: OcclusionTask): Promise<Heatmap>;
   release(): Promise<void>;
+}
+
+/**
+ * An operator that can compute any subset of its grid's cells against one clean pass of an image:
+ * what drill-down needs to run a coarse and a fine stage on the same image.
+ */
+export interface CellOperator extends OcclusionOperator {
+  /** The clean pass of one image: its class and everything the cells read (the run's own state). */
+  prepare(task: OcclusionTask): Promise<ImageRun>;
+}
+
+/** One image's state inside a CellOperator, from its clean pass on. */
+export interface ImageRun {
+  readonly classIndex: number;
+  readonly baseProbability: number;
+  /** Positions per inference call. */
+  readonly batchSize: number;
+  /**
+   * The target class's probability with the patch at each of `cells` (row-major cell indices of
+   * the grid), written into `values` at those indices. `onProgress` gets the cells done so far.
+   */
+  evaluate(cells: Int32Array, values: Float32Array, onProgress?: (done: number) => void): Promise<void>;
+}
+
+/** Every cell of the grid, in row-major order. */
+export function allCells(grid: OcclusionGrid): Int32Array {
+  return Int32Array.from({ length: cellCount(grid) }, (_, i) => i);
+}
+
+/** A whole heatmap from a CellOperator: the clean pass, then every cell. */
+export async function runAllCells(operator: CellOperator, task: OcclusionTask): Promise<Heatmap> {
+  const run = await operator.prepare(task);
+  const total = cellCount(operator.grid);
+  const values = new Float32Array(total);
+  await run.evaluate(allCells(operator.grid), values, (done) => task.onProgress?.(done, total));
+  return { grid: operator.grid, values, classIndex: run.classIndex, baseProbability: run.baseProbability, batchSize: run.batchSize };
 }
 
 /** Throws when the caller has asked to stop. */
