@@ -15,6 +15,7 @@ import { completedImages, insertHeatmaps } from './results-writer.js';
 import type { InsertResult } from './results-writer.js';
 import { runQuery } from './run-query.js';
 import type { QueryResult } from './run-query.js';
+import { registerSsimFunction } from './ssim-function.js';
 
 /**
  * Opens (or creates) a Krypton database: a DuckDB file holding the model catalog, calibration and
@@ -27,6 +28,7 @@ export async function openStore(path: string): Promise<Store> {
     for (const ddl of [CREATE_MODELS_TABLE, CREATE_CALIBRATION_TABLE, HEATMAP_CELLS_MACRO]) {
       await database.connection.run(ddl);
     }
+    registerSsimFunction(database.connection);
   } catch (error) {
     database.release();
     throw new KryptonError(`cannot prepare database '${path}': ${errorLine(error)}`, 'store');
