@@ -1,4 +1,5 @@
 import { KryptonError } from './errors.js';
+import { KEYWORDS } from './parser/index.js';
 
 /** The occlusion call as typed options, for pipelines that would rather not write the statement. */
 export interface OccludeOptions {
@@ -14,8 +15,27 @@ export interface OccludeOptions {
   /** A class index or label; the predicted class when absent. */
   readonly targetClass?: number | { readonly label: string };
   readonly region?: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
-  readonly quality?: { readonly ssim: number };
+  /**
+   * An SSIM target the planner tunes approximate plans for: on `tuneOn` of the images (its default
+   * 3), anew when `retune`; `verifyPercent` of the other images also get exact heatmaps, to measure.
+   */
+  readonly quality?: {
+    readonly ssim: number;
+    readonly tuneOn?: number;
+    readonly retune?: boolean;
+    readonly verifyPercent?: number;
+  };
+  /** Default 'auto'; 'incremental' when `threshold` or `drilldown` is given without it. */
   readonly strategy?: 'auto' | 'naive' | 'incremental';
+  /** A fixed propagation threshold τ in (0, 1], for strategy 'incremental'. */
+  readonly threshold?: number;
+  /** A fixed two-stage drill-down over strategy 'incremental' or 'naive'. */
+  readonly drilldown?: {
+    readonly stride: number | { readonly x: number; readonly y: number };
+    readonly fraction: number;
+  };
+  /** Candidate plans strategy 'auto' must not choose. */
+  readonly without?: readonly ('naive' | 'incremental' | 'threshold' | 'drilldown')[];
   readonly renderTo?: string;
   /** Results table; default heatmaps. */
   readonly into?: string;
@@ -24,9 +44,56 @@ export interface OccludeOptions {
 const quote = (text: string) => `'${text.replace(/'/g, "''")}'`;
 const identifier = (name: string) => name.split('.').map((part) => `"${part.replace(/"/g, '""')}"`).join('.');
 
-function integer(name: string, value: number): string {
+/** A model name as written: plain when it can be, quoted when it has other characters or is a keyword. */
+const modelName = (name: string) =>
+  /^[A-Za-z_][A-Za-z0-9_]*$/.test(name) && !KEYWORDS.includes(name.toUpperCase()) ? name : identifier(name);
+
+/**
+ * A number as the statement writes it. Only what cannot be written is refused here; ranges and
+ * integrality are the language's to check.
+ */
+function numeral(name: string, value: number): string {
   if (!Number.isFinite(value)) throw new KryptonError(`${name} must be a number, got ${value}`);
   return String(value);
+}
+
+const strideText = (name: string, stride: number | { x: number; y: number }) =>
+  typeof stride === 'number' ? numeral(name, stride) : `${numeral(name, stride.x)} x ${numeral(name, stride.y)}`;
+
+/** QUALITY and the clauses that tune and verify it. */
+function qualityClauses(quality: NonNullable<OccludeOptions['quality']>): string[] {
+  const parts = [`QUALITY SSIM >= ${numeral('quality.ssim', quality.ssim)}`];
+  if (quality.tuneOn !== undefined) {
+    parts.push(`TUNE ON ${numeral('quality.tuneOn', quality.tuneOn)} ${quality.tuneOn === 1 ? 'IMAGE' : 'IMAGES'}`);
+  }
+  if (quality.retune === true) parts.push('RETUNE');
+  if (quality.verifyPercent !== undefined) parts.push(`VERIFY ${numeral('quality.verifyPercent', quality.verifyPercent)} %`);
+  return parts;
+}
+
+/**
+ * STRATEGY with its settings. Combinations the language has no words for are refused here, where
+ * the options are named, rather than as a syntax error in a statement the caller never wrote.
+ */
+function strategyClause(options: OccludeOptions): string | undefined {
+  const { threshold, drilldown, without = [] } = options;
+  const fixed = threshold !== undefined || drilldown !== undefined;
+  const strategy = options.strategy ?? (fixed ? 'incremental' : without.length > 0 ? 'auto' : undefined);
+  if (strategy === undefined) return undefined;
+  if (strategy === 'auto' && fixed) {
+    throw new KryptonError("threshold and drilldown fix the plan: use them with strategy 'incremental' or 'naive', not 'auto'");
+  }
+  if (strategy === 'naive' && threshold !== undefined) {
+    throw new KryptonError("threshold: strategy 'naive' propagates nothing to cut; use strategy 'incremental'");
+  }
+  if (strategy !== 'auto' && without.length > 0) throw new KryptonError("without: only strategy 'auto' chooses among plans");
+  const parts = [`STRATEGY ${strategy.toUpperCase()}`];
+  if (without.length > 0) parts.push(`WITHOUT ${without.map((name) => name.toUpperCase()).join(', ')}`);
+  if (threshold !== undefined) parts.push(`THRESHOLD ${numeral('threshold', threshold)}`);
+  if (drilldown !== undefined) {
+    parts.push(`DRILLDOWN STRIDE ${strideText('drilldown.stride', drilldown.stride)} FRACTION ${numeral('drilldown.fraction', drilldown.fraction)}`);
+  }
+  return parts.join(' ');
 }
 
 /**
@@ -39,22 +106,23 @@ export function occludeStatement(options: OccludeOptions): string {
     : 'sql' in images ? `(${images.sql})`
     : `(${(images as readonly string[]).map(quote).join(', ')})`;
   if (Array.isArray(images) && images.length === 0) throw new KryptonError('images: the list is empty');
-  const modelRef = typeof model === 'string' ? model.split('.').length === 1 && /^[A-Za-z_][A-Za-z0-9_]*$/.test(model) ? model : identifier(model) : quote(model.file);
+  const modelRef = typeof model === 'string' ? modelName(model) : quote(model.file);
   const size = (value: number | { width: number; height: number }, name: string) =>
-    typeof value === 'number' ? integer(name, value) : `${integer(name, value.width)} x ${integer(name, value.height)}`;
+    typeof value === 'number' ? numeral(name, value) : `${numeral(name, value.width)} x ${numeral(name, value.height)}`;
   const stride = options.stride ?? 4;
   const parts = [`OCCLUDE ${source} USING MODEL ${modelRef}`];
   if (options.targetClass !== undefined) {
-    parts.push(typeof options.targetClass === 'number' ? `FOR CLASS ${integer('class', options.targetClass)}` : `FOR CLASS ${quote(options.targetClass.label)}`);
+    parts.push(typeof options.targetClass === 'number' ? `FOR CLASS ${numeral('class', options.targetClass)}` : `FOR CLASS ${quote(options.targetClass.label)}`);
   }
   parts.push(`WITH PATCH ${size(patch, 'patch')}`);
   if (options.color) {
-    parts.push(typeof options.color === 'string' ? `COLOR ${options.color.toUpperCase()}` : `COLOR (${[options.color.r, options.color.g, options.color.b].map((v) => integer('color', v)).join(', ')})`);
+    parts.push(typeof options.color === 'string' ? `COLOR ${options.color.toUpperCase()}` : `COLOR (${[options.color.r, options.color.g, options.color.b].map((v) => numeral('color', v)).join(', ')})`);
   }
-  parts.push(`STRIDE ${typeof stride === 'number' ? integer('stride', stride) : `${integer('stride', stride.x)} x ${integer('stride', stride.y)}`}`);
-  if (options.region) parts.push(`REGION (${[options.region.x, options.region.y, options.region.width, options.region.height].map((v) => integer('region', v)).join(', ')})`);
-  if (options.quality) parts.push(`QUALITY SSIM >= ${options.quality.ssim}`);
-  if (options.strategy) parts.push(`STRATEGY ${options.strategy.toUpperCase()}`);
+  parts.push(`STRIDE ${strideText('stride', stride)}`);
+  if (options.region) parts.push(`REGION (${[options.region.x, options.region.y, options.region.width, options.region.height].map((v) => numeral('region', v)).join(', ')})`);
+  if (options.quality) parts.push(...qualityClauses(options.quality));
+  const strategy = strategyClause(options);
+  if (strategy !== undefined) parts.push(strategy);
   if (options.renderTo) parts.push(`RENDER TO ${quote(options.renderTo)}`);
   if (options.into) parts.push(`INTO ${identifier(options.into)}`);
   return parts.join(' ');
