@@ -20,6 +20,8 @@ export interface CreateModelCstNode extends CstNode {
 
 export type CreateModelCstChildren = {
   CREATE: IToken[];
+  OR?: IToken[];
+  REPLACE?: IToken[];
   MODEL: IToken[];
   name: NameCstNode[];
   FROM: IToken[];

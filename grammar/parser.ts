@@ -36,6 +36,10 @@ export class KryptonParser extends CstParser {
 
   readonly createModel = this.RULE('createModel', () => {
     this.CONSUME(t.Create);
+    this.OPTION(() => {
+      this.CONSUME(t.Or);
+      this.CONSUME(t.Replace);
+    });
     this.CONSUME(t.Model);
     this.SUBRULE(this.name);
     this.CONSUME(t.From);

@@ -151,6 +151,7 @@ export const None = keyword('NONE');
 export const Normalize = keyword('NORMALIZE');
 export const Occlude = keyword('OCCLUDE');
 export const On = keyword('ON');
+export const Or = keyword('OR');
 export const Output = keyword('OUTPUT');
 export const Patch = keyword('PATCH');
 export const Predicted = keyword('PREDICTED');
@@ -158,6 +159,7 @@ export const Probabilities = keyword('PROBABILITIES');
 export const Quality = keyword('QUALITY');
 export const Region = keyword('REGION');
 export const Render = keyword('RENDER');
+export const Replace = keyword('REPLACE');
 export const Retune = keyword('RETUNE');
 export const Rgb = keyword('RGB');
 export const Scale = keyword('SCALE');
@@ -176,8 +178,8 @@ export const Without = keyword('WITHOUT');
 const keywordTokens = [
   Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drilldown, Drop, Exists, Explain, For,
   Fraction, From, Gray, If, Image, Imagenet, Images, Incremental, Input, Into, Labels, Logits, Mean,
-  Model, Naive, None, Normalize, Occlude, On, Output, Patch, Predicted, Probabilities, Quality,
-  Region, Render, Retune, Rgb, Scale, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
+  Model, Naive, None, Normalize, Occlude, On, Or, Output, Patch, Predicted, Probabilities, Quality,
+  Region, Render, Replace, Retune, Rgb, Scale, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
   Verify, With, Without,
 ];
 

@@ -5,7 +5,8 @@ import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast
 import { parseScript } from './parser/index.js';
 import { defineModel, ModelCache } from './planner/bind-model.js';
 import { explainOcclude } from './planner/explain.js';
-import { planOcclude, type PlanningContext } from './planner/plan-occlude.js';
+import { planOcclude, type PhysicalOcclude, type PlanningContext } from './planner/plan-occlude.js';
+import { describeSpec } from './planner/candidates/index.js';
 import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
 import { occludeStatement, type OccludeOptions } from './occlude-options.js';
@@ -58,6 +59,7 @@ const OCCLUDE_COLUMNS = [
   { name: 'max_drop_x', type: 'INTEGER' },
   { name: 'max_drop_y', type: 'INTEGER' },
   { name: 'elapsed_ms', type: 'DOUBLE' },
+  { name: 'ssim', type: 'DOUBLE' },
   { name: 'overlay', type: 'VARCHAR' },
   { name: 'error', type: 'VARCHAR' },
 ] as const;
@@ -146,8 +148,9 @@ export class Krypton {
     await this.store.close();
   }
 
-  private planning(): PlanningContext {
-    return { store: this.store, models: this.models, throughput: this.options.throughput };
+  private planning(options: ExecuteOptions = {}): PlanningContext {
+    const onTuning = options.onProgress && ((step: string) => options.onProgress!({ imagesDone: 0, images: 0, imagePath: '', positionsDone: 0, positions: 0, tuning: step }));
+    return { store: this.store, models: this.models, throughput: this.options.throughput, onTuning, signal: options.signal };
   }
 
   /** One statement already parsed (by `parseScript`), for callers that step through a script themselves. */
@@ -166,8 +169,8 @@ export class Krypton {
       }
       case 'CreateModel': {
         const definition = await defineModel(statement, this.models);
-        await this.store.putModel(definition);
-        return result(statement, [], [], `model ${statement.name} created (${definition.inputWidth}x${definition.inputHeight}, ${definition.channels}, ${definition.outputKind})`);
+        await this.store.putModel(definition, { orReplace: statement.orReplace });
+        return result(statement, [], [], `model ${statement.name} ${statement.orReplace ? 'created or replaced' : 'created'} (${definition.inputWidth}x${definition.inputHeight}, ${definition.channels}, ${definition.outputKind})`);
       }
       case 'DropModel': {
         const dropped = await this.store.dropModel(statement.name, { ifExists: statement.ifExists });
@@ -181,13 +184,13 @@ export class Krypton {
   }
 
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
-    const plan = await planOcclude(statement, this.planning());
+    const plan = await planOcclude(statement, this.planning(options));
     const run = await executeOcclude(plan, this.store, options.onProgress, options.signal);
-    return result(statement, OCCLUDE_COLUMNS, outcomeRows(run), occludeMessage(run, plan.logical.tableName, plan.strategy));
+    return result(statement, OCCLUDE_COLUMNS, outcomeRows(run), occludeMessage(run, plan));
   }
 
   private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
-    const plan = await planOcclude(statement.occlude, this.planning());
+    const plan = await planOcclude(statement.occlude, this.planning(options));
     const run = statement.analyze ? await executeOcclude(plan, this.store, options.onProgress, options.signal) : undefined;
     return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));
   }
@@ -205,14 +208,28 @@ function outcomeRows(run: OcclusionRun): Record<string, unknown>[] {
     max_drop_x: o.maxDropX ?? null,
     max_drop_y: o.maxDropY ?? null,
     elapsed_ms: o.elapsedMs ?? null,
+    ssim: o.ssim ?? null,
     overlay: o.overlay ?? null,
     error: o.error ?? null,
   }));
 }
 
-function occludeMessage(run: OcclusionRun, table: string, strategy: string): string {
+function occludeMessage(run: OcclusionRun, plan: PhysicalOcclude): string {
+  const table = plan.logical.tableName;
   const count = (status: string) => run.outcomes.filter((o) => o.status === status).length;
-  const parts = [`occluded ${count('done')} image${count('done') === 1 ? '' : 's'} into ${table} (${strategy}) in ${(run.elapsedMs / 1000).toFixed(1)} s`];
+  const parts = [`occluded ${count('done')} image${count('done') === 1 ? '' : 's'} into ${table} (${describeSpec(plan.spec, plan.logical.grid)}) in ${(run.elapsedMs / 1000).toFixed(1)} s`];
+  const { tuning } = plan;
+  if (tuning) {
+    parts.push(tuning.cached
+      ? `tuning reused (${tuning.fellBack ? tuning.note : `SSIM min ${tuning.ssimMin.toFixed(3)} on its ${tuning.samples.length} sample images`})`
+      : `tuned on ${tuning.samples.length} image${tuning.samples.length === 1 ? '' : 's'} in ${tuning.tuningSeconds.toFixed(1)} s: ${tuning.note}`);
+  }
+  const target = plan.logical.quality?.target;
+  const measured = run.outcomes.filter((o) => o.ssim !== undefined && o.status === 'done').map((o) => o.ssim as number).sort((a, b) => a - b);
+  if (measured.length && plan.verifyImages.size) {
+    const below = target === undefined ? [] : measured.filter((v) => v < target);
+    parts.push(`SSIM measured on ${measured.length}: min ${measured[0].toFixed(3)}, median ${measured[Math.floor(measured.length / 2)].toFixed(3)}${below.length ? `; ${below.length} BELOW the target ${target}` : ''}`);
+  }
   if (count('already done')) parts.push(`${count('already done')} already done`);
   if (count('failed')) parts.push(`${count('failed')} failed: ${run.outcomes.filter((o) => o.status === 'failed').map((o) => `${o.imageId} (${o.error})`).join('; ')}`);
   return parts.join(', ');

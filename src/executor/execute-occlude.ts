@@ -6,8 +6,10 @@ import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
-import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
-import type { Heatmap } from '../operators/occlusion-task.js';
+import { createOperator, EXACT_INCREMENTAL, type OperatorSpec } from '../operators/create-operator.js';
+import type { Heatmap, OcclusionOperator } from '../operators/occlusion-task.js';
+import { ssim } from '../operators/ssim.js';
+import { heatmapChecksum } from '../planner/tune-quality.js';
 import type { PhysicalOcclude } from '../planner/plan-occlude.js';
 import type { Store } from '../store/index.js';
 import { quoteString, summariseHeatmap } from '../store/index.js';
@@ -21,6 +23,8 @@ export interface OcclusionProgress {
   /** Positions of the current image done, and per image. */
   readonly positionsDone: number;
   readonly positions: number;
+  /** While the planner tunes an approximate plan: what it is running (no image is being occluded). */
+  readonly tuning?: string;
 }
 
 export type ImageStatus = 'done' | 'already done' | 'failed';
@@ -36,6 +40,8 @@ export interface ImageOutcome {
   readonly maxDropX?: number;
   readonly maxDropY?: number;
   readonly elapsedMs?: number;
+  /** SSIM against the exact heatmap, where it was measured (tuning sample, VERIFY). */
+  readonly ssim?: number;
   readonly overlay?: string;
   readonly error?: string;
 }
@@ -45,10 +51,29 @@ export interface OcclusionRun {
   readonly elapsedMs: number;
 }
 
+/** The results' columns that record the plan's approximation. */
+function approximationColumns(spec: OperatorSpec) {
+  const cell = spec.kind === 'drilldown' ? spec.inner : spec;
+  return {
+    tau: cell.kind === 'incremental' ? cell.threshold : null,
+    coarseStrideX: null as number | null,
+    coarseStrideY: null as number | null,
+    drillFraction: spec.kind === 'drilldown' ? spec.shape.fraction : null,
+  };
+}
+
+function isApproximate(spec: OperatorSpec): boolean {
+  return spec.kind === 'drilldown' || (spec.kind === 'incremental' && spec.threshold < 1);
+}
+
 /**
  * Streams the images through the chosen operator, one model session for all of them. Each image's
  * row is committed on its own, so an interrupted run keeps every finished image, and a rerun of
  * the same statement skips them. An image that cannot be read is reported and the others go on.
+ *
+ * Approximate plans record the SSIM they reached where it was measured: the tuning sample's images
+ * (whose heatmaps the tuner already computed, stored as they are) and those VERIFY chose (an
+ * exact heatmap is computed beside the approximate one).
  */
 export async function executeOcclude(
   plan: PhysicalOcclude, store: Store, onProgress?: (progress: OcclusionProgress) => void, signal?: AbortSignal,
@@ -57,11 +82,21 @@ export async function executeOcclude(
   const { logical } = plan;
   const { model, spec, labels } = logical.model;
   await store.ensureResultsTable(logical.table);
-  const finished = await store.completedImages(logical.table, logical.queryId);
+  const finished = await store.completedImages(logical.table, plan.queryId);
   const positions = cellCount(logical.grid);
   const outcomes: ImageOutcome[] = [];
   const todo = logical.images.filter((image) => !finished.has(image.path));
-  const operator = todo.length > 0 ? await createOperator(plan.strategy === 'naive' ? NAIVE : EXACT_INCREMENTAL, model, logical.grid) : undefined;
+  const approximate = isApproximate(plan.spec);
+  const sampleResults = plan.tuning?.sampleResults;
+  const cachedScores = new Map((plan.tuning?.cached ? plan.tuning.samples : []).map((s) => [s.path, s]));
+  const needsOperator = todo.some((image) => !sampleResults?.has(image.path));
+  const operator = needsOperator ? await createOperator(plan.spec, model, logical.grid) : undefined;
+  let verifier: OcclusionOperator | undefined;
+  const columns = approximationColumns(plan.spec);
+  if (plan.spec.kind === 'drilldown') {
+    columns.coarseStrideX = logical.grid.strideX * plan.spec.shape.factorX;
+    columns.coarseStrideY = logical.grid.strideY * plan.spec.shape.factorY;
+  }
   try {
     for (const image of logical.images) {
       const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions });
@@ -80,24 +115,40 @@ export async function executeOcclude(
         outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'failed', error: messageOf(error) });
         continue;
       }
+      const sample = sampleResults?.get(image.path);
       const imageStarted = performance.now();
       let heatmap: Heatmap;
+      let measuredSsim: number | undefined;
       try {
-        heatmap = await operator!.run({
+        const task = {
           input: prepared.tensor,
           patchValues: patchValues(logical.color, prepared, spec),
           target: logical.target,
-          onProgress: (done) => report(done),
+          onProgress: (done: number) => report(done),
           signal,
-        });
+        };
+        if (sample) {
+          heatmap = sample.heatmap;
+          report(positions);
+          if (approximate) measuredSsim = sample.ssim;
+        } else {
+          heatmap = await operator!.run(task);
+          const scored = cachedScores.get(image.path);
+          if (approximate && scored && scored.checksum === heatmapChecksum(heatmap.values)) measuredSsim = scored.ssim;
+          if (approximate && plan.verifyImages.has(image.path)) {
+            verifier ??= await createOperator(EXACT_INCREMENTAL, model, logical.grid);
+            const exact = await verifier.run({ ...task, onProgress: undefined });
+            measuredSsim = ssim(exact.values, heatmap.values, logical.grid.columns, logical.grid.rows);
+          }
+        }
       } catch (error) {
         if (isKryptonError(error) && error.code === 'interrupted') throw interrupted(outcomes, logical.tableName);
         throw error;
       }
-      const elapsedMs = performance.now() - imageStarted;
+      const elapsedMs = sample ? sample.elapsedMs : performance.now() - imageStarted;
       const classLabel = labels?.[heatmap.classIndex] ?? null;
       const record = {
-        queryId: logical.queryId,
+        queryId: plan.queryId,
         imagePath: image.path,
         imageId: image.imageId,
         model: logical.model.name,
@@ -115,6 +166,8 @@ export async function executeOcclude(
         elapsedMs,
         originX: logical.grid.originX,
         originY: logical.grid.originY,
+        ssim: measuredSsim ?? null,
+        ...columns,
       };
       await store.insertHeatmaps(logical.table, [record]);
       const overlay = logical.renderDir
@@ -123,11 +176,13 @@ export async function executeOcclude(
       const summary = summariseHeatmap(record);
       outcomes.push({
         imageId: image.imageId, imagePath: image.path, status: 'done', classIndex: heatmap.classIndex, classLabel,
-        baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs, overlay,
+        baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
+        ssim: measuredSsim, overlay,
       });
     }
   } finally {
     await operator?.release();
+    await verifier?.release();
   }
   return { outcomes, elapsedMs: performance.now() - started };
 }
@@ -156,7 +211,7 @@ async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef
   const overlay = join(logical.renderDir!, `${image.imageId}.png`);
   if (existsSync(overlay)) return overlay;
   const { rows } = await store.query(
-    `SELECT heatmap, base_probability, class_index, class_label FROM ${logical.table} WHERE query_id = ${quoteString(logical.queryId)} AND image_path = ${quoteString(image.path)}`,
+    `SELECT heatmap, base_probability, class_index, class_label FROM ${logical.table} WHERE query_id = ${quoteString(plan.queryId)} AND image_path = ${quoteString(image.path)}`,
   );
   if (rows.length === 0) return undefined;
   const [row] = rows;

@@ -37,6 +37,8 @@ interface StatementBase {
  */
 export interface CreateModelStatement extends StatementBase {
   readonly kind: 'CreateModel';
+  /** CREATE OR REPLACE MODEL: an existing model of the name is replaced. */
+  readonly orReplace: boolean;
   readonly name: string;
   readonly file: string;
   readonly input?: Size;

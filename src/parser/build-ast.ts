@@ -72,6 +72,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     return freezeNode({
       kind: 'CreateModel',
       ...this.statementBase(ctx.CREATE[0]),
+      orReplace: ctx.REPLACE !== undefined,
       name: this.name(ctx.name[0].children),
       file: nonEmptyString(this.reporter, ctx.file[0], 'model file path'),
       ...(ctx.inputOption && { input: this.inputOption(ctx.inputOption[0].children) }),

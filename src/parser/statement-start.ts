@@ -22,15 +22,16 @@ function leadingWords(text: string, count: number): string[] {
 }
 
 /**
- * True when the statement is one of Krypton's: OCCLUDE, EXPLAIN [ANALYZE] OCCLUDE, CREATE MODEL or
- * DROP MODEL. Leading whitespace and comments are allowed.
+ * True when the statement is one of Krypton's: OCCLUDE, EXPLAIN [ANALYZE] OCCLUDE, CREATE [OR
+ * REPLACE] MODEL or DROP MODEL. Leading whitespace and comments are allowed.
  */
 export function isKryptonStatementStart(text: string): boolean {
-  const [first, second, third] = leadingWords(text, 3);
+  const [first, second, third, fourth] = leadingWords(text, 4);
   switch (first) {
     case 'OCCLUDE':
       return true;
     case 'CREATE':
+      return second === 'MODEL' || (second === 'OR' && third === 'REPLACE' && fourth === 'MODEL');
     case 'DROP':
       return second === 'MODEL';
     case 'EXPLAIN':

@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { KryptonError } from '../errors.js';
+import { KryptonError, messageOf } from '../errors.js';
 import type { InputSpec } from '../image/input-spec.js';
 import { imagenetInputSpec } from '../image/input-spec.js';
 import { readLabels } from '../model/labels.js';
@@ -21,6 +24,29 @@ export interface ModelBinding {
 /** Loaded models of one session, so that a script occluding many images loads each model once. */
 export class ModelCache {
   private readonly models = new Map<string, Promise<LoadedModel>>();
+  private readonly hashes = new Map<string, Promise<string>>();
+
+  /**
+   * The model file's content hash (SHA-256, hex): what tuned configurations are keyed by, so a
+   * file replaced at the same path is not mistaken for the old one. Remembered per size and mtime.
+   */
+  async fileHash(path: string): Promise<string> {
+    const absolute = resolve(path);
+    let info;
+    try {
+      info = await stat(absolute);
+    } catch (error) {
+      throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
+    }
+    const key = JSON.stringify([absolute, info.size, info.mtimeMs]);
+    let hash = this.hashes.get(key);
+    if (!hash) {
+      hash = hashFile(absolute);
+      hash.catch(() => this.hashes.delete(key));
+      this.hashes.set(key, hash);
+    }
+    return hash;
+  }
 
   load(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): Promise<LoadedModel> {
     const key = JSON.stringify([resolve(path), inputSize, activation]);
@@ -110,4 +136,14 @@ export async function defineModel(statement: CreateModelStatement, cache: ModelC
     labelsPath,
     outputKind: statement.output ?? (model.output.activation === 'none' ? 'probabilities' : 'logits'),
   };
+}
+
+function hashFile(path: string): Promise<string> {
+  return new Promise((done, fail) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', (error) => fail(new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model')))
+      .on('end', () => done(hash.digest('hex')));
+  });
 }

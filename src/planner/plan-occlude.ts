@@ -2,18 +2,23 @@ import { createHash } from 'node:crypto';
 import { KryptonError } from '../errors.js';
 import type { PatchColor } from '../image/patch-color.js';
 import { costModel, type CostReport } from '../model/cost-model.js';
-import { DEFAULT_FULL_FRACTION } from '../model/incremental-plan.js';
 import { classIndexOf } from '../model/labels.js';
-import { cellCount, occlusionGrid, type OcclusionGrid } from '../model/occlusion-grid.js';
+import { occlusionGrid, type OcclusionGrid } from '../model/occlusion-grid.js';
+import type { CellOperatorSpec, OperatorSpec } from '../operators/create-operator.js';
+import { EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
 import type { TargetClass } from '../operators/occlusion-task.js';
-import type { OccludeStatement, QualityTarget } from '../parser/ast.js';
+import type { CandidateName, OccludeStatement, QualityTarget } from '../parser/ast.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_RESULTS_TABLE } from '../store/index.js';
 import { resolveImages, type ImageRef } from '../executor/image-source.js';
 import { bindModel, type ModelBinding, type ModelCache } from './bind-model.js';
-import { chooseCandidate, estimateCandidates, type CandidateEstimate, type StrategyName } from './estimate.js';
-import { machineThroughput } from './throughput.js';
+import type { CandidateEstimate } from './candidates/index.js';
+import { CANDIDATE_NAMES, CANDIDATES, candidateOf, candidatesUsed, describeSpec, estimateSpec, strategyName } from './candidates/index.js';
+import type { InsertNode, OcclusionNode, PhysicalNode } from './physical-plan.js';
+import { pricingContext, type PricingContext } from './pricing.js';
+import { machineThroughput, storedThroughput, NOMINAL_THROUGHPUT } from './throughput.js';
 import type { Throughput } from './calibration.js';
+import { DEFAULT_TUNING_SAMPLE, tuneQuality, type TuningOutcome } from './tune-quality.js';
 
 /** An OCCLUDE statement checked against the catalog and the images: what to compute. */
 export interface LogicalOcclude {
@@ -28,20 +33,37 @@ export interface LogicalOcclude {
   readonly table: string;
   readonly tableName: string;
   readonly renderDir?: string;
-  /** Same statement, same id: a rerun finds the images already done under it. */
-  readonly queryId: string;
 }
 
-/** How to compute it: the strategy the costs chose and everything EXPLAIN shows about the choice. */
+/** Every candidate as EXPLAIN lists it: its best estimate, or why it was not considered. */
+export interface CandidateRow {
+  readonly name: CandidateName;
+  readonly summary: string;
+  readonly estimate?: CandidateEstimate;
+  readonly unavailable?: string;
+}
+
+/** How to compute it: the plan tree, the configuration it runs, and everything EXPLAIN shows about the choice. */
 export interface PhysicalOcclude {
   readonly logical: LogicalOcclude;
-  readonly strategy: StrategyName;
-  readonly candidates: readonly CandidateEstimate[];
+  /** Same statement and configuration, same id: a rerun finds the images already done under it. */
+  readonly queryId: string;
+  readonly root: InsertNode;
+  readonly occlusion: OcclusionNode;
+  readonly spec: OperatorSpec;
+  /** The results' strategy column. */
+  readonly strategy: string;
+  readonly chosen: CandidateEstimate;
+  readonly candidates: readonly CandidateRow[];
   readonly reason: string;
-  /** Per-layer costs as the incremental operator runs them, and the ideal (regions never cut to full). */
+  /** Per-layer costs as the chosen incremental plan runs them, and the ideal (regions never cut to full). */
   readonly cost: CostReport;
   readonly ideal: CostReport;
   readonly notes: readonly string[];
+  readonly tuning?: TuningOutcome;
+  /** Images VERIFY gives an exact heatmap too, by path. */
+  readonly verifyImages: ReadonlySet<string>;
+  readonly disabled: readonly CandidateName[];
 }
 
 export interface PlanningContext {
@@ -49,7 +71,13 @@ export interface PlanningContext {
   readonly models: ModelCache;
   /** Rates to price the candidates with; this machine's (calibrated once) when absent. */
   readonly throughput?: Throughput;
+  /** Told what tuning is doing, step by step. */
+  readonly onTuning?: (step: string) => void;
+  readonly signal?: AbortSignal;
 }
+
+/** The session's switched-off strategies: `SET VARIABLE krypton_disabled_strategies = 'drilldown, threshold'`. */
+export const DISABLED_STRATEGIES_VARIABLE = 'krypton_disabled_strategies';
 
 function located(statement: OccludeStatement, clause: keyof OccludeStatement['clauses'], error: unknown): never {
   if (!(error instanceof KryptonError)) throw error;
@@ -75,7 +103,7 @@ export async function bindOcclude(statement: OccludeStatement, context: Planning
     located(statement, 'class', error);
   }
   const images = await resolveImages(statement.source, context.store).catch((e) => located(statement, 'source', e));
-  const logical = {
+  return {
     statement,
     images,
     model,
@@ -87,39 +115,183 @@ export async function bindOcclude(statement: OccludeStatement, context: Planning
     tableName: statement.into?.parts.join('.') ?? DEFAULT_RESULTS_TABLE,
     renderDir: statement.renderDir,
   };
-  return { ...logical, queryId: queryIdOf(logical) };
 }
 
-function queryIdOf(plan: Omit<LogicalOcclude, 'queryId' | 'statement' | 'images' | 'table' | 'tableName' | 'renderDir'>): string {
-  const { model, grid, target, color, quality } = plan;
+/** Results of the same model, images' handling, grid, class and configuration share a query id. */
+function queryIdOf(logical: LogicalOcclude, spec: OperatorSpec): string {
+  const { model, grid, target, color, quality } = logical;
   const identity = JSON.stringify({
     model: { path: model.path, spec: model.spec, activation: model.model.output.activation },
     grid, target, color, quality: quality ?? null,
+    // Exact plans keep the id they always had; approximate ones add their configuration.
+    ...(isExact(spec) ? {} : { approximation: spec }),
   });
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 
+function isExact(spec: OperatorSpec): boolean {
+  return spec.kind === 'naive' || (spec.kind === 'incremental' && spec.threshold >= 1);
+}
+
+/** The configuration a STRATEGY other than AUTO asks for. */
+function requestedSpec(statement: OccludeStatement): OperatorSpec {
+  const cell: CellOperatorSpec = statement.strategy === 'naive' ? NAIVE : statement.threshold !== undefined && statement.threshold < 1
+    ? Object.freeze({ kind: 'incremental', threshold: statement.threshold })
+    : EXACT_INCREMENTAL;
+  if (!statement.drilldown) return cell;
+  const { stride, fraction } = statement.drilldown;
+  return Object.freeze({
+    kind: 'drilldown',
+    inner: cell,
+    shape: Object.freeze({ factorX: stride.x / statement.stride.x, factorY: stride.y / statement.stride.y, fraction }),
+  });
+}
+
+function requestedText(statement: OccludeStatement): string {
+  const parts = [`STRATEGY ${statement.strategy.toUpperCase()}`];
+  if (statement.threshold !== undefined) parts.push(`THRESHOLD ${statement.threshold}`);
+  if (statement.drilldown) {
+    const { stride, fraction } = statement.drilldown;
+    parts.push(`DRILLDOWN STRIDE ${stride.x === stride.y ? stride.x : `${stride.x} x ${stride.y}`} FRACTION ${fraction}`);
+  }
+  return parts.join(' ');
+}
+
+/** Strategies the session switched off with SET VARIABLE. */
+async function sessionDisabled(store: Store): Promise<CandidateName[]> {
+  const text = await store.variable(DISABLED_STRATEGIES_VARIABLE);
+  if (!text) return [];
+  const names = text.split(/[\s,]+/).map((n) => n.toLowerCase()).filter(Boolean);
+  for (const name of names) {
+    if (!(CANDIDATE_NAMES as readonly string[]).includes(name)) {
+      throw new KryptonError(`${DISABLED_STRATEGIES_VARIABLE}: unknown strategy '${name}' (known: ${CANDIDATE_NAMES.join(', ')})`, 'plan');
+    }
+  }
+  return names as CandidateName[];
+}
+
+async function ratesFor(context: PlanningContext, needed: boolean): Promise<{ rates: Throughput; nominal: boolean }> {
+  if (context.throughput) return { rates: context.throughput, nominal: false };
+  if (needed) return { rates: await machineThroughput(context.store), nominal: false };
+  const stored = await storedThroughput(context.store);
+  return stored ? { rates: stored, nominal: false } : { rates: NOMINAL_THROUGHPUT, nominal: true };
+}
+
 export async function planOcclude(statement: OccludeStatement, context: PlanningContext): Promise<PhysicalOcclude> {
   const logical = await bindOcclude(statement, context);
-  const graph = logical.model.model.graph;
-  const patch = { width: logical.grid.patchWidth, height: logical.grid.patchHeight };
-  const cost = costModel(graph, patch, { fullFraction: DEFAULT_FULL_FRACTION });
-  const ideal = costModel(graph, patch);
-  const { input } = logical.model.model;
-  const candidates = estimateCandidates(cost, cellCount(logical.grid), input.channels * input.height * input.width, context.throughput ?? (await machineThroughput(context.store)));
+  const { grid, model } = logical;
+  const graph = model.model.graph;
+  const disabledBySession = await sessionDisabled(context.store);
+  const disabled = new Set<CandidateName>([...statement.without, ...disabledBySession]);
+  const approximate = !!logical.quality && logical.quality.target < 1;
+  const explicit = statement.strategy !== 'auto';
+  const query = { approximate, grid };
+  const { rates, nominal } = await ratesFor(context, !explicit);
+  const { input } = model.model;
+  const pricing = pricingContext(graph, grid, input.channels * input.height * input.width, rates);
   const notes: string[] = [];
-  let strategy: StrategyName;
+  if (nominal) notes.push('estimates use nominal rates: this machine has not been calibrated yet (an OCCLUDE with STRATEGY AUTO calibrates it once)');
+
+  let spec: OperatorSpec;
   let reason: string;
-  if (statement.strategy === 'auto') {
-    const choice = chooseCandidate(candidates);
-    strategy = choice.chosen.strategy;
-    reason = choice.reason;
+  let tuning: TuningOutcome | undefined;
+  if (explicit) {
+    spec = requestedSpec(statement);
+    reason = `${requestedText(statement)} was requested`;
+    const overridden = candidatesUsed(spec).filter((name) => disabledBySession.includes(name));
+    if (overridden.length) notes.push(`${requestedText(statement)} overrides the session's ${DISABLED_STRATEGIES_VARIABLE} (${overridden.join(', ')})`);
+    if (logical.quality && isExact(spec)) notes.push(`QUALITY SSIM >= ${logical.quality.target} is met exactly: ${requestedText(statement)} is exact`);
   } else {
-    strategy = statement.strategy;
-    reason = `STRATEGY ${statement.strategy.toUpperCase()} was requested`;
+    const usable = CANDIDATE_NAMES.filter((name) => !disabled.has(name) && !CANDIDATES[name].inapplicable(query));
+    if (usable.length === 0) {
+      located(statement, 'strategy', new KryptonError(`no strategy is left to choose from: ${[...disabled].join(', ')} ${disabled.size === 1 ? 'is' : 'are'} switched off${approximate ? '' : ' and exact results need naive or incremental'}`, 'plan'));
+    }
+    if (approximate && (usable.includes('threshold') || usable.includes('drilldown'))) {
+      const sampleSize = statement.tuneSample ?? Math.min(DEFAULT_TUNING_SAMPLE, logical.images.length);
+      if (sampleSize > logical.images.length) {
+        located(statement, 'tune', new KryptonError(`TUNE ON ${sampleSize} IMAGES but the query has ${logical.images.length} image${logical.images.length === 1 ? '' : 's'}`, 'plan'));
+      }
+      tuning = await tuneQuality({
+        logical, pricing, store: context.store, target: logical.quality!.target, sampleSize, retune: statement.retune,
+        disabled, modelHash: await context.models.fileHash(model.path), onProgress: context.onTuning, signal: context.signal,
+      });
+      spec = tuning.spec;
+      reason = tuning.note;
+      if (tuning.fellBack) notes.push(tuning.note);
+    } else {
+      const exactChoices = [NAIVE, EXACT_INCREMENTAL].filter((s) => usable.includes(candidateOf(s))).map((s) => estimateSpec(pricing, s));
+      const sorted = [...exactChoices].sort((a, b) => a.secondsPerImage - b.secondsPerImage);
+      spec = sorted[0].spec;
+      reason = sorted.length > 1
+        ? `${sorted[0].label} is estimated ${(sorted[1].secondsPerImage / Math.max(sorted[0].secondsPerImage, 1e-12)).toFixed(2)}x cheaper than ${sorted[1].label}`
+        : `${sorted[0].label} is the only exact strategy left (${[...disabled].join(', ')} switched off)`;
+      if (approximate) notes.push(`QUALITY SSIM >= ${logical.quality!.target}: the approximate strategies are switched off, so the plan is exact`);
+    }
   }
-  if (logical.quality && logical.quality.target < 1) {
-    notes.push(`QUALITY SSIM >= ${logical.quality.target}: approximate inference is not available yet, so the plan is exact (SSIM 1.0)`);
-  }
-  return { logical, strategy, candidates, reason, cost, ideal, notes };
+
+  const chosen = chosenEstimate(pricing, spec, tuning);
+  const candidates = candidateRows(pricing, query, disabled, disabledBySession, spec, chosen, tuning, explicit);
+  const queryId = queryIdOf(logical, spec);
+  const build = (cell: OperatorSpec): OcclusionNode => CANDIDATES[candidateOf(cell)].physical(cell, {
+    pricing, images: logical.images.length, input: model.spec, estimate: cell === spec ? chosen : estimateSpec(pricing, cell), build,
+  });
+  const occlusion = build(spec);
+  const sampled = new Set((tuning?.samples ?? []).map((s) => s.path));
+  const verifyImages = chooseVerified(logical.images, sampled, statement.verifyPercent);
+  let node: PhysicalNode = occlusion;
+  if (statement.verifyPercent !== undefined) node = Object.freeze({ kind: 'Verify', percent: statement.verifyPercent, images: verifyImages.size, child: node as OcclusionNode });
+  if (logical.renderDir) node = Object.freeze({ kind: 'Render', dir: logical.renderDir, child: node as OcclusionNode });
+  const root: InsertNode = Object.freeze({ kind: 'Insert', table: logical.tableName, queryId, child: node as OcclusionNode });
+  const threshold = spec.kind === 'drilldown' ? (spec.inner.kind === 'incremental' ? spec.inner.threshold : 1) : spec.kind === 'incremental' ? spec.threshold : 1;
+  const patch = { width: grid.patchWidth, height: grid.patchHeight };
+  return {
+    logical, queryId, root, occlusion, spec, strategy: strategyName(spec), chosen, candidates, reason,
+    cost: pricing.cost(threshold), ideal: costModel(graph, patch), notes, tuning, verifyImages, disabled: [...disabled],
+  };
 }
+
+/** The chosen configuration's estimate: measured at tuning when it was tuned, the cost model's otherwise. */
+function chosenEstimate(pricing: PricingContext, spec: OperatorSpec, tuning: TuningOutcome | undefined): CandidateEstimate {
+  const modelled = estimateSpec(pricing, spec);
+  if (!tuning) return modelled;
+  const trial = tuning.trials.find((t) => t.verdict === 'chosen');
+  if (!trial || trial.basis !== 'measured at tuning') return { ...modelled, ssim: { min: tuning.ssimMin, median: tuning.ssimMedian } };
+  return { ...modelled, secondsPerImage: trial.secondsPerImage, basis: 'measured at tuning', ssim: { min: tuning.ssimMin, median: tuning.ssimMedian } };
+}
+
+function candidateRows(
+  pricing: PricingContext, query: { approximate: boolean; grid: OcclusionGrid }, disabled: ReadonlySet<CandidateName>,
+  bySession: readonly CandidateName[], spec: OperatorSpec, chosen: CandidateEstimate, tuning: TuningOutcome | undefined, explicit: boolean,
+): CandidateRow[] {
+  return CANDIDATE_NAMES.map((name): CandidateRow => {
+    const candidate = CANDIDATES[name];
+    const row = { name, summary: candidate.summary };
+    if (candidateOf(spec) === name) return { ...row, estimate: chosen };
+    if (!explicit && disabled.has(name)) return { ...row, unavailable: `switched off (${bySession.includes(name) ? `${DISABLED_STRATEGIES_VARIABLE}` : 'WITHOUT'})` };
+    const inapplicable = candidate.inapplicable(query);
+    if (inapplicable) return { ...row, unavailable: inapplicable };
+    if (tuning) {
+      // The candidate's best tuned configuration: the cheapest meeting the target, else the closest to it.
+      const trials = tuning.trials.filter((t) => candidateOf(t.spec) === name);
+      const meeting = trials.filter((t) => t.ssimMin >= tuning.target).sort((a, b) => a.secondsPerImage - b.secondsPerImage);
+      const best = meeting[0] ?? [...trials].sort((a, b) => b.ssimMin - a.ssimMin)[0];
+      if (!best) return { ...row, unavailable: 'not tried' };
+      const modelled = estimateSpec(pricing, best.spec);
+      return { ...row, estimate: { ...modelled, secondsPerImage: best.secondsPerImage, basis: best.basis, ssim: { min: best.ssimMin, median: best.ssimMedian } } };
+    }
+    if (name === 'threshold' || name === 'drilldown') return { ...row, unavailable: explicit ? 'a fixed STRATEGY was requested' : 'not tuned' };
+    return { ...row, estimate: estimateSpec(pricing, candidate.configurations(query, [])[0]) };
+  });
+}
+
+/** VERIFY p %: ceil(p% of the images not in the tuning sample), evenly spaced among them. */
+function chooseVerified(images: readonly ImageRef[], sampled: ReadonlySet<string>, percent: number | undefined): Set<string> {
+  if (percent === undefined) return new Set();
+  const rest = images.filter((image) => !sampled.has(image.path));
+  const count = Math.min(rest.length, Math.ceil((percent / 100) * rest.length - 1e-9));
+  const chosen = new Set<string>();
+  for (let i = 0; i < count; i++) chosen.add(rest[Math.floor(((i + 0.5) * rest.length) / count)].path);
+  return chosen;
+}
+
+export { describeSpec };

@@ -12,7 +12,7 @@ export interface HeatmapRecord {
   readonly patchWidth: number;
   readonly strideY: number;
   readonly strideX: number;
-  /** e.g. 'full', 'incremental', 'approximate'. */
+  /** The plan that computed it: 'naive', 'incremental', 'threshold', 'drilldown+incremental', … */
   readonly strategy: string;
   /** Heatmap rows and columns. */
   readonly height: number;
@@ -23,8 +23,13 @@ export interface HeatmapRecord {
   /** Pixel position of cell (0, 0)'s patch; 0 when omitted. */
   readonly originX?: number;
   readonly originY?: number;
-  /** SSIM against the exact heatmap, for approximate results. */
+  /** SSIM against the exact heatmap, where it was measured. */
   readonly ssim?: number | null;
+  /** The plan's approximation: τ of incremental plans (1 exact), drill-down's coarse stride and fraction. */
+  readonly tau?: number | null;
+  readonly coarseStrideX?: number | null;
+  readonly coarseStrideY?: number | null;
+  readonly drillFraction?: number | null;
   /** Defaults to the time the row is built. */
   readonly createdAt?: Date;
 }

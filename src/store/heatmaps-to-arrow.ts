@@ -36,6 +36,10 @@ export function heatmapsToArrow(records: readonly HeatmapRecord[], now = new Dat
     origin_x: int32((r) => r.originX ?? 0),
     origin_y: int32((r) => r.originY ?? 0),
     ssim: nullableFloat64(records.map((r) => r.ssim ?? null)),
+    tau: nullableFloat64(records.map((r) => r.tau ?? null)),
+    coarse_stride_x: nullableInt32(records.map((r) => r.coarseStrideX ?? null)),
+    coarse_stride_y: nullableInt32(records.map((r) => r.coarseStrideY ?? null)),
+    drill_fraction: nullableFloat64(records.map((r) => r.drillFraction ?? null)),
   };
   const names = Object.keys(columns);
   if (names.join() !== RESULTS_COLUMNS.map((c) => c.name).join()) {
@@ -101,6 +105,21 @@ function nullableFloat64(values: readonly (number | null)[]): arrow.Vector<arrow
   });
   const type = new arrow.Float64();
   return arrow.makeVector(arrow.makeData({ type, length: values.length, nullCount, nullBitmap, data }));
+}
+
+function nullableInt32(values: readonly (number | null)[]): arrow.Vector<arrow.Int32> {
+  const data = new Int32Array(values.length);
+  const nullBitmap = new Uint8Array(Math.ceil(values.length / 8));
+  let nullCount = 0;
+  values.forEach((value, i) => {
+    if (value === null) {
+      nullCount++;
+    } else {
+      data[i] = checkedInt32(value);
+      nullBitmap[i >> 3] |= 1 << (i & 7);
+    }
+  });
+  return arrow.makeVector(arrow.makeData({ type: new arrow.Int32(), length: values.length, nullCount, nullBitmap, data }));
 }
 
 function timestamps(dates: readonly Date[]): arrow.Vector<arrow.TimestampMicrosecond> {

@@ -2,6 +2,7 @@ export { openStore, Store } from './store.js';
 export type { QueryColumn, QueryResult } from './run-query.js';
 export type { ModelDefinition, ModelEntry, ChannelOrder, OutputKind } from './model-catalog.js';
 export type { CalibrationEntry } from './calibration.js';
+export type { TuningEntry } from './tuning-cache.js';
 export type { HeatmapRecord, HeatmapSummary } from './heatmap-record.js';
 export { summariseHeatmap } from './heatmap-record.js';
 export type { InsertResult } from './results-writer.js';

@@ -38,8 +38,12 @@ export interface ResultsColumn {
  *   created_at        TIMESTAMP  when the row was written, UTC
  *   origin_x/_y       INTEGER    pixel position of cell (0, 0)'s patch: cell (x, y) covers the patch
  *                                at (origin_x + x * stride_x, origin_y + y * stride_y)
- *   ssim              DOUBLE     SSIM measured against the exact heatmap for approximate results,
- *                                NULL for exact ones
+ *   ssim              DOUBLE     SSIM against the exact heatmap, where it was measured: the tuning
+ *                                sample's images and those VERIFY chose; NULL elsewhere (exact
+ *                                results have none to measure)
+ *   tau               DOUBLE     propagation threshold of incremental plans (1 = exact); NULL for naive
+ *   coarse_stride_x/_y INTEGER   drill-down's stage-1 stride; NULL without drill-down
+ *   drill_fraction    DOUBLE     drill-down's share of cells run at the requested stride; NULL without
  */
 export const RESULTS_COLUMNS: readonly ResultsColumn[] = [
   column('query_id', 'VARCHAR'),
@@ -66,7 +70,14 @@ export const RESULTS_COLUMNS: readonly ResultsColumn[] = [
   column('origin_x', 'INTEGER'),
   column('origin_y', 'INTEGER'),
   column('ssim', 'DOUBLE', true),
+  column('tau', 'DOUBLE', true),
+  column('coarse_stride_x', 'INTEGER', true),
+  column('coarse_stride_y', 'INTEGER', true),
+  column('drill_fraction', 'DOUBLE', true),
 ];
+
+/** Columns added after the first release: a table that lacks only these gets them added. */
+const ADDED_COLUMNS = new Set(['tau', 'coarse_stride_x', 'coarse_stride_y', 'drill_fraction']);
 
 function column(name: string, type: string, nullable = false): ResultsColumn {
   return { name, type, nullable };
@@ -90,8 +101,16 @@ export async function ensureResultsTable(connection: DuckDBConnection, name: Tab
   } catch (error) {
     throw new KryptonError(`cannot create results table ${shown}: ${errorLine(error)}`, 'store');
   }
-  const reader = await connection.runAndReadAll(`DESCRIBE ${shown}`);
-  const found = reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+  let found = await describe(connection, shown);
+  const missing = RESULTS_COLUMNS.slice(found.length);
+  if (missing.length > 0 && missing.every((c) => ADDED_COLUMNS.has(c.name)) && !describeDifference(found, found.length)) {
+    try {
+      for (const c of missing) await connection.run(`ALTER TABLE ${shown} ADD COLUMN ${quoteIdentifier(c.name)} ${c.type}`);
+    } catch (error) {
+      throw new KryptonError(`cannot add the new columns to results table ${shown}: ${errorLine(error)}`, 'store');
+    }
+    found = await describe(connection, shown);
+  }
   const difference = describeDifference(found);
   if (difference) {
     throw new KryptonError(
@@ -101,8 +120,14 @@ export async function ensureResultsTable(connection: DuckDBConnection, name: Tab
   }
 }
 
-function describeDifference(found: readonly { name: string; type: string }[]): string | undefined {
-  for (let i = 0; i < Math.max(found.length, RESULTS_COLUMNS.length); i++) {
+async function describe(connection: DuckDBConnection, shown: string): Promise<{ name: string; type: string }[]> {
+  const reader = await connection.runAndReadAll(`DESCRIBE ${shown}`);
+  return reader.getRowObjectsJS().map((row) => ({ name: String(row.column_name), type: String(row.column_type) }));
+}
+
+/** The first column that differs from the schema, among the first `upTo` (all by default). */
+function describeDifference(found: readonly { name: string; type: string }[], upTo = Math.max(found.length, RESULTS_COLUMNS.length)): string | undefined {
+  for (let i = 0; i < upTo; i++) {
     const want = RESULTS_COLUMNS[i];
     const have = found[i];
     if (!want) return `unexpected column ${have.name} ${have.type}`;

@@ -2,9 +2,11 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { KryptonError, isKryptonError } from '../errors.js';
 import { errorLine, isDuckDBError } from './duckdb-error.js';
 import { CREATE_CALIBRATION_TABLE, getCalibration, putCalibration } from './calibration.js';
+import { CREATE_TUNING_TABLE, getTuning, putTuning } from './tuning-cache.js';
+import type { TuningEntry } from './tuning-cache.js';
 import type { CalibrationEntry } from './calibration.js';
 import type { HeatmapRecord } from './heatmap-record.js';
-import { parseTableName, quoteTableName } from './identifiers.js';
+import { parseTableName, quoteString as quoteSqlString, quoteTableName } from './identifiers.js';
 import type { TableName } from './identifiers.js';
 import { CREATE_MODELS_TABLE, dropModel, getModel, listModels, putModel, unknownModel } from './model-catalog.js';
 import type { ModelDefinition, ModelEntry } from './model-catalog.js';
@@ -25,7 +27,7 @@ import { registerSsimFunction } from './ssim-function.js';
 export async function openStore(path: string): Promise<Store> {
   const database = await openDatabase(path);
   try {
-    for (const ddl of [CREATE_MODELS_TABLE, CREATE_CALIBRATION_TABLE, HEATMAP_CELLS_MACRO]) {
+    for (const ddl of [CREATE_MODELS_TABLE, CREATE_CALIBRATION_TABLE, CREATE_TUNING_TABLE, HEATMAP_CELLS_MACRO]) {
       await database.connection.run(ddl);
     }
     registerSsimFunction(database.connection);
@@ -94,6 +96,21 @@ export class Store {
 
   putCalibration(key: string, value: unknown): Promise<CalibrationEntry> {
     return this.exclusive((connection) => putCalibration(connection, key, value));
+  }
+
+  getTuning(key: string): Promise<TuningEntry | undefined> {
+    return this.exclusive((connection) => getTuning(connection, key));
+  }
+
+  putTuning(key: string, value: unknown): Promise<TuningEntry> {
+    return this.exclusive((connection) => putTuning(connection, key, value));
+  }
+
+  /** A DuckDB variable set with SET VARIABLE, as text; undefined when unset. */
+  async variable(name: string): Promise<string | undefined> {
+    const { rows } = await this.exclusive((connection) => runQuery(connection, `SELECT getvariable(${quoteSqlString(name)})::VARCHAR AS value`));
+    const value = rows[0]?.value;
+    return value === null || value === undefined ? undefined : String(value);
   }
 
   /** Creates the results table if missing; an existing table of another shape is an error. */

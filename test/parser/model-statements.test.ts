@@ -5,6 +5,7 @@ describe('CREATE MODEL', () => {
     const text = "CREATE MODEL cxr FROM 'models/cxr.onnx' INPUT 224 NORMALIZE IMAGENET LABELS 'labels.txt'";
     expect(parseOne(`${text};`)).toEqual({
       kind: 'CreateModel',
+      orReplace: false,
       position: { line: 1, column: 1, offset: 0 },
       text,
       name: 'cxr',
@@ -22,9 +23,14 @@ describe('CREATE MODEL', () => {
     });
   });
 
+  test('CREATE OR REPLACE MODEL replaces a model of the same name', () => {
+    expect(valuesOf(parseOne("create or replace model m from 'm.onnx'"))).toEqual({ kind: 'CreateModel', orReplace: true, name: 'm', file: 'm.onnx' });
+  });
+
   test('options left out stay undefined: their defaults come from the ONNX file', () => {
     expect(valuesOf(parseOne("CREATE MODEL m FROM 'm.onnx'"))).toEqual({
       kind: 'CreateModel',
+      orReplace: false,
       name: 'm',
       file: 'm.onnx',
     });
@@ -36,6 +42,7 @@ describe('CREATE MODEL', () => {
       'normalize mean (0.485, 0.456, 0.406) std (0.229, 0.224, 0.225) channels bgr input 299 x 320';
     expect(valuesOf(parseOne(text))).toEqual({
       kind: 'CreateModel',
+      orReplace: false,
       name: 'Bone Age',
       file: 'zoo/bone age.onnx',
       input: { width: 299, height: 320 },
@@ -58,6 +65,7 @@ describe('CREATE MODEL', () => {
   ])('%s', (options, expected) => {
     expect(valuesOf(parseOne(`CREATE MODEL m FROM 'm.onnx' ${options}`))).toEqual({
       kind: 'CreateModel',
+      orReplace: false,
       name: 'm',
       file: 'm.onnx',
       ...expected,

@@ -13,6 +13,8 @@ describe('isKryptonStatementStart', () => {
     ['EXPLAIN ANALYZE SELECT 1', false],
     ['CREATE TABLE model (x INT)', false],
     ['CREATE MODELS', false],
+    ['CREATE OR REPLACE MODEL m', true],
+    ['create or replace table model AS SELECT 1', false],
     ['DROP TABLE m', false],
     ['SELECT occlude', false],
     ['SELECT * FROM heatmaps h JOIN patients p ON h.image_id = p.image_id', false],
@@ -28,7 +30,7 @@ describe('isKryptonStatementStart', () => {
 test('KEYWORDS lists every keyword once, upper case and sorted', () => {
   expect(KEYWORDS).toContain('OCCLUDE');
   expect(KEYWORDS).toContain('PROBABILITIES');
-  expect(KEYWORDS).toHaveLength(53);
+  expect(KEYWORDS).toHaveLength(55);
   expect([...KEYWORDS].sort()).toEqual(KEYWORDS);
   expect(new Set(KEYWORDS).size).toBe(KEYWORDS.length);
   expect(KEYWORDS.every((keyword) => keyword === keyword.toUpperCase())).toBe(true);

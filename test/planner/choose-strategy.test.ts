@@ -1,8 +1,9 @@
 import { join } from 'node:path';
 import { loadModel } from '../../src/model/load-model';
-import { costModel } from '../../src/model/cost-model';
-import { DEFAULT_FULL_FRACTION } from '../../src/model/incremental-plan';
-import { chooseCandidate, estimateCandidates } from '../../src/planner/estimate';
+import { occlusionGrid } from '../../src/model/occlusion-grid';
+import { EXACT_INCREMENTAL, NAIVE } from '../../src/operators/create-operator';
+import { estimateSpec } from '../../src/planner/candidates';
+import { pricingContext } from '../../src/planner/pricing';
 import type { Throughput } from '../../src/planner/calibration';
 import { open, type Krypton } from '../../src/krypton';
 import { DATA } from '../support/heatmaps';
@@ -12,24 +13,22 @@ const RATES: Throughput = { fullMacsPerSecond: 1e11, cropMacsPerSecond: 8e10, co
 const CXR = join(DATA, 'models/cxr-appa-squeezenet1.1.onnx');
 
 describe('the cost-based choice between naive and incremental', () => {
-  it('picks incremental for a small patch and naive when the patch covers nearly the whole image', async () => {
+  /** The cheaper exact candidate for a patch and stride at the given rates. */
+  async function cheaper(patch: number, stride: number, rates: Throughput): Promise<string> {
     const model = await loadModel(CXR);
-    const estimate = (patch: number, positions: number) => chooseCandidate(estimateCandidates(
-      costModel(model.graph, { width: patch, height: patch }, { fullFraction: DEFAULT_FULL_FRACTION }), positions, 3 * 224 * 224, RATES,
-    ));
-    const small = estimate(16, 2809);
-    expect(small.chosen.strategy).toBe('incremental');
-    expect(small.reason).toMatch(/^incremental is estimated [\d.]+x cheaper than naive$/);
-    const huge = estimate(208, 4);
-    expect(huge.chosen.strategy).toBe('naive');
+    const grid = occlusionGrid({ image: { width: 224, height: 224 }, patch: { width: patch, height: patch }, stride: { x: stride, y: stride } });
+    const pricing = pricingContext(model.graph, grid, 3 * 224 * 224, rates);
+    const [naive, incremental] = [NAIVE, EXACT_INCREMENTAL].map((spec) => estimateSpec(pricing, spec).secondsPerImage);
+    return naive < incremental ? 'naive' : 'incremental';
+  }
+
+  it('picks incremental for a small patch and naive when the patch covers nearly the whole image', async () => {
+    expect(await cheaper(16, 4, RATES)).toBe('incremental');
+    expect(await cheaper(208, 8, RATES)).toBe('naive');
   });
 
   it('follows the machine: when copying is very slow, naive wins even for a small patch', async () => {
-    const model = await loadModel(CXR);
-    const cost = costModel(model.graph, { width: 16, height: 16 }, { fullFraction: DEFAULT_FULL_FRACTION });
-    const slowCopies = { ...RATES, copyFloatsPerSecond: 1e7 };
-    expect(chooseCandidate(estimateCandidates(cost, 2809, 3 * 224 * 224, RATES)).chosen.strategy).toBe('incremental');
-    expect(chooseCandidate(estimateCandidates(cost, 2809, 3 * 224 * 224, slowCopies)).chosen.strategy).toBe('naive');
+    expect(await cheaper(16, 4, { ...RATES, copyFloatsPerSecond: 1e7 })).toBe('naive');
   });
 });
 
@@ -50,7 +49,7 @@ describe('EXPLAIN', () => {
     expect(lines.some((l) => /^candidates: naive +est [\d.]+ m?s\/image$/.test(l))).toBe(true);
     expect(lines.some((l) => /^candidates: incremental +est [\d.]+ m?s\/image  <- chosen$/.test(l))).toBe(true);
     expect(lines.some((l) => /^candidates: why: incremental is estimated [\d.]+x cheaper than naive$/.test(l))).toBe(true);
-    expect(lines.some((l) => l.startsWith('physical plan:   IncrementalOcclusionExec strategy=incremental segments='))).toBe(true);
+    expect(lines.some((l) => l.startsWith('physical plan:   IncrementalOcclusionExec threshold=1 segments='))).toBe(true);
     expect(lines.some((l) => /^logical plan:   Occlude model=cxr class=predicted patch=16x16 stride=4x4 color=gray quality=exact positions=53x53=2809$/.test(l))).toBe(true);
     expect(lines.some((l) => /^layers: \/features\/features\.0\/Conv +Conv +64x111x111 +9x9 /.test(l))).toBe(true);
     expect(lines.some((l) => /redundancy ratio R = 3\.65/.test(l))).toBe(true);
@@ -59,7 +58,7 @@ describe('EXPLAIN', () => {
   it('flips to naive when the patch is nearly the image', async () => {
     const lines = await explain('WITH PATCH 208 STRIDE 8');
     expect(lines.some((l) => /^candidates: naive +est .*<- chosen$/.test(l))).toBe(true);
-    expect(lines.some((l) => l.startsWith('physical plan:   NaiveOcclusionExec strategy=naive'))).toBe(true);
+    expect(lines.some((l) => l.startsWith('physical plan:   NaiveOcclusionExec batch=auto'))).toBe(true);
   });
 
   it('obeys an explicit STRATEGY and says so', async () => {
@@ -67,9 +66,16 @@ describe('EXPLAIN', () => {
     expect(lines).toContain('candidates: why: STRATEGY NAIVE was requested');
   });
 
-  it('plans a quality target below 1 exactly, and says so', async () => {
-    const lines = await explain('WITH PATCH 16 STRIDE 4 QUALITY SSIM >= 0.9');
-    expect(lines).toContain('notes: QUALITY SSIM >= 0.9: approximate inference is not available yet, so the plan is exact (SSIM 1.0)');
+  it('plans a quality target exactly when the approximate strategies are switched off, and says so', async () => {
+    const lines = await explain('WITH PATCH 16 STRIDE 4 QUALITY SSIM >= 0.9 STRATEGY AUTO WITHOUT THRESHOLD, DRILLDOWN');
+    expect(lines).toContain('notes: QUALITY SSIM >= 0.9: the approximate strategies are switched off, so the plan is exact');
+    expect(lines).toContain('candidates: threshold    not considered: switched off (WITHOUT)');
+    expect(lines).toContain('candidates: drilldown    not considered: switched off (WITHOUT)');
+  });
+
+  it('lists the approximate candidates as not considered when exact results are asked for', async () => {
+    const lines = await explain('WITH PATCH 16 STRIDE 4');
+    expect(lines).toContain('candidates: threshold    not considered: exact results were asked for (no QUALITY SSIM >= q below 1)');
   });
 
   it('EXPLAIN ANALYZE runs the query and reports measured time against the estimate', async () => {

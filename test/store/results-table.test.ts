@@ -68,7 +68,19 @@ describe('results tables', () => {
   test('a table with a missing trailing column is told apart', async () => {
     await store.ensureResultsTable('short');
     await store.query('ALTER TABLE short DROP COLUMN ssim');
-    expect(await storeError(store.ensureResultsTable('short'))).toMatch(/\(missing column ssim DOUBLE\)/);
+    expect(await storeError(store.ensureResultsTable('short'))).toMatch(/\(column 24 is tau DOUBLE, expected ssim DOUBLE\)/);
+  });
+
+  test('a table from before the approximation columns gets them, NULL in its old rows', async () => {
+    await store.insertHeatmaps('older', [makeRecord({ imagePath: 'old.png' })]);
+    for (const column of ['drill_fraction', 'coarse_stride_y', 'coarse_stride_x', 'tau']) await store.query(`ALTER TABLE older DROP COLUMN ${column}`);
+    await store.ensureResultsTable('older');
+    expect(await store.insertHeatmaps('older', [makeRecord({ imagePath: 'new.png', tau: 0.5, coarseStrideX: 8, coarseStrideY: 12, drillFraction: 0.25 })])).toEqual({ inserted: 1, skipped: 0 });
+    const { rows } = await store.query('SELECT image_path, tau, coarse_stride_x, coarse_stride_y, drill_fraction FROM older ORDER BY image_path');
+    expect(rows).toEqual([
+      { image_path: 'new.png', tau: 0.5, coarse_stride_x: 8, coarse_stride_y: 12, drill_fraction: 0.25 },
+      { image_path: 'old.png', tau: null, coarse_stride_x: null, coarse_stride_y: null, drill_fraction: null },
+    ]);
   });
 
   test('quoted and schema-qualified names work for every operation', async () => {
