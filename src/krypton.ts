@@ -2,8 +2,9 @@ import * as arrow from 'apache-arrow';
 import { KryptonError } from './errors.js';
 import { executeOcclude, type OcclusionProgress, type OcclusionRun } from './executor/execute-occlude.js';
 import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast.js';
+import type { InputSpec, ResizePolicy } from './image/input-spec.js';
 import { parseScript } from './parser/index.js';
-import { defineModel, ModelCache } from './planner/bind-model.js';
+import { bindModel, defineModel, ModelCache } from './planner/bind-model.js';
 import { explainOcclude } from './planner/explain.js';
 import { planOcclude, type PhysicalOcclude, type PlanningContext } from './planner/plan-occlude.js';
 import { describeSpec } from './planner/candidates/index.js';
@@ -39,6 +40,8 @@ export interface ExecuteOptions {
   readonly onProgress?: (progress: OcclusionProgress) => void;
   /** Stops a running OCCLUDE between batches; images already finished stay stored. */
   readonly signal?: AbortSignal;
+  /** Positions per inference call; the operators choose from memory when absent. */
+  readonly batchSize?: number;
 }
 
 /** Raised for a script with syntax errors: every problem, each with line and column. */
@@ -60,8 +63,10 @@ const OCCLUDE_COLUMNS = [
   { name: 'max_drop_y', type: 'INTEGER' },
   { name: 'elapsed_ms', type: 'DOUBLE' },
   { name: 'ssim', type: 'DOUBLE' },
+  { name: 'batch_size', type: 'INTEGER' },
   { name: 'overlay', type: 'VARCHAR' },
   { name: 'error', type: 'VARCHAR' },
+  { name: 'query_id', type: 'VARCHAR' },
 ] as const;
 
 const EXPLAIN_COLUMNS = [{ name: 'section', type: 'VARCHAR' }, { name: 'line', type: 'VARCHAR' }] as const;
@@ -135,6 +140,24 @@ export class Krypton {
     return this.query(`EXPLAIN ${analyze ? 'ANALYZE ' : ''}${occludeStatement(options)}`, execute);
   }
 
+  /**
+   * A model for this session only, from a CREATE MODEL statement: not written to the catalog, and
+   * shadowing a catalog model of the same name. `resize` says how images are fitted to its input
+   * (the language's models stretch them). The CLI's heatmap command runs through it.
+   */
+  async defineSessionModel(createModel: string, options: { resize?: ResizePolicy } = {}): Promise<void> {
+    const { statements, errors } = parseScript(createModel);
+    if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
+    const [statement] = statements;
+    if (statements.length !== 1 || statement.kind !== 'CreateModel') throw new KryptonError('defineSessionModel takes one CREATE MODEL statement');
+    this.models.defineSessionModel({ ...(await defineModel(statement, this.models)), resize: options.resize });
+  }
+
+  /** How images are prepared for a model (session or catalog): size, channels, normalisation, resize. */
+  async inputSpecOf(name: string): Promise<InputSpec> {
+    return (await bindModel({ kind: 'name', name }, this.store, this.models)).spec;
+  }
+
   async listModels(): Promise<string[]> {
     return (await this.store.listModels()).map((m) => m.name);
   }
@@ -185,18 +208,18 @@ export class Krypton {
 
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement, this.planning(options));
-    const run = await executeOcclude(plan, this.store, options.onProgress, options.signal);
-    return result(statement, OCCLUDE_COLUMNS, outcomeRows(run), occludeMessage(run, plan));
+    const run = await executeOcclude(plan, this.store, options);
+    return result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan));
   }
 
   private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement.occlude, this.planning(options));
-    const run = statement.analyze ? await executeOcclude(plan, this.store, options.onProgress, options.signal) : undefined;
+    const run = statement.analyze ? await executeOcclude(plan, this.store, options) : undefined;
     return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));
   }
 }
 
-function outcomeRows(run: OcclusionRun): Record<string, unknown>[] {
+function outcomeRows(run: OcclusionRun, queryId: string): Record<string, unknown>[] {
   return run.outcomes.map((o) => ({
     image_id: o.imageId,
     image_path: o.imagePath,
@@ -209,8 +232,10 @@ function outcomeRows(run: OcclusionRun): Record<string, unknown>[] {
     max_drop_y: o.maxDropY ?? null,
     elapsed_ms: o.elapsedMs ?? null,
     ssim: o.ssim ?? null,
+    batch_size: o.batchSize ?? null,
     overlay: o.overlay ?? null,
     error: o.error ?? null,
+    query_id: queryId,
   }));
 }
 

@@ -1,19 +1,18 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { KryptonError, messageOf } from '../errors.js';
-import { parsePatchColor, patchValues } from '../image/patch-color.js';
+import { parsePatchColor } from '../image/patch-color.js';
 import { prepareImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
-import { classIndexOf, readLabels } from '../model/labels.js';
-import { loadModel } from '../model/load-model.js';
-import { occlusionGrid } from '../model/occlusion-grid.js';
-import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
-import { summariseHeatmap } from '../store/index.js';
-import { oneOf, positiveInteger, rectangle, size } from './args.js';
-import { addModelInputOptions, inputSize, inputSpecFor, type ModelInputOptions } from './model-input.js';
+import { open, SyntaxErrors } from '../krypton.js';
+import { occludeStatement, type OccludeOptions } from '../occlude-options.js';
+import { quoteString } from '../store/index.js';
+import { numbers, oneOf, positiveInteger, rectangle, size } from './args.js';
+import { addModelInputOptions, type ModelInputOptions } from './model-input.js';
 import { progressBar } from './progress.js';
+import type { ResizePolicy } from '../image/input-spec.js';
 
 interface HeatmapOptions extends ModelInputOptions {
   model: string;
@@ -23,13 +22,36 @@ interface HeatmapOptions extends ModelInputOptions {
   color: string;
   class: string;
   region?: string;
-  mode: string;
+  mode?: string;
+  strategy?: string;
+  quality?: string;
+  threshold?: string;
+  drilldown?: string;
+  retune?: boolean;
+  db?: string;
   batch?: string;
   json?: string;
   png?: string;
   labels?: string;
   quiet?: boolean;
 }
+
+/** The language's words for what the flags set, so its checks read as the command's. */
+const FLAG_TERMS: readonly [RegExp, string][] = [
+  [/^line \d+, column \d+: /, ''],
+  [/QUALITY tunes THRESHOLD and DRILLDOWN itself: give QUALITY or a fixed approximate STRATEGY, not both/, '--quality tunes the threshold and drill-down itself: give --quality or --threshold/--drilldown, not both'],
+  [/^SSIM target/, '--quality'],
+  [/^THRESHOLD/, '--threshold'],
+  [/^DRILLDOWN STRIDE (\S+) cannot reach STRIDE/, '--drilldown stride $1 cannot reach --stride'],
+  [/^FRACTION/, '--drilldown fraction'],
+];
+
+function inFlagTerms(problem: string): string {
+  return FLAG_TERMS.reduce((text, [pattern, replacement]) => text.replace(pattern, replacement), problem);
+}
+
+/** The name the command's model has in its session (never in the database's catalog). */
+const SESSION_MODEL = 'heatmap_model';
 
 export function heatmapCommand(program: Command): void {
   const command = program
@@ -42,7 +64,13 @@ export function heatmapCommand(program: Command): void {
     .option('--color <color>', 'patch colour: gray, black, mean or R,G,B', 'gray')
     .option('--class <N|label|predicted>', 'class whose probability is recorded', 'predicted')
     .option('--region <x,y,w,h>', 'only patches inside this rectangle of the model-input image')
-    .option('--mode <mode>', 'naive (full inference per position) or exact (incremental, same result)', 'exact')
+    .option('--quality <q>', 'SSIM target in (0, 1]: the planner tunes an approximate plan to reach it')
+    .option('--strategy <s>', 'auto (the planner chooses), naive, incremental (default: incremental, auto with --quality)')
+    .option('--threshold <t>', 'a fixed propagation threshold τ in (0, 1] (incremental)')
+    .option('--drilldown <stride,fraction>', 'a fixed drill-down: coarse stride (a multiple of --stride) and fraction, e.g. 12,0.25')
+    .option('--retune', 'tune again even if the database has a configuration for this question')
+    .option('--mode <mode>', 'naive or exact (incremental); the same as --strategy naive|incremental')
+    .option('--db <file>', 'database that keeps the result, the tuned configuration and the machine calibration', ':memory:')
     .option('--batch <N>', 'positions per inference call (default: chosen from memory)')
     .option('--labels <file>', 'class names, one per line')
     .option('--json <file>', 'write the heatmap as JSON')
@@ -53,77 +81,148 @@ export function heatmapCommand(program: Command): void {
   });
 }
 
-async function runHeatmap(options: HeatmapOptions): Promise<void> {
-  const mode = oneOf('--mode', options.mode, ['naive', 'exact'] as const);
+/** The flags' input handling as a CREATE MODEL statement, so the model is bound as any other. */
+function createModelStatement(options: HeatmapOptions): string {
+  const parts = [`CREATE MODEL ${SESSION_MODEL} FROM ${quoteString(resolve(options.model))}`];
+  if (options.input) {
+    const { width, height } = size('--input', options.input);
+    parts.push(`INPUT ${width} x ${height}`);
+  }
+  if (options.channels) parts.push(`CHANNELS ${oneOf('--channels', options.channels, ['rgb', 'bgr', 'gray'] as const).toUpperCase()}`);
+  parts.push(`SCALE ${oneOf('--scale', options.scale, ['1', '255'] as const)}`);
+  const normalize = oneOf('--normalize', options.normalize, ['imagenet', 'none'] as const);
+  if (options.mean || options.std) {
+    const list = (flag: string, text: string | undefined, fallback: number[]) => `(${(text ? numbers(flag, text) : fallback).join(', ')})`;
+    const imagenet = normalize === 'imagenet';
+    parts.push(`NORMALIZE MEAN ${list('--mean', options.mean, imagenet ? [0.485, 0.456, 0.406] : [0, 0, 0])} STD ${list('--std', options.std, imagenet ? [0.229, 0.224, 0.225] : [1, 1, 1])}`);
+  } else {
+    parts.push(`NORMALIZE ${normalize.toUpperCase()}`);
+  }
+  if (options.labels) parts.push(`LABELS ${quoteString(resolve(options.labels))}`);
+  return parts.join(' ');
+}
+
+function occludeOptions(options: HeatmapOptions): OccludeOptions {
   const patch = size('--patch', options.patch);
   const strideSize = size('--stride', options.stride);
-  const stride = { x: strideSize.width, y: strideSize.height };
   const color = parsePatchColor(options.color);
-  const region = options.region ? rectangle('--region', options.region) : undefined;
+  if (options.mode && options.strategy) throw new KryptonError('give --mode or --strategy, not both');
+  const strategy = options.mode
+    ? ({ naive: 'naive', exact: 'incremental' } as const)[oneOf('--mode', options.mode, ['naive', 'exact'] as const)]
+    : options.strategy
+      ? oneOf('--strategy', options.strategy, ['auto', 'naive', 'incremental'] as const)
+      : options.quality ? 'auto' : 'incremental';
+  const fraction = (text: string, flag: string) => {
+    const value = Number(text);
+    if (!Number.isFinite(value)) throw new KryptonError(`${flag} must be a number, got '${text}'`);
+    return value;
+  };
+  let drilldown: OccludeOptions['drilldown'];
+  if (options.drilldown) {
+    const [stride, share, extra] = options.drilldown.split(',');
+    if (share === undefined || extra !== undefined) throw new KryptonError(`--drilldown must be stride,fraction (e.g. 12,0.25), got '${options.drilldown}'`);
+    const coarse = size('--drilldown stride', stride);
+    drilldown = { stride: { x: coarse.width, y: coarse.height }, fraction: fraction(share, '--drilldown fraction') };
+  }
+  const target = options.class === 'predicted' ? undefined : /^\d+$/.test(options.class) ? Number(options.class) : { label: options.class };
+  return {
+    images: [resolve(options.image)],
+    model: SESSION_MODEL,
+    patch: { width: patch.width, height: patch.height },
+    stride: { x: strideSize.width, y: strideSize.height },
+    color: color.kind === 'rgb' ? { r: color.r, g: color.g, b: color.b } : color.kind,
+    targetClass: target,
+    region: options.region ? rectangle('--region', options.region) : undefined,
+    quality: options.quality ? { ssim: fraction(options.quality, '--quality'), retune: options.retune } : undefined,
+    strategy: strategy === 'auto' && (options.threshold || drilldown) ? 'incremental' : strategy,
+    threshold: options.threshold ? fraction(options.threshold, '--threshold') : undefined,
+    drilldown,
+  };
+}
+
+/**
+ * One image through the same planner and executor as an OCCLUDE statement: the flags become a
+ * session model and typed occlusion options, the result is a row of the database (in memory
+ * unless --db names a file), and the JSON and PNG are drawn from that row.
+ */
+async function runHeatmap(options: HeatmapOptions): Promise<void> {
   const batchSize = options.batch ? positiveInteger('--batch', options.batch) : undefined;
-  const labels = options.labels ? await readLabels(options.labels) : undefined;
-
-  const model = await loadModel(options.model, { inputSize: inputSize(options) });
-  const spec = inputSpecFor(model, options);
-  const grid = occlusionGrid({ image: { width: spec.width, height: spec.height }, patch, stride, region });
-  const target = options.class === 'predicted' ? 'predicted' : classIndexOf(options.class, labels, model.output.classes);
-  const image = await prepareImage(options.image, spec);
-
-  const operator = await createOperator(mode === 'naive' ? NAIVE : EXACT_INCREMENTAL, model, grid);
-  const progress = progressBar(mode, options.quiet ?? false);
-  const started = performance.now();
-  let heatmap;
+  const occlusion = occludeOptions(options);
+  const db = await open(options.db ?? ':memory:');
   try {
-    heatmap = await operator.run({
-      input: image.tensor,
-      patchValues: patchValues(color, image, spec),
-      target,
-      batchSize,
-      onProgress: (done, total) => progress.update(done, total),
-    });
+    await db.defineSessionModel(createModelStatement(options), { resize: oneOf('--resize', options.resize, ['stretch', 'cover', 'contain'] as const) as ResizePolicy });
+    const progress = progressBar('heatmap', options.quiet ?? false);
+    let result;
+    try {
+      result = await db.occlude({ ...occlusion, into: 'heatmaps' }, {
+        batchSize,
+        onProgress: (p) => { if (!p.tuning) progress.update(p.positionsDone, p.positions); },
+      });
+    } catch (error) {
+      throw error instanceof SyntaxErrors ? new KryptonError(error.problems.map(inFlagTerms).join('; '), 'argument') : error;
+    } finally {
+      progress.stop();
+    }
+    const [outcome] = result.rows;
+    if (outcome.status === 'failed') throw new KryptonError(String(outcome.error), 'image');
+    const { rows } = await db.query(`SELECT * FROM heatmaps WHERE query_id = ${quoteString(String(outcome.query_id))} AND image_path = ${quoteString(String(outcome.image_path))}`);
+    const row = rows[0];
+    const values = Float32Array.from(row.heatmap as number[]);
+    const approximate = row.strategy !== 'naive' && row.strategy !== 'incremental';
+    const mode = row.strategy === 'naive' ? 'naive' : approximate ? 'approximate' : 'exact';
+    const elapsedMs = outcome.status === 'already done' ? Number(row.elapsed_ms) : Number(outcome.elapsed_ms ?? row.elapsed_ms);
+    const grid = {
+      originX: Number(row.origin_x), originY: Number(row.origin_y), strideX: Number(row.stride_x), strideY: Number(row.stride_y),
+      columns: Number(row.width), rows: Number(row.height), patchWidth: Number(row.patch_w), patchHeight: Number(row.patch_h),
+    };
+    const baseProbability = Number(row.base_probability);
+    const classIndex = Number(row.class_index);
+    const classLabel = row.class_label === null ? undefined : String(row.class_label);
+    if (options.json) {
+      await writeOutput(options.json, JSON.stringify({
+        model: options.model,
+        image: options.image,
+        width: grid.columns,
+        height: grid.rows,
+        values: Array.from(values),
+        classIndex,
+        classLabel,
+        baseProbability,
+        mode,
+        strategy: row.strategy,
+        tau: row.tau,
+        coarseStride: row.coarse_stride_x === null ? null : { x: row.coarse_stride_x, y: row.coarse_stride_y },
+        drillFraction: row.drill_fraction,
+        ssim: row.ssim,
+        elapsedMs,
+        patch: { width: grid.patchWidth, height: grid.patchHeight },
+        stride: { x: grid.strideX, y: grid.strideY },
+        origin: { x: grid.originX, y: grid.originY },
+        batchSize: outcome.batch_size ?? undefined,
+        queryId: outcome.query_id,
+        minProbability: row.min_probability,
+        maxDrop: row.max_drop,
+        maxDropX: row.max_drop_x,
+        maxDropY: row.max_drop_y,
+      }) + '\n');
+    }
+    if (options.png) {
+      const title = `${classLabel ?? `class ${classIndex}`} p=${baseProbability.toFixed(3)}`;
+      await renderOverlay(await prepareImage(options.image, await db.inputSpecOf(SESSION_MODEL)), heatmapGridOf(grid, values), options.png, { baseProbability, title });
+    }
+    const how = approximate ? `${result.message?.match(/\(([^)]*)\)/)?.[1] ?? 'approximate'}${row.ssim === null ? '' : `, SSIM ${Number(row.ssim).toFixed(3)}`}` : mode;
+    const lines = [
+      `class ${classIndex}${classLabel ? ` (${classLabel})` : ''}: probability ${baseProbability.toFixed(4)}`,
+      `heatmap ${grid.columns}x${grid.rows} (patch ${grid.patchWidth}x${grid.patchHeight}, stride ${grid.strideX}x${grid.strideY}), ${how} in ${(elapsedMs / 1000).toFixed(2)} s`,
+      `largest drop ${Number(row.max_drop).toFixed(4)} (to ${Number(row.min_probability).toFixed(4)}) with the patch at x=${row.max_drop_x}, y=${row.max_drop_y}`,
+    ];
+    if (result.message && /tuned on|tuning reused/.test(result.message)) lines.push(result.message.replace(/^occluded [^,]*, /, ''));
+    if (options.json) lines.push(`wrote ${options.json}`);
+    if (options.png) lines.push(`wrote ${options.png}`);
+    process.stdout.write(lines.join('\n') + '\n');
   } finally {
-    progress.stop();
-    await operator.release();
+    await db.close();
   }
-  const elapsedMs = performance.now() - started;
-  const summary = summariseHeatmap({
-    imagePath: options.image, heatmap: heatmap.values, width: grid.columns, height: grid.rows, baseProbability: heatmap.baseProbability,
-    strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY,
-  });
-  const classLabel = labels?.[heatmap.classIndex];
-
-  if (options.json) {
-    await writeOutput(options.json, JSON.stringify({
-      model: options.model,
-      image: options.image,
-      width: grid.columns,
-      height: grid.rows,
-      values: Array.from(heatmap.values),
-      classIndex: heatmap.classIndex,
-      classLabel,
-      baseProbability: heatmap.baseProbability,
-      mode,
-      elapsedMs,
-      patch: { width: patch.width, height: patch.height },
-      stride,
-      origin: { x: grid.originX, y: grid.originY },
-      inputSize: { width: spec.width, height: spec.height },
-      batchSize: heatmap.batchSize,
-      ...summary,
-    }) + '\n');
-  }
-  if (options.png) {
-    const title = `${classLabel ?? `class ${heatmap.classIndex}`} p=${heatmap.baseProbability.toFixed(3)}`;
-    await renderOverlay(image, heatmapGridOf(grid, heatmap.values), options.png, { baseProbability: heatmap.baseProbability, title });
-  }
-  const lines = [
-    `class ${heatmap.classIndex}${classLabel ? ` (${classLabel})` : ''}: probability ${heatmap.baseProbability.toFixed(4)}`,
-    `heatmap ${grid.columns}x${grid.rows} (patch ${patch.width}x${patch.height}, stride ${stride.x}x${stride.y}), ${mode} in ${(elapsedMs / 1000).toFixed(2)} s`,
-    `largest drop ${summary.maxDrop.toFixed(4)} (to ${summary.minProbability.toFixed(4)}) with the patch at x=${summary.maxDropX}, y=${summary.maxDropY}`,
-  ];
-  if (options.json) lines.push(`wrote ${options.json}`);
-  if (options.png) lines.push(`wrote ${options.png}`);
-  process.stdout.write(lines.join('\n') + '\n');
 }
 
 async function writeOutput(path: string, text: string): Promise<void> {

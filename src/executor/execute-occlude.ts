@@ -42,6 +42,8 @@ export interface ImageOutcome {
   readonly elapsedMs?: number;
   /** SSIM against the exact heatmap, where it was measured (tuning sample, VERIFY). */
   readonly ssim?: number;
+  /** Positions per inference call. */
+  readonly batchSize?: number;
   readonly overlay?: string;
   readonly error?: string;
 }
@@ -75,9 +77,16 @@ function isApproximate(spec: OperatorSpec): boolean {
  * (whose heatmaps the tuner already computed, stored as they are) and those VERIFY chose (an
  * exact heatmap is computed beside the approximate one).
  */
-export async function executeOcclude(
-  plan: PhysicalOcclude, store: Store, onProgress?: (progress: OcclusionProgress) => void, signal?: AbortSignal,
-): Promise<OcclusionRun> {
+export interface ExecutionOptions {
+  readonly onProgress?: (progress: OcclusionProgress) => void;
+  /** Checked between batches: an aborted run keeps the images it finished. */
+  readonly signal?: AbortSignal;
+  /** Positions per inference call; chosen from memory when absent. */
+  readonly batchSize?: number;
+}
+
+export async function executeOcclude(plan: PhysicalOcclude, store: Store, options: ExecutionOptions = {}): Promise<OcclusionRun> {
+  const { onProgress, signal, batchSize } = options;
   const started = performance.now();
   const { logical } = plan;
   const { model, spec, labels } = logical.model;
@@ -119,12 +128,16 @@ export async function executeOcclude(
       const imageStarted = performance.now();
       let heatmap: Heatmap;
       let measuredSsim: number | undefined;
+      // The heatmap's own time: verification's exact run is not part of it.
+      let computedMs = 0;
       try {
         const task = {
           input: prepared.tensor,
           patchValues: patchValues(logical.color, prepared, spec),
           target: logical.target,
-          onProgress: (done: number) => report(done),
+          batchSize,
+          // Drill-down runs fewer cells than the grid has: progress is the share done.
+          onProgress: (done: number, total: number) => report(Math.round((done / Math.max(total, 1)) * positions)),
           signal,
         };
         if (sample) {
@@ -133,6 +146,7 @@ export async function executeOcclude(
           if (approximate) measuredSsim = sample.ssim;
         } else {
           heatmap = await operator!.run(task);
+          computedMs = performance.now() - imageStarted;
           const scored = cachedScores.get(image.path);
           if (approximate && scored && scored.checksum === heatmapChecksum(heatmap.values)) measuredSsim = scored.ssim;
           if (approximate && plan.verifyImages.has(image.path)) {
@@ -145,7 +159,7 @@ export async function executeOcclude(
         if (isKryptonError(error) && error.code === 'interrupted') throw interrupted(outcomes, logical.tableName);
         throw error;
       }
-      const elapsedMs = sample ? sample.elapsedMs : performance.now() - imageStarted;
+      const elapsedMs = sample ? sample.elapsedMs : computedMs;
       const classLabel = labels?.[heatmap.classIndex] ?? null;
       const record = {
         queryId: plan.queryId,
@@ -177,7 +191,7 @@ export async function executeOcclude(
       outcomes.push({
         imageId: image.imageId, imagePath: image.path, status: 'done', classIndex: heatmap.classIndex, classLabel,
         baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
-        ssim: measuredSsim, overlay,
+        ssim: measuredSsim, batchSize: heatmap.batchSize, overlay,
       });
     }
   } finally {

@@ -3,13 +3,13 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { KryptonError, messageOf } from '../errors.js';
-import type { InputSpec } from '../image/input-spec.js';
+import type { InputSpec, ResizePolicy } from '../image/input-spec.js';
 import { imagenetInputSpec } from '../image/input-spec.js';
 import { readLabels } from '../model/labels.js';
 import type { LoadedModel, OutputActivation } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { CreateModelStatement, ModelRef } from '../parser/ast.js';
-import type { ModelDefinition, ModelEntry, Store } from '../store/index.js';
+import type { ModelDefinition, Store } from '../store/index.js';
 
 /** A model as an occlusion uses it: loaded, with how to feed it images and what its classes are called. */
 export interface ModelBinding {
@@ -21,10 +21,27 @@ export interface ModelBinding {
   readonly labels?: readonly string[];
 }
 
-/** Loaded models of one session, so that a script occluding many images loads each model once. */
+/** A model defined for one session only (never written to the catalog), with how to resize images for it. */
+export interface SessionModel extends ModelDefinition {
+  readonly resize?: ResizePolicy;
+}
+
+/**
+ * Loaded models of one session, so that a script occluding many images loads each model once, and
+ * the session's own models (which shadow the catalog's of the same name).
+ */
 export class ModelCache {
   private readonly models = new Map<string, Promise<LoadedModel>>();
   private readonly hashes = new Map<string, Promise<string>>();
+  private readonly sessionModels = new Map<string, SessionModel>();
+
+  defineSessionModel(model: SessionModel): void {
+    this.sessionModels.set(model.name.toLowerCase(), model);
+  }
+
+  sessionModel(name: string): SessionModel | undefined {
+    return this.sessionModels.get(name.toLowerCase());
+  }
 
   /**
    * The model file's content hash (SHA-256, hex): what tuned configurations are keyed by, so a
@@ -73,7 +90,7 @@ function rangeOf(multiplier: number): 1 | 255 {
   return Math.abs(multiplier - 1) < 1e-9 ? 255 : 1;
 }
 
-function specFor(model: LoadedModel, entry: Pick<ModelDefinition, 'channels' | 'scale' | 'mean' | 'std'> | undefined): InputSpec {
+function specFor(model: LoadedModel, entry: Pick<SessionModel, 'channels' | 'scale' | 'mean' | 'std' | 'resize'> | undefined): InputSpec {
   const channelCount = model.input.channels;
   const channels = entry?.channels ?? (channelCount === 1 ? 'gray' : 'rgb');
   const perChannel = (values: readonly number[]) => (values.length === 1 && channelCount > 1 ? Array(channelCount).fill(values[0]) : [...values]);
@@ -83,6 +100,7 @@ function specFor(model: LoadedModel, entry: Pick<ModelDefinition, 'channels' | '
     channelCount,
     channels,
     ...(entry ? { scale: rangeOf(entry.scale), mean: perChannel(entry.mean), std: perChannel(entry.std) } : {}),
+    ...(entry?.resize ? { resize: entry.resize } : {}),
   });
 }
 
@@ -100,7 +118,7 @@ export async function bindModel(ref: ModelRef, store: Store, cache: ModelCache):
     const model = await cache.load(ref.path, undefined, undefined);
     return { name: ref.path, path: ref.path, model, spec: specFor(model, undefined) };
   }
-  const entry: ModelEntry = await store.requireModel(ref.name);
+  const entry: SessionModel = cache.sessionModel(ref.name) ?? await store.requireModel(ref.name);
   const model = await cache.load(entry.path, { width: entry.inputWidth, height: entry.inputHeight }, activationOf(entry.outputKind));
   return { name: entry.name, path: entry.path, model, spec: specFor(model, entry), labels: await labelsFor(entry.labelsPath, model) };
 }

@@ -54,12 +54,33 @@ describe('heatmap', () => {
       [heatmapArgs('--patch', '56', '--stride', '0'), /--stride must be a positive integer, got '0'$/],
       [heatmapArgs('--patch', '56', '--class', '5'), /class index 5 is out of range: the model has 2 classes/],
       [heatmapArgs('--patch', '56', '--region', '200,200,100,100'), /region \(200, 200, 100, 100\) lies outside the 224x224 model-input image$/],
+      [heatmapArgs('--patch', '56', '--quality', '0'), /: --quality must be in \(0, 1\]$/],
+      [heatmapArgs('--patch', '56', '--threshold', '1.5'), /: --threshold must be in \(0, 1\]$/],
+      [heatmapArgs('--patch', '16', '--drilldown', '10,0.2'), /: --drilldown stride 10 cannot reach --stride 4: it must be a larger multiple of it \(8, 12, 16, …\)$/],
+      [heatmapArgs('--patch', '16', '--drilldown', '8,0'), /: --drilldown fraction must be in \(0, 1\]$/],
+      [heatmapArgs('--patch', '16', '--quality', '0.9', '--threshold', '0.5'), /: --quality tunes the threshold and drill-down itself: give --quality or --threshold\/--drilldown, not both$/],
     ];
     const runs = await Promise.all(cases.map(([args]) => runChild(args)));
     runs.forEach((run, i) => {
       expectOneLineError(run, cases[i][1]);
       expect(run.stdout).toBe('');
     });
+  });
+
+  test('--quality tunes an approximate plan through the planner, and a --db keeps the tuning for the next run', async () => {
+    const db = join(dir(), 'tuning.duckdb');
+    const json = join(dir(), 'approx.json');
+    const first = await runChild(heatmapArgs('--patch', '32', '--stride', '16', '--quality', '0.9', '--db', db, '--json', json));
+    expect(first).toMatchObject({ code: 0, stderr: '' });
+    expect(first.stdout).toMatch(/\ntuned on 1 image in [\d.]+ s: .+ reached SSIM >= 0\.9 on every sample image/);
+    const map = JSON.parse(readFileSync(json, 'utf8'));
+    expect(map).toMatchObject({ width: 13, height: 13, mode: expect.stringMatching(/^(approximate|exact|naive)$/) });
+    if (map.mode === 'approximate') expect(map.ssim).toBeGreaterThanOrEqual(0.9);
+    const fixed = await runChild(heatmapArgs('--patch', '32', '--stride', '16', '--threshold', '0.5', '--drilldown', '32,0.3', '--db', db, '--json', json));
+    expect(fixed).toMatchObject({ code: 0, stderr: '' });
+    expect(JSON.parse(readFileSync(json, 'utf8'))).toMatchObject({ mode: 'approximate', strategy: 'drilldown+threshold', tau: 0.5, coarseStride: { x: 32, y: 32 }, drillFraction: 0.3 });
+    const again = await runChild(heatmapArgs('--patch', '32', '--stride', '16', '--quality', '0.9', '--db', db));
+    expect(again.stdout).toMatch(/\ntuning reused/);
   });
 });
 
