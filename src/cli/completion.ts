@@ -8,7 +8,7 @@ export const SQL_WORDS: readonly string[] = [
   'OUTER', 'PRAGMA', 'REPLACE', 'RIGHT', 'SELECT', 'SET', 'SHOW', 'SUM', 'SUMMARIZE', 'TABLE', 'TABLES', 'THEN', 'TRUE',
   'UNION', 'UPDATE', 'VALUES', 'VIEW', 'WHEN', 'WHERE',
   // Functions are lower case, as DuckDB's documentation writes them.
-  'heatmap_cells', 'list_max', 'list_min', 'read_csv', 'read_json', 'read_parquet', 'unnest',
+  'getvariable', 'heatmap_cells', 'krypton_ssim', 'list_max', 'list_min', 'read_csv', 'read_json', 'read_parquet', 'unnest',
 ];
 
 export const DOT_COMMANDS: readonly string[] = ['.help', '.tables', '.models', '.quit', '.exit'];

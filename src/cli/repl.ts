@@ -13,10 +13,11 @@ export const PROMPT = 'krypton> ';
 export const CONTINUATION_PROMPT = '     -> ';
 
 export const HELP = `Statements end with ';' and may span lines. Krypton's own:
-  CREATE MODEL name FROM 'model.onnx' [INPUT …] [CHANNELS …] [SCALE …] [NORMALIZE …] [LABELS 'labels.txt'];
+  CREATE [OR REPLACE] MODEL name FROM 'model.onnx' [INPUT …] [CHANNELS …] [SCALE …] [NORMALIZE …] [LABELS 'labels.txt'];
   DROP MODEL [IF EXISTS] name;
-  [EXPLAIN [ANALYZE]] OCCLUDE 'images/*.png' USING MODEL name WITH PATCH 16 STRIDE 4 [INTO table];
-Everything else is SQL for DuckDB, e.g. SELECT image_id, max_drop FROM heatmaps;
+  [EXPLAIN [ANALYZE]] OCCLUDE 'images/*.png' USING MODEL name WITH PATCH 16 STRIDE 4
+    [QUALITY SSIM >= 0.9 [TUNE ON 3 IMAGES] [RETUNE] [VERIFY 10 %]] [STRATEGY …] [INTO table];
+Everything else is SQL for DuckDB, e.g. SELECT image_id, max_drop, ssim FROM heatmaps;
 Commands:
   .help     this text
   .tables   the tables in the database

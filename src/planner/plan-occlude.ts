@@ -212,7 +212,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
         located(statement, 'tune', new KryptonError(`TUNE ON ${sampleSize} IMAGES but the query has ${logical.images.length} image${logical.images.length === 1 ? '' : 's'}`, 'plan'));
       }
       tuning = await tuneQuality({
-        logical, pricing, store: context.store, target: logical.quality!.target, sampleSize, retune: statement.retune,
+        logical, pricing, store: context.store, target: logical.quality!.target, sampleSize, sampleSizeAsked: statement.tuneSample !== undefined, retune: statement.retune,
         disabled, modelHash: await context.models.fileHash(model.path), onProgress: context.onTuning, signal: context.signal,
       });
       spec = tuning.spec;
@@ -233,7 +233,8 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
   const candidates = candidateRows(pricing, query, disabled, disabledBySession, spec, chosen, tuning, explicit);
   const queryId = queryIdOf(logical, spec);
   const build = (cell: OperatorSpec): OcclusionNode => CANDIDATES[candidateOf(cell)].physical(cell, {
-    pricing, images: logical.images.length, input: model.spec, estimate: cell === spec ? chosen : estimateSpec(pricing, cell), build,
+    // An operator under drill-down is priced as part of it.
+    pricing, images: logical.images.length, input: model.spec, estimate: chosen, build,
   });
   const occlusion = build(spec);
   const sampled = new Set((tuning?.samples ?? []).map((s) => s.path));
@@ -294,4 +295,3 @@ function chooseVerified(images: readonly ImageRef[], sampled: ReadonlySet<string
   return chosen;
 }
 
-export { describeSpec };

@@ -29,6 +29,8 @@ export interface TuningRequest {
   readonly store: Store;
   readonly target: number;
   readonly sampleSize: number;
+  /** TUNE ON n IMAGES was written: a cached tuning on fewer images does not do. */
+  readonly sampleSizeAsked: boolean;
   readonly retune: boolean;
   /** Candidates the query or session switched off. */
   readonly disabled: ReadonlySet<CandidateName>;
@@ -162,7 +164,8 @@ export async function tuneQuality(request: TuningRequest): Promise<TuningOutcome
   if (!request.retune) {
     const cached = await request.store.getTuning(key);
     const value = cached?.value as (Omit<TuningOutcome, 'cached' | 'sampleResults'> & { version?: number }) | undefined;
-    if (value && value.version === CACHE_VERSION && value.spec) return { ...value, cached: true };
+    const enough = !request.sampleSizeAsked || (value?.samples.length ?? 0) >= request.sampleSize;
+    if (value && value.version === CACHE_VERSION && value.spec && enough) return { ...value, cached: true };
   }
   const started = performance.now();
   const { model } = request.logical.model;

@@ -1,5 +1,5 @@
-import { timestampValue } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { createJsonTableSql, getJsonEntry, putJsonEntry, type JsonTable } from './json-entries.js';
 
 /**
  * Per-machine measurements the planner's cost model needs (e.g. conv throughput in GFLOP/s),
@@ -12,35 +12,16 @@ export interface CalibrationEntry {
 }
 
 export const CALIBRATION_TABLE = 'krypton_calibration';
+const TABLE: JsonTable = { name: CALIBRATION_TABLE, timeColumn: 'measured_at' };
 
-export const CREATE_CALIBRATION_TABLE = `CREATE TABLE IF NOT EXISTS ${CALIBRATION_TABLE} (
-  key VARCHAR PRIMARY KEY,
-  value JSON NOT NULL,
-  measured_at TIMESTAMP NOT NULL
-)`;
+export const CREATE_CALIBRATION_TABLE = createJsonTableSql(TABLE);
 
-export async function putCalibration(
-  connection: DuckDBConnection,
-  key: string,
-  value: unknown,
-  measuredAt = new Date(),
-): Promise<CalibrationEntry> {
-  const text = JSON.stringify(value);
-  if (text === undefined) throw new Error(`calibration '${key}' has no JSON form`);
-  await connection.run(`INSERT OR REPLACE INTO ${CALIBRATION_TABLE} (key, value, measured_at) VALUES ($1, $2, $3)`, [
-    key,
-    text,
-    timestampValue(BigInt(measuredAt.getTime()) * 1000n),
-  ]);
-  return { key, value: JSON.parse(text) as unknown, measuredAt };
+export async function putCalibration(connection: DuckDBConnection, key: string, value: unknown, measuredAt = new Date()): Promise<CalibrationEntry> {
+  const entry = await putJsonEntry(connection, TABLE, key, value, measuredAt);
+  return { key, value: entry.value, measuredAt };
 }
 
 export async function getCalibration(connection: DuckDBConnection, key: string): Promise<CalibrationEntry | undefined> {
-  const reader = await connection.runAndReadAll(
-    `SELECT key, value::VARCHAR AS value, measured_at FROM ${CALIBRATION_TABLE} WHERE key = $1`,
-    [key],
-  );
-  const [row] = reader.getRowObjectsJS();
-  if (!row) return undefined;
-  return { key, value: JSON.parse(String(row.value)) as unknown, measuredAt: row.measured_at as Date };
+  const entry = await getJsonEntry(connection, TABLE, key);
+  return entry && { key, value: entry.value, measuredAt: entry.writtenAt };
 }

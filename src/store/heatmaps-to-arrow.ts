@@ -91,35 +91,29 @@ export function utf8Vector(strings: readonly (string | null)[]): arrow.Vector<ar
   );
 }
 
-function nullableFloat64(values: readonly (number | null)[]): arrow.Vector<arrow.Float64> {
-  const data = new Float64Array(values.length);
+/** A nullable numeric column: values where given, the null bitmap cleared where not. */
+function nullableNumbers<T extends arrow.Float64 | arrow.Int32>(
+  type: T, values: readonly (number | null)[], data: Float64Array | Int32Array, check: (value: number) => number = (v) => v,
+): arrow.Vector<T> {
   const nullBitmap = new Uint8Array(Math.ceil(values.length / 8));
   let nullCount = 0;
   values.forEach((value, i) => {
     if (value === null) {
       nullCount++;
     } else {
-      data[i] = value;
+      data[i] = check(value);
       nullBitmap[i >> 3] |= 1 << (i & 7);
     }
   });
-  const type = new arrow.Float64();
-  return arrow.makeVector(arrow.makeData({ type, length: values.length, nullCount, nullBitmap, data }));
+  return arrow.makeVector(arrow.makeData({ type, length: values.length, nullCount, nullBitmap, data } as never)) as unknown as arrow.Vector<T>;
+}
+
+function nullableFloat64(values: readonly (number | null)[]): arrow.Vector<arrow.Float64> {
+  return nullableNumbers(new arrow.Float64(), values, new Float64Array(values.length));
 }
 
 function nullableInt32(values: readonly (number | null)[]): arrow.Vector<arrow.Int32> {
-  const data = new Int32Array(values.length);
-  const nullBitmap = new Uint8Array(Math.ceil(values.length / 8));
-  let nullCount = 0;
-  values.forEach((value, i) => {
-    if (value === null) {
-      nullCount++;
-    } else {
-      data[i] = checkedInt32(value);
-      nullBitmap[i >> 3] |= 1 << (i & 7);
-    }
-  });
-  return arrow.makeVector(arrow.makeData({ type: new arrow.Int32(), length: values.length, nullCount, nullBitmap, data }));
+  return nullableNumbers(new arrow.Int32(), values, new Int32Array(values.length), checkedInt32);
 }
 
 function timestamps(dates: readonly Date[]): arrow.Vector<arrow.TimestampMicrosecond> {

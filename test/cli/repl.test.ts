@@ -194,6 +194,11 @@ describe('completion', () => {
     expect(complete('SELECT * FROM heat', ['heatmaps', 'cxr'], true)).toEqual([['heatmap_cells', 'heatmaps'], 'heat']);
     expect(complete('OCCLUDE x USING MODEL C', ['heatmaps', 'cxr'], true)[0]).toEqual(expect.arrayContaining(['cxr', 'CLASS', 'CHANNELS', 'COLOR']));
     expect(complete('.ta', [], true)).toEqual([['.tables'], '.ta']);
+    // The approximate-inference clauses complete like every other keyword, and so does the SSIM function.
+    expect(complete('QUALITY SSIM >= 0.9 RET', [], true)).toEqual([['RETUNE'], 'RET']);
+    expect(complete('STRATEGY INCREMENTAL THRESHOLD 0.6 dri', [], true)).toEqual([['drilldown'], 'dri']);
+    expect(complete('STRATEGY AUTO WITH', [], true)).toEqual([['WITH', 'WITHOUT'], 'WITH']);
+    expect(complete('SELECT krypton_s', [], true)).toEqual([['krypton_ssim'], 'krypton_s']);
     expect(complete('.ta', [], false)[0]).not.toContain('.tables');
     expect(complete('SELECT ', [], true)).toEqual([[], '']);
   });

@@ -5,22 +5,12 @@ import { loadModel } from '../../src/model/load-model';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
 import { randomCnn } from '../../src/zoo/random-cnn';
 import { heatmapDifference, runBoth } from '../support/heatmaps';
+import { randomInput } from '../support/random-input';
 
 const SEEDS = 200;
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'krypton-random-')); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Deterministic input values in [-1, 1). */
-function randomInput(size: number, seed: number): Float32Array {
-  const values = new Float32Array(size);
-  let state = seed + 1;
-  for (let i = 0; i < size; i++) {
-    state = (state * 16807) % 2147483647;
-    values[i] = (state / 2147483647) * 2 - 1;
-  }
-  return values;
-}
 
 describe('incremental inference equals full inference on random CNN graphs', () => {
   it(`holds for ${SEEDS} seeds, with patches on every border and corner`, async () => {

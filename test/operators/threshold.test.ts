@@ -14,6 +14,7 @@ import { imagenetInputSpec } from '../../src/image/input-spec';
 import { prepareImage } from '../../src/image/prepare-image';
 import { patchValues } from '../../src/image/patch-color';
 import { DATA, expectSameHeatmap, heatmapDifference } from '../support/heatmaps';
+import { randomInput } from '../support/random-input';
 import { thresholdReference } from '../support/threshold-reference';
 
 /** KRYPTON_THRESHOLD_SEEDS=1000 for the long run. */
@@ -21,16 +22,6 @@ const SEEDS = Number(process.env.KRYPTON_THRESHOLD_SEEDS ?? 30);
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'krypton-threshold-')); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-function randomInput(size: number, seed: number): Float32Array {
-  const values = new Float32Array(size);
-  let state = seed + 1;
-  for (let i = 0; i < size; i++) {
-    state = (state * 16807) % 2147483647;
-    values[i] = (state / 2147483647) * 2 - 1;
-  }
-  return values;
-}
 
 const zooModels = new Map<string, ReturnType<typeof buildZoo>>();
 function zoo(arch: 'resnet18' | 'vgg16', input: number) {

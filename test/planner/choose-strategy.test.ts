@@ -78,6 +78,21 @@ describe('EXPLAIN', () => {
     expect(lines).toContain('candidates: threshold    not considered: exact results were asked for (no QUALITY SSIM >= q below 1)');
   });
 
+  it('draws the physical plan from its nodes, root first, at fixed rates', async () => {
+    const lines = await explain("WITH PATCH 16 STRIDE 8 STRATEGY INCREMENTAL THRESHOLD 0.5 DRILLDOWN STRIDE 32 FRACTION 0.25 VERIFY 50 % RENDER TO 'out/x/' INTO fixed");
+    const physical = lines.filter((l) => l.startsWith('physical plan:')).map((l) => l.replace(/query_id=\w+/, 'query_id=…'));
+    expect(physical).toMatchInlineSnapshot(`
+[
+  "physical plan: InsertExec table=fixed query_id=… commit=per image skip=images already done est total=149.2 ms",
+  "physical plan:   RenderExec dir=out/x/ file=<image_id>.png",
+  "physical plan:     VerifyExec share=50% images=1 against=exact incremental",
+  "physical plan:       DrilldownExec coarse stride=32x32 fraction=0.25 stage 1 cells=49 stage 2 cells=≤ 183 est/image=149.2 ms",
+  "physical plan:         IncrementalOcclusionExec threshold=0.5 segments=28 layers in full=2 batch=auto",
+  "physical plan:           ImageScanExec images=1 decode=sharp resize=224x224 stretch channels=gray scale=0-255 mean=0,0,0 std=1,1,1",
+]
+`);
+  });
+
   it('EXPLAIN ANALYZE runs the query and reports measured time against the estimate', async () => {
     const { rows } = await db.query(`EXPLAIN ANALYZE OCCLUDE '${xray}' USING MODEL cxr WITH PATCH 56 STRIDE 56 INTO analyzed`);
     const lines = rows.map((r) => String(r.line));

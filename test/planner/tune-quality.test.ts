@@ -105,6 +105,10 @@ describe('what tuning can and cannot promise', () => {
     }
   });
 
+  it('refuses to plan with no strategy left, pointing at STRATEGY', async () => {
+    await expect(db.query(`${QUERY} STRATEGY AUTO WITHOUT NAIVE, INCREMENTAL`)).rejects.toThrow(/^line 1, column \d+: no strategy is left to choose from: naive, incremental are switched off and exact results need naive or incremental$/);
+  });
+
   it('refuses a tuning sample larger than the query, pointing at TUNE ON', async () => {
     await expect(db.query(`${QUERY}\n  QUALITY SSIM >= 0.9 TUNE ON 9 IMAGES`)).rejects.toThrow('line 2, column 23: TUNE ON 9 IMAGES but the query has 4 images');
   });
