@@ -107,7 +107,7 @@ function explainTuning(plan: PhysicalOcclude, add: (section: ExplainLine['sectio
   add('tuning', `chosen: ${describeSpec(spec, grid)} (${knobs.join(', ')}), ${ssimText({ min: tuning.ssimMin, median: tuning.ssimMedian })} at tuning`);
   const naive = plan.candidates.find((c) => c.name === 'naive')?.estimate;
   const speedups = [
-    naive ? `${(naive.secondsPerImage / tuning.secondsPerImage).toFixed(1)}x vs naive (cost model)` : undefined,
+    naive ? `${(naive.secondsPerImage / tuning.secondsPerImage).toFixed(1)}x vs naive (${naive.basis === 'measured at tuning' ? 'measured' : 'cost model'})` : undefined,
     `${(tuning.exactSecondsPerImage / tuning.secondsPerImage).toFixed(1)}x vs exact incremental (measured)`,
   ].filter(Boolean);
   add('tuning', `estimated speedup: ${speedups.join(', ')}; ${seconds(tuning.secondsPerImage)}/image measured at tuning`);
