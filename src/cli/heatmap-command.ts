@@ -7,7 +7,7 @@ import { prepareImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { open, SyntaxErrors } from '../krypton.js';
-import { occludeStatement, type OccludeOptions } from '../occlude-options.js';
+import type { OccludeOptions } from '../occlude-options.js';
 import { quoteString } from '../store/index.js';
 import { numbers, oneOf, positiveInteger, rectangle, size } from './args.js';
 import { addModelInputOptions, type ModelInputOptions } from './model-input.js';

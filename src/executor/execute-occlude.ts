@@ -6,7 +6,8 @@ import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
-import { createOperator, EXACT_INCREMENTAL, type OperatorSpec } from '../operators/create-operator.js';
+import { cellSpecOf, createOperator, EXACT_INCREMENTAL, isExact, thresholdOf, type OperatorSpec } from '../operators/create-operator.js';
+import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import type { Heatmap, OcclusionOperator } from '../operators/occlusion-task.js';
 import { ssim } from '../operators/ssim.js';
 import { heatmapChecksum } from '../planner/tune-quality.js';
@@ -54,18 +55,14 @@ export interface OcclusionRun {
 }
 
 /** The results' columns that record the plan's approximation. */
-function approximationColumns(spec: OperatorSpec) {
-  const cell = spec.kind === 'drilldown' ? spec.inner : spec;
+function approximationColumns(spec: OperatorSpec, grid: OcclusionGrid) {
+  const drill = spec.kind === 'drilldown' ? spec.shape : undefined;
   return {
-    tau: cell.kind === 'incremental' ? cell.threshold : null,
-    coarseStrideX: null as number | null,
-    coarseStrideY: null as number | null,
-    drillFraction: spec.kind === 'drilldown' ? spec.shape.fraction : null,
+    tau: cellSpecOf(spec).kind === 'incremental' ? thresholdOf(spec) : null,
+    coarseStrideX: drill ? grid.strideX * drill.factorX : null,
+    coarseStrideY: drill ? grid.strideY * drill.factorY : null,
+    drillFraction: drill ? drill.fraction : null,
   };
-}
-
-function isApproximate(spec: OperatorSpec): boolean {
-  return spec.kind === 'drilldown' || (spec.kind === 'incremental' && spec.threshold < 1);
 }
 
 /**
@@ -95,17 +92,13 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   const positions = cellCount(logical.grid);
   const outcomes: ImageOutcome[] = [];
   const todo = logical.images.filter((image) => !finished.has(image.path));
-  const approximate = isApproximate(plan.spec);
+  const approximate = !isExact(plan.spec);
   const sampleResults = plan.tuning?.sampleResults;
   const cachedScores = new Map((plan.tuning?.cached ? plan.tuning.samples : []).map((s) => [s.path, s]));
   const needsOperator = todo.some((image) => !sampleResults?.has(image.path));
   const operator = needsOperator ? await createOperator(plan.spec, model, logical.grid) : undefined;
   let verifier: OcclusionOperator | undefined;
-  const columns = approximationColumns(plan.spec);
-  if (plan.spec.kind === 'drilldown') {
-    columns.coarseStrideX = logical.grid.strideX * plan.spec.shape.factorX;
-    columns.coarseStrideY = logical.grid.strideY * plan.spec.shape.factorY;
-  }
+  const columns = approximationColumns(plan.spec, logical.grid);
   try {
     for (const image of logical.images) {
       const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions });

@@ -24,5 +24,21 @@ export async function createOperator(spec: OperatorSpec, model: LoadedModel, gri
   return new DrilldownOcclusion(await createCellOperator(spec.inner, model, grid), spec.shape);
 }
 
+/** The cell operator a configuration computes with: drill-down's inner one, or itself. */
+export function cellSpecOf(spec: OperatorSpec): CellOperatorSpec {
+  return spec.kind === 'drilldown' ? spec.inner : spec;
+}
+
+/** The propagation threshold a configuration runs at: 1 (exact) for naive. */
+export function thresholdOf(spec: OperatorSpec): number {
+  const cell = cellSpecOf(spec);
+  return cell.kind === 'incremental' ? cell.threshold : 1;
+}
+
+/** Whether a configuration computes the exact heatmap: no drill-down, no threshold below 1. */
+export function isExact(spec: OperatorSpec): boolean {
+  return spec.kind !== 'drilldown' && thresholdOf(spec) >= 1;
+}
+
 export const NAIVE: CellOperatorSpec = Object.freeze({ kind: 'naive' });
 export const EXACT_INCREMENTAL: CellOperatorSpec = Object.freeze({ kind: 'incremental', threshold: 1 });

@@ -3,6 +3,7 @@ import { cellCount } from '../model/occlusion-grid.js';
 import { formatPatchColor } from '../image/patch-color.js';
 import type { OcclusionRun } from '../executor/execute-occlude.js';
 import { describeSpec } from './candidates/index.js';
+import { cellSpecOf, thresholdOf } from '../operators/create-operator.js';
 import type { PhysicalOcclude } from './plan-occlude.js';
 import { childOf, formatSeconds as seconds, NODE_NAMES, paramsOf, type PhysicalNode } from './physical-plan.js';
 
@@ -82,7 +83,7 @@ export function explainOcclude(plan: PhysicalOcclude, analyzed?: OcclusionRun): 
       runsIncrementally && run.changed ? 'incremental' : 'full',
     ];
   });
-  const threshold = cost === ideal ? 1 : (plan.spec.kind === 'incremental' ? plan.spec.threshold : plan.spec.kind === 'drilldown' && plan.spec.inner.kind === 'incremental' ? plan.spec.inner.threshold : 1);
+  const threshold = thresholdOf(plan.spec);
   for (const line of formatTable(['layer', 'op', 'output', 'changed', `planned (τ=${threshold})`, 'full MACs', 'planned MACs', 'runs'], rows).split('\n')) add('layers', line);
   add('layers', `patch at the centre; redundancy ratio R = ${ideal.redundancyRatio.toFixed(2)} (conv multiply-adds, ideal exact speedup)`);
 
@@ -98,7 +99,7 @@ function explainTuning(plan: PhysicalOcclude, add: (section: ExplainLine['sectio
   const when = tuning.cached ? `reused from the catalog (tuned ${tuning.tunedAt} in ${seconds(tuning.tuningSeconds)})` : `tuned now in ${seconds(tuning.tuningSeconds)}`;
   add('tuning', `target SSIM >= ${tuning.target} on every one of ${tuning.samples.length} sample image${tuning.samples.length === 1 ? '' : 's'}; ${when}; key ${tuning.key}`);
   const spec = tuning.spec;
-  const inner = spec.kind === 'drilldown' ? spec.inner : spec;
+  const inner = cellSpecOf(spec);
   const knobs = [
     `τ=${inner.kind === 'incremental' ? inner.threshold : 'n/a (naive)'}`,
     spec.kind === 'drilldown' ? `S1=${grid.strideX * spec.shape.factorX}x${grid.strideY * spec.shape.factorY}` : 'S1=none',

@@ -5,7 +5,7 @@ import { costModel, type CostReport } from '../model/cost-model.js';
 import { classIndexOf } from '../model/labels.js';
 import { occlusionGrid, type OcclusionGrid } from '../model/occlusion-grid.js';
 import type { CellOperatorSpec, OperatorSpec } from '../operators/create-operator.js';
-import { EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
+import { EXACT_INCREMENTAL, isExact, NAIVE, thresholdOf } from '../operators/create-operator.js';
 import type { TargetClass } from '../operators/occlusion-task.js';
 import type { CandidateName, OccludeStatement, QualityTarget } from '../parser/ast.js';
 import type { Store } from '../store/index.js';
@@ -13,7 +13,7 @@ import { DEFAULT_RESULTS_TABLE } from '../store/index.js';
 import { resolveImages, type ImageRef } from '../executor/image-source.js';
 import { bindModel, type ModelBinding, type ModelCache } from './bind-model.js';
 import type { CandidateEstimate } from './candidates/index.js';
-import { CANDIDATE_NAMES, CANDIDATES, candidateOf, candidatesUsed, describeSpec, estimateSpec, strategyName } from './candidates/index.js';
+import { CANDIDATE_NAMES, CANDIDATES, candidateOf, candidatesUsed, estimateSpec, strategyName } from './candidates/index.js';
 import type { InsertNode, OcclusionNode, PhysicalNode } from './physical-plan.js';
 import { pricingContext, type PricingContext } from './pricing.js';
 import { machineThroughput, storedThroughput, NOMINAL_THROUGHPUT } from './throughput.js';
@@ -129,10 +129,6 @@ function queryIdOf(logical: LogicalOcclude, spec: OperatorSpec): string {
   return createHash('sha256').update(identity).digest('hex').slice(0, 16);
 }
 
-function isExact(spec: OperatorSpec): boolean {
-  return spec.kind === 'naive' || (spec.kind === 'incremental' && spec.threshold >= 1);
-}
-
 /** The configuration a STRATEGY other than AUTO asks for. */
 function requestedSpec(statement: OccludeStatement): OperatorSpec {
   const cell: CellOperatorSpec = statement.strategy === 'naive' ? NAIVE : statement.threshold !== undefined && statement.threshold < 1
@@ -243,11 +239,10 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
   if (statement.verifyPercent !== undefined) node = Object.freeze({ kind: 'Verify', percent: statement.verifyPercent, images: verifyImages.size, child: node as OcclusionNode });
   if (logical.renderDir) node = Object.freeze({ kind: 'Render', dir: logical.renderDir, child: node as OcclusionNode });
   const root: InsertNode = Object.freeze({ kind: 'Insert', table: logical.tableName, queryId, child: node as OcclusionNode });
-  const threshold = spec.kind === 'drilldown' ? (spec.inner.kind === 'incremental' ? spec.inner.threshold : 1) : spec.kind === 'incremental' ? spec.threshold : 1;
   const patch = { width: grid.patchWidth, height: grid.patchHeight };
   return {
     logical, queryId, root, occlusion, spec, strategy: strategyName(spec), chosen, candidates, reason,
-    cost: pricing.cost(threshold), ideal: costModel(graph, patch), notes, tuning, verifyImages, disabled: [...disabled],
+    cost: pricing.cost(thresholdOf(spec)), ideal: costModel(graph, patch), notes, tuning, verifyImages, disabled: [...disabled],
   };
 }
 

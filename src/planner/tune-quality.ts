@@ -13,7 +13,7 @@ import { checkInterrupted } from '../operators/occlusion-task.js';
 import { ssim } from '../operators/ssim.js';
 import type { Store } from '../store/index.js';
 import type { CandidateEstimate, CandidateName } from './candidates/index.js';
-import { CANDIDATES, describeSpec, drilldownCells, estimateSpec } from './candidates/index.js';
+import { CANDIDATES, candidatesUsed, describeSpec, drilldownCells, estimateSpec } from './candidates/index.js';
 import type { LogicalOcclude } from './plan-occlude.js';
 import type { PricingContext } from './pricing.js';
 
@@ -129,8 +129,7 @@ function median(values: readonly number[]): number {
 }
 
 function allowed(spec: OperatorSpec, disabled: ReadonlySet<CandidateName>): boolean {
-  if (spec.kind === 'drilldown') return !disabled.has('drilldown') && allowed(spec.inner, disabled);
-  return !disabled.has(spec.kind === 'naive' ? 'naive' : spec.threshold < 1 ? 'threshold' : 'incremental');
+  return !candidatesUsed(spec).some((name) => disabled.has(name));
 }
 
 interface SampleImage {
