@@ -116,7 +116,8 @@ function explainTuning(plan: PhysicalOcclude, add: (section: ExplainLine['sectio
   const shown = tuning.trials.filter((t) => t.spec.kind !== 'drilldown' || t.how === 'measured' || t.verdict === 'chosen');
   const simulated = tuning.trials.filter((t) => !shown.includes(t));
   const bestSimulated = [...simulated].sort((a, b) => b.ssimMin - a.ssimMin).slice(0, 3);
-  const rows = [...shown, ...bestSimulated].map((t) => [t.label, seconds(t.secondsPerImage), t.ssimMin.toFixed(3), t.ssimMedian.toFixed(3), t.samplesTried ? `${t.how} on ${t.samplesTried}` : t.how, t.verdict]);
+  const score = (value: number) => (Number.isFinite(value) ? value.toFixed(3) : '—');
+  const rows = [...shown, ...bestSimulated].map((t) => [t.label, `${t.verdict === 'slower than exact' ? '> ' : ''}${seconds(t.secondsPerImage)}`, score(t.ssimMin), score(t.ssimMedian), t.samplesTried ? `${t.how} on ${t.samplesTried}` : t.how, t.verdict]);
   for (const line of formatTable(['configuration', 'est/image', 'SSIM min', 'median', 'how', 'verdict'], rows).split('\n')) add('tuning', `  ${line}`);
   if (simulated.length > bestSimulated.length) {
     const meeting = simulated.filter((t) => t.ssimMin >= tuning.target).length;

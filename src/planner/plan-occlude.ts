@@ -268,10 +268,10 @@ function candidateRows(
     if (inapplicable) return { ...row, unavailable: inapplicable };
     if (tuning) {
       // The candidate's best tuned configuration: the cheapest meeting the target, else the closest to it.
-      const trials = tuning.trials.filter((t) => candidateOf(t.spec) === name);
+      const trials = tuning.trials.filter((t) => candidateOf(t.spec) === name && Number.isFinite(t.ssimMin));
       const meeting = trials.filter((t) => t.ssimMin >= tuning.target).sort((a, b) => a.secondsPerImage - b.secondsPerImage);
       const best = meeting[0] ?? [...trials].sort((a, b) => b.ssimMin - a.ssimMin)[0];
-      if (!best) return { ...row, unavailable: 'not tried' };
+      if (!best) return { ...row, unavailable: tuning.trials.some((t) => candidateOf(t.spec) === name) ? 'ran slower than exact at tuning' : 'not tried' };
       const modelled = estimateSpec(pricing, best.spec);
       return { ...row, estimate: { ...modelled, secondsPerImage: best.secondsPerImage, basis: best.basis, ssim: { min: best.ssimMin, median: best.ssimMedian } } };
     }

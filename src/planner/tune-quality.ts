@@ -22,6 +22,10 @@ export const DEFAULT_TUNING_SAMPLE = 3;
 /** Drill-down configurations run for real to confirm their simulated SSIM, at most. */
 const MAX_VERIFIED = 6;
 const CACHE_VERSION = 1;
+/** A threshold run is stopped once it has taken this many times the exact run on the same image. */
+const SLOWER_SLACK = 1.15;
+/** A configuration run at tuning is preferred to one estimated at most this much faster. */
+const ESTIMATE_SLACK = 1.1;
 
 export interface TuningRequest {
   readonly logical: LogicalOcclude;
@@ -58,7 +62,7 @@ export interface Trial {
   readonly how: 'exact' | 'measured' | 'simulated';
   /** Sample images it ran on, when not all of them (a threshold the search passed over). */
   readonly samplesTried?: number;
-  readonly verdict: 'chosen' | 'meets the target' | 'below the target' | 'below the target when run' | 'not needed';
+  readonly verdict: 'chosen' | 'meets the target' | 'below the target' | 'below the target when run' | 'slower than exact' | 'not needed';
 }
 
 /** A sample image's heatmap under the chosen configuration, for the executor to store as is. */
@@ -212,13 +216,24 @@ async function search(request: TuningRequest, samples: readonly SampleImage[], r
   if (!disabled.has('threshold') && !CANDIDATES.threshold.inapplicable(query)) {
     const thresholds = CANDIDATES.threshold.configurations(query, []);
     const scoreAt = (spec: OperatorSpec, i: number) => score(exact.heatmaps[i].values, runner.result(spec, i)!.heatmap.values);
+    // A threshold that runs longer than exact did on the same image can never be chosen: it is
+    // stopped there (with some slack for this machine's noise).
     const lowest = await lowestPassing(thresholds, samples.length, async (spec, i) => {
-      await runner.run(spec, i);
-      return scoreAt(spec, i) >= target;
+      const result = await runner.run(spec, i, undefined, exact.milliseconds[i] * SLOWER_SLACK);
+      if (result === 'slower') return 'slower';
+      return scoreAt(spec, i) >= target ? 'passes' : 'fails';
     });
     for (const spec of thresholds) {
       const tested = samples.map((_, i) => i).filter((i) => runner.result(spec, i));
-      if (tested.length === 0) continue;
+      const slower = runner.slowerOn(spec);
+      if (tested.length === 0 && slower === 0) continue;
+      if (tested.length === 0) {
+        trials.push({
+          label: describeSpec(spec, grid), spec, secondsPerImage: exactSeconds, basis: 'measured at tuning', ssimMin: NaN, ssimMedian: NaN,
+          how: 'measured', samplesTried: slower, verdict: 'slower than exact',
+        });
+        continue;
+      }
       const values = tested.map((i) => scoreAt(spec, i));
       const runs = tested.length === samples.length ? runner.runs(spec) : undefined;
       const passed = Math.min(...values) >= target;
@@ -227,7 +242,7 @@ async function search(request: TuningRequest, samples: readonly SampleImage[], r
         label: describeSpec(spec, grid), spec, secondsPerImage: milliseconds.reduce((a, b) => a + b, 0) / milliseconds.length / 1000,
         basis: 'measured at tuning', ssimMin: Math.min(...values), ssimMedian: median(values), how: 'measured', samplesTried: tested.length,
         // A threshold above the lowest passing one was tried on part of the sample only: it is simply not needed.
-        verdict: !passed ? 'below the target' : runs ? 'meets the target' : 'not needed', runs,
+        verdict: slower > 0 ? 'slower than exact' : !passed ? 'below the target' : runs ? 'meets the target' : 'not needed', runs,
       });
       const ok = passed && !!runs;
       if (ok && runs && spec === lowest) inners.push({ spec, runs, seconds: meanSeconds(runs) });
@@ -262,6 +277,12 @@ async function search(request: TuningRequest, samples: readonly SampleImage[], r
     if (!next) break;
     const { t, i } = next;
     if (t.how !== 'simulated') { chosenIndex = i; break; }
+    // A configuration already run is taken over one barely cheaper on paper: estimates are that noisy.
+    const known = trials
+      .map((k, j) => ({ k, j }))
+      .filter(({ k }) => k.verdict === 'meets the target' && k.how !== 'simulated' && k.secondsPerImage <= t.secondsPerImage * ESTIMATE_SLACK)
+      .sort((a, b) => a.k.secondsPerImage - b.k.secondsPerImage)[0];
+    if (known) { chosenIndex = known.j; break; }
     verified++;
     const runs = await runner.runAll(t.spec, t.label);
     const values = runs.heatmaps.map((h, k) => score(exact.heatmaps[k].values, h.values));
@@ -309,10 +330,13 @@ function verdictNote(trials: readonly Trial[], chosen: Trial, target: number): {
   if (chosen.how !== 'exact') {
     return { fellBack: false, note: `${chosen.label} reached SSIM >= ${target} on every sample image (min ${chosen.ssimMin.toFixed(3)}, median ${chosen.ssimMedian.toFixed(3)})` };
   }
-  const approximate = trials.filter((t) => t.how !== 'exact');
-  if (approximate.length === 0) return { fellBack: true, note: `no approximate strategy is allowed; the plan is exact (${chosen.label})` };
+  const approximate = trials.filter((t) => t.how !== 'exact' && Number.isFinite(t.ssimMin));
+  if (trials.every((t) => t.how === 'exact')) return { fellBack: true, note: `no approximate strategy is allowed; the plan is exact (${chosen.label})` };
   if (approximate.some((t) => t.verdict === 'not needed')) {
     return { fellBack: true, note: `exact ${chosen.label} is estimated cheaper than every approximate configuration that meets SSIM >= ${target}` };
+  }
+  if (approximate.length === 0) {
+    return { fellBack: true, note: `every approximate configuration tried ran slower than exact; the plan is exact (${chosen.label})` };
   }
   const best = approximate.reduce((b, t) => (t.ssimMin > b.ssimMin ? t : b));
   return {
@@ -325,26 +349,40 @@ function meanSeconds(runs: Runs): number {
   return runs.milliseconds.reduce((a, b) => a + b, 0) / runs.milliseconds.length / 1000;
 }
 
+export type ThresholdVerdict = 'passes' | 'fails' | 'slower';
+
 /**
  * The lowest threshold (of `thresholds`, highest first) that passes on every sample, testing as
- * few as it can: SSIM falls as τ does, so the first sample is searched by bisection, and each
- * further sample only moves the answer up until it passes there too. Undefined if none passes.
+ * few as it can: SSIM falls and speed rises as τ does, so the first sample is searched by
+ * bisection, and each further sample only moves the answer up until it passes there too. A
+ * threshold slower than exact is no answer, and neither is any above it. Undefined if none passes.
  */
-async function lowestPassing<T>(thresholds: readonly T[], samples: number, passes: (threshold: T, sample: number) => Promise<boolean>): Promise<T | undefined> {
-  // Indices into thresholds: [0, good) is unknown-or-passing, the answer is the largest passing index.
+export async function lowestPassing<T>(thresholds: readonly T[], samples: number, test: (threshold: T, sample: number) => Promise<ThresholdVerdict>): Promise<T | undefined> {
   let lo = 0;
   let hi = thresholds.length - 1;
   let best = -1;
   while (lo <= hi) {
     const mid = Math.floor((lo + hi) / 2);
-    if (await passes(thresholds[mid], 0)) { best = mid; lo = mid + 1; } else hi = mid - 1;
+    const verdict = await test(thresholds[mid], 0);
+    if (verdict === 'fails') hi = mid - 1;
+    else {
+      if (verdict === 'passes') best = mid;
+      lo = mid + 1;
+    }
   }
   for (let sample = 1; sample < samples && best >= 0; sample++) {
-    while (best >= 0 && !(await passes(thresholds[best], sample))) best--;
+    for (;;) {
+      const verdict = await test(thresholds[best], sample);
+      if (verdict === 'passes') break;
+      best = verdict === 'fails' ? best - 1 : -1;
+      if (best < 0) break;
+    }
   }
   if (best < 0) return undefined;
   // The answer must hold on every sample, including those searched before it moved up.
-  for (let sample = 0; sample < samples; sample++) if (!(await passes(thresholds[best], sample))) return lowestPassing(thresholds.slice(0, best), samples, passes);
+  for (let sample = 0; sample < samples; sample++) {
+    if ((await test(thresholds[best], sample)) !== 'passes') return lowestPassing(thresholds.slice(0, best), samples, test);
+  }
   return thresholds[best];
 }
 
@@ -352,6 +390,7 @@ async function lowestPassing<T>(thresholds: readonly T[], samples: number, passe
 class SampleRunner {
   private readonly operators = new Map<OperatorSpec, Promise<OcclusionOperator>>();
   private readonly results = new Map<OperatorSpec, ({ heatmap: Heatmap; elapsedMs: number } | undefined)[]>();
+  private readonly slower = new Map<OperatorSpec, Set<number>>();
 
   constructor(
     private readonly samples: readonly SampleImage[],
@@ -365,9 +404,18 @@ class SampleRunner {
     return this.results.get(spec)?.[sample];
   }
 
-  async run(spec: OperatorSpec, sample: number, what = this.describe(spec)): Promise<{ heatmap: Heatmap; elapsedMs: number }> {
+  /** Sample images on which a run of `spec` was stopped for taking longer than its deadline. */
+  slowerOn(spec: OperatorSpec): number {
+    return this.slower.get(spec)?.size ?? 0;
+  }
+
+  run(spec: OperatorSpec, sample: number, what?: string): Promise<{ heatmap: Heatmap; elapsedMs: number }>;
+  run(spec: OperatorSpec, sample: number, what: string | undefined, deadlineMs: number): Promise<{ heatmap: Heatmap; elapsedMs: number } | 'slower'>;
+  /** With a deadline, a run still going after that many milliseconds is stopped between batches. */
+  async run(spec: OperatorSpec, sample: number, what = this.describe(spec), deadlineMs?: number): Promise<{ heatmap: Heatmap; elapsedMs: number } | 'slower'> {
     const known = this.result(spec, sample);
     if (known) return known;
+    if (this.slower.get(spec)?.has(sample)) return 'slower';
     checkInterrupted(this.signal);
     let operator = this.operators.get(spec);
     if (!operator) {
@@ -375,8 +423,27 @@ class SampleRunner {
       this.operators.set(spec, operator);
     }
     this.onProgress?.(`${what} on sample image ${sample + 1} of ${this.samples.length}`);
+    const stop = new AbortController();
+    const forward = () => stop.abort();
+    this.signal?.addEventListener('abort', forward);
     const start = performance.now();
-    const heatmap = await (await operator).run({ ...this.samples[sample].task, signal: this.signal });
+    let heatmap: Heatmap;
+    try {
+      heatmap = await (await operator).run({
+        ...this.samples[sample].task,
+        signal: stop.signal,
+        // Progress comes after every batch: where a deadline is passed, the next batch does not start.
+        onProgress: deadlineMs === undefined ? undefined : () => { if (performance.now() - start > deadlineMs) stop.abort(); },
+      });
+    } catch (error) {
+      if (this.signal?.aborted || !stop.signal.aborted || !isKryptonError(error) || error.code !== 'interrupted') throw error;
+      const slower = this.slower.get(spec) ?? new Set<number>();
+      slower.add(sample);
+      this.slower.set(spec, slower);
+      return 'slower';
+    } finally {
+      this.signal?.removeEventListener('abort', forward);
+    }
     const result = { heatmap, elapsedMs: performance.now() - start };
     const list = this.results.get(spec) ?? [];
     list[sample] = result;

@@ -155,6 +155,9 @@ describe('on a terminal', () => {
     await session.waitFor(() => /error: interrupted: \d+ images? finished in this run (is|are) kept in stopped; run the statement again to do the rest/.test(session.stderr.text()));
     expect(session.stderr.text()).toContain('stopping after the current batch (Ctrl-C again to leave now)');
     expect(session.exits).toEqual([]);
+    // The error reaches stderr before the prompt reaches stdout: wait for the prompt, or the
+    // next statement's output would be taken for this one's.
+    await session.type('');
     // The REPL is still there, and what was stored is whole.
     expect(await session.type('SELECT count(*) <= 2 AS ok FROM stopped;\r')).toMatch(/ok\r?\n-+\r?\ntrue/);
     session.stdin.write('.quit\r');

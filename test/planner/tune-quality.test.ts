@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { open, type Krypton } from '../../src/krypton';
 import type { Throughput } from '../../src/planner/calibration';
-import { chooseSample, tuningKey } from '../../src/planner/tune-quality';
+import { chooseSample, lowestPassing, tuningKey, type ThresholdVerdict } from '../../src/planner/tune-quality';
 import { DATA } from '../support/heatmaps';
 
 /** Fixed rates: plans must not depend on this machine's speed where the test compares them. */
@@ -124,6 +124,34 @@ describe('what tuning can and cannot promise', () => {
   it('gives tuned and exact plans different query ids, so neither mistakes the other\'s heatmaps', async () => {
     const ids = await rowsOf("SELECT DISTINCT query_id FROM (SELECT query_id FROM exact UNION ALL SELECT query_id FROM tuned UNION ALL SELECT query_id FROM fixed)");
     expect(ids).toHaveLength(3);
+  });
+});
+
+describe('the threshold search', () => {
+  const THRESHOLDS = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4];
+  /** An oracle: per sample, the lowest τ that passes, and the highest that still runs faster than exact. */
+  function search(lowestPasses: number[], slowerAbove = 1) {
+    const tested: string[] = [];
+    const result = lowestPassing(THRESHOLDS, lowestPasses.length, async (tau, sample): Promise<ThresholdVerdict> => {
+      tested.push(`${tau}@${sample}`);
+      if (tau > slowerAbove) return 'slower';
+      return tau >= lowestPasses[sample] - 1e-9 ? 'passes' : 'fails';
+    });
+    return { result, tested };
+  }
+
+  it('finds the lowest τ that passes on every sample, trying few', async () => {
+    const { result, tested } = search([0.5, 0.5, 0.6]);
+    expect(await result).toBe(0.6);
+    // Six thresholds on three samples would be 18 runs.
+    expect(new Set(tested).size).toBeLessThanOrEqual(8);
+  });
+
+  it('passes over thresholds that run slower than exact, and finds none when only they would pass', async () => {
+    expect(await search([0.7, 0.7], 0.75).result).toBe(0.7);
+    expect(await search([0.8, 0.9], 0.75).result).toBeUndefined();
+    expect(await search([0.3, 0.3]).result).toBe(0.4);
+    expect(await search([0.95]).result).toBeUndefined();
   });
 });
 
