@@ -65,16 +65,32 @@ export class ModelCache {
     return hash;
   }
 
+  /**
+   * A model as loaded with these options. Options left open are settled by the file (its input
+   * size, the activation its graph implies), so a request naming them gets the model already
+   * loaded without them: CREATE MODEL and the OCCLUDE after it load the file once.
+   */
   load(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): Promise<LoadedModel> {
-    const key = JSON.stringify([resolve(path), inputSize, activation]);
+    const absolute = resolve(path);
+    const key = modelKey(absolute, inputSize, activation);
     let model = this.models.get(key);
     if (!model) {
       model = loadModel(path, { inputSize: inputSize && { width: inputSize.width, height: inputSize.height }, activation });
-      model.catch(() => this.models.delete(key));
       this.models.set(key, model);
+      model.then(
+        (loaded) => {
+          const settled = modelKey(absolute, loaded.input, loaded.output.activation);
+          if (!this.models.has(settled)) this.models.set(settled, Promise.resolve(loaded));
+        },
+        () => this.models.delete(key),
+      );
     }
     return model;
   }
+}
+
+function modelKey(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): string {
+  return JSON.stringify([path, inputSize ? [inputSize.width, inputSize.height] : null, activation ?? null]);
 }
 
 function activationOf(kind: 'logits' | 'probabilities' | undefined): OutputActivation | undefined {
