@@ -6,6 +6,7 @@
  *   npm run bench                       # all three, 3 runs each, report + bench/results/exact-vs-naive.json
  *   npm run bench -- --arch resnet18 --runs 5
  *   npm run bench -- --full --runs 1 --no-memory   # the whole heatmap (53x53 positions at 224): long
+ *   npm run bench -- --warm-only        # without the cold figures of bench/cold-path.ts that follow
  *
  * Timing: both operators live in one process and their runs alternate (naive, exact, naive, …)
  * after a warm-up each, so a slower or faster spell of this shared machine hits both alike. A run
@@ -162,6 +163,12 @@ async function entry(): Promise<void> {
   const archs = archIndex >= 0 ? [args[archIndex + 1] as ZooArchitecture] : ARCHITECTURES;
   const runs = runsIndex >= 0 ? Number(args[runsIndex + 1]) : 3;
   await parent(archs, runs, args.includes('--full'), !args.includes('--no-memory'));
+  // The figures a user gets come beside the warm ones: fresh processes, default options.
+  if (!args.includes('--warm-only')) {
+    process.stdout.write('\ncold, one process per run (npm run bench:cold):\n');
+    const cold = spawnSync(process.execPath, [join(__dirname, 'cold-path.js'), '--runs', String(runs)], { stdio: 'inherit' });
+    if (cold.status !== 0) throw new Error('the cold-path benchmark failed');
+  }
 }
 
 entry().catch((error) => {

@@ -79,6 +79,39 @@ async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadM
   return { path, graph, input, output, storedPrecision, batchable };
 }
 
+/**
+ * A loaded model as plain data (its graph's bytes after normalisation, and what the probe
+ * learnt), for a worker thread to rebuild without reading or probing the file again.
+ */
+export interface PortableModel {
+  readonly path: string;
+  readonly bytes: Uint8Array;
+  readonly input: ModelInput;
+  readonly output: ModelOutput;
+  readonly storedPrecision: LoadedModel['storedPrecision'];
+  readonly batchable: boolean;
+  readonly shapes: readonly (readonly [string, readonly number[]])[];
+}
+
+const portables = new WeakMap<LoadedModel, PortableModel>();
+
+export function portableModel(model: LoadedModel): PortableModel {
+  let portable = portables.get(model);
+  if (!portable) {
+    const { path, input, output, storedPrecision, batchable, graph } = model;
+    const bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
+    portable = { path, bytes, input, output, storedPrecision, batchable, shapes: [...graph.shapes.entries()] };
+    portables.set(model, portable);
+  }
+  return portable;
+}
+
+export function modelFromPortable(portable: PortableModel): LoadedModel {
+  const { path, bytes, input, output, storedPrecision, batchable, shapes } = portable;
+  const graph = new ModelGraph(decodeModel(path, bytes), input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
+  return { path, graph, input, output, storedPrecision, batchable };
+}
+
 async function readModelFile(path: string): Promise<onnx.ModelProto> {
   let bytes: Buffer;
   try {

@@ -7,9 +7,16 @@ import { availableParallelism } from 'node:os';
  * threading policy: many small sessions live side by side (one per incremental segment), and
  * spinning worker threads of idle sessions would steal the cores from the one that runs.
  */
+let threadsPerSession = 0;
+
+/** Threads each new session computes with; 0: one per core. A worker of a pool takes 1. */
+export function setThreadsPerSession(threads: number): void {
+  threadsPerSession = threads;
+}
+
 export function sessionOptions(): ort.InferenceSession.SessionOptions {
   return {
-    intraOpNumThreads: Math.max(1, availableParallelism()),
+    intraOpNumThreads: threadsPerSession || Math.max(1, availableParallelism()),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',

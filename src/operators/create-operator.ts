@@ -5,6 +5,7 @@ import type { DrilldownShape } from './drilldown-cells.js';
 import { IncrementalOcclusion } from './incremental-inference.js';
 import { NaiveOcclusion } from './naive-inference.js';
 import type { CellOperator, OcclusionOperator } from './occlusion-task.js';
+import { PooledCellOperator, poolSize } from './worker-pool.js';
 
 /** An operator that runs any subset of cells: what drill-down can stand on. */
 export type CellOperatorSpec =
@@ -15,13 +16,24 @@ export type CellOperatorSpec =
 /** Which operator to build, as a physical plan describes it. */
 export type OperatorSpec = CellOperatorSpec | { readonly kind: 'drilldown'; readonly shape: DrilldownShape; readonly inner: CellOperatorSpec };
 
-export async function createCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid): Promise<CellOperator> {
+export interface OperatorOptions {
+  /** Worker threads to compute with; 0 or 1: this thread. Chosen from the work and the machine when absent. */
+  readonly workers?: number;
+}
+
+/** The operator computed in this thread. */
+export async function createLocalCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid): Promise<CellOperator> {
   return spec.kind === 'naive' ? NaiveOcclusion.create(model, grid) : IncrementalOcclusion.create(model, grid, { threshold: spec.threshold });
 }
 
-export async function createOperator(spec: OperatorSpec, model: LoadedModel, grid: OcclusionGrid): Promise<OcclusionOperator> {
-  if (spec.kind !== 'drilldown') return createCellOperator(spec, model, grid);
-  return new DrilldownOcclusion(await createCellOperator(spec.inner, model, grid), spec.shape);
+export async function createCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid, options: OperatorOptions = {}): Promise<CellOperator> {
+  const workers = options.workers ?? poolSize(model, grid);
+  return workers > 1 ? PooledCellOperator.create(spec, model, grid, workers) : createLocalCellOperator(spec, model, grid);
+}
+
+export async function createOperator(spec: OperatorSpec, model: LoadedModel, grid: OcclusionGrid, options: OperatorOptions = {}): Promise<OcclusionOperator> {
+  if (spec.kind !== 'drilldown') return createCellOperator(spec, model, grid, options);
+  return new DrilldownOcclusion(await createCellOperator(spec.inner, model, grid, options), spec.shape);
 }
 
 /** The cell operator a configuration computes with: drill-down's inner one, or itself. */

@@ -102,12 +102,13 @@ export class IncrementalOcclusion implements CellOperator {
     const probabilities = classProbabilities(cleanOutput, output.classes, 0, output.activation);
     const classIndex = resolveClass(task.target, probabilities);
     const total = cellCount(this.grid);
-    const batchSize = this.model.batchable || !this.tail ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize) : 1;
+    const batchSize = this.model.batchable || !this.tail ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize, task.batchLimit) : 1;
     return {
       classIndex,
       baseProbability: probabilities[classIndex],
       batchSize,
       evaluate: (cells, values, onProgress) => this.evaluate(task, state, classIndex, batchSize, cells, values, onProgress),
+      batchesOf: async (cells) => this.batches(cells, batchSize).map((batch) => batch.positions),
     };
   }
 

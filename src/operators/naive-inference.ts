@@ -40,12 +40,13 @@ export class NaiveOcclusion implements CellOperator {
     const clean = await this.infer(task.input, 1);
     const probabilities = classProbabilities(clean, output.classes, 0, output.activation);
     const classIndex = resolveClass(task.target, probabilities);
-    const batchSize = this.model.batchable ? chooseBatchSize(this.bytesPerPosition(), cellCount(this.grid), task.batchSize) : 1;
+    const batchSize = this.model.batchable ? chooseBatchSize(this.bytesPerPosition(), cellCount(this.grid), task.batchSize, task.batchLimit) : 1;
     return {
       classIndex,
       baseProbability: probabilities[classIndex],
       batchSize,
       evaluate: (cells, values, onProgress) => this.evaluate(task, classIndex, batchSize, cells, values, onProgress),
+      batchesOf: async (cells) => Array.from({ length: Math.ceil(cells.length / batchSize) }, (_, i) => cells.slice(i * batchSize, (i + 1) * batchSize)),
     };
   }
 

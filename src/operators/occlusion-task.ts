@@ -15,6 +15,8 @@ export interface OcclusionTask {
   readonly target: TargetClass;
   /** Positions per inference call; chosen from memory when absent. */
   readonly batchSize?: number;
+  /** The most positions per call when the size is chosen from memory (64 unless set). */
+  readonly batchLimit?: number;
   readonly onProgress?: (done: number, total: number) => void;
   /** Checked between batches: an aborted run stops with an 'interrupted' error. */
   readonly signal?: AbortSignal;
@@ -63,6 +65,11 @@ export interface ImageRun {
    * the grid), written into `values` at those indices. `onProgress` gets the cells done so far.
    */
   evaluate(cells: Int32Array, values: Float32Array, onProgress?: (done: number) => void): Promise<void>;
+  /**
+   * The groups `evaluate` runs `cells` in, one inference call each, in its order: evaluating a
+   * group alone computes exactly what it computes inside the whole (what a pool hands out).
+   */
+  batchesOf(cells: Int32Array): Promise<Int32Array[]>;
 }
 
 /** Every cell of the grid, in row-major order. */
@@ -107,11 +114,13 @@ export function batchMemoryBudget(total = totalmem(), free = freemem()): number 
   return Math.min(MAX_BATCH_MEMORY, Math.max(MIN_BATCH_MEMORY, Math.min(total / 16, free / 4)));
 }
 
-export function chooseBatchSize(bytesPerPosition: number, positions: number, requested?: number, budget = batchMemoryBudget()): number {
+export function chooseBatchSize(
+  bytesPerPosition: number, positions: number, requested?: number, limit = MAX_BATCH, budget = batchMemoryBudget(),
+): number {
   if (requested !== undefined) {
     if (!Number.isInteger(requested) || requested <= 0) throw new KryptonError(`batch size must be a positive integer, got ${requested}`);
     return Math.min(requested, positions);
   }
   const fits = Math.floor(budget / Math.max(bytesPerPosition, 1));
-  return Math.max(1, Math.min(MAX_BATCH, fits, positions));
+  return Math.max(1, Math.min(limit, fits, positions));
 }

@@ -12,10 +12,11 @@ describe('batch size', () => {
   });
 
   test('as many positions as fit, at least 1 and at most 64 or the grid', () => {
-    expect(chooseBatchSize(110 * MB, 144, undefined, 1.5 * GB)).toBe(13);
-    expect(chooseBatchSize(3 * GB, 144, undefined, 1.5 * GB)).toBe(1);
-    expect(chooseBatchSize(1 * MB, 144, undefined, 1.5 * GB)).toBe(64);
-    expect(chooseBatchSize(1 * MB, 20, undefined, 1.5 * GB)).toBe(20);
+    expect(chooseBatchSize(110 * MB, 144, undefined, 64, 1.5 * GB)).toBe(13);
+    expect(chooseBatchSize(3 * GB, 144, undefined, 64, 1.5 * GB)).toBe(1);
+    expect(chooseBatchSize(1 * MB, 144, undefined, 64, 1.5 * GB)).toBe(64);
+    expect(chooseBatchSize(1 * MB, 20, undefined, 64, 1.5 * GB)).toBe(20);
+    expect(chooseBatchSize(1 * MB, 144, undefined, 16, 1.5 * GB)).toBe(16);
   });
 
   test('a requested size is taken as given, up to the grid', () => {
