@@ -27,7 +27,7 @@ export async function createLocalCellOperator(spec: CellOperatorSpec, model: Loa
 }
 
 export async function createCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid, options: OperatorOptions = {}): Promise<CellOperator> {
-  const workers = options.workers ?? poolSize(model, grid);
+  const workers = options.workers ?? poolSize(model, grid, spec);
   return workers > 1 ? PooledCellOperator.create(spec, model, grid, workers) : createLocalCellOperator(spec, model, grid);
 }
 

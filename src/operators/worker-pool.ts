@@ -12,10 +12,15 @@ import type { CellOperator, Heatmap, ImageRun, OcclusionTask, TargetClass } from
 import { batchMemoryBudget, checkInterrupted, runAllCells } from './occlusion-task.js';
 
 /**
- * Below this much work (the grid's cells times the model's multiply-adds, about a second and a
- * half of inference on one core) starting workers costs more than they give back.
+ * Whether workers pay: they give about a fifth of the work's time back, and cost their start
+ * (the weights copied, decoded and made into sessions in each) first. Measured on a 2-core
+ * machine: 1.2–1.3× the throughput (less where two onnxruntime threads already help, as on
+ * VGG16), and VGG16's 553 MB of weights took 3–4 s more to start.
  */
-const MIN_POOLED_MACS = 300e9;
+const POOL_GAIN = 0.2;
+const NOMINAL_MACS_PER_SECOND = 1e11;
+const START_SECONDS = 0.4;
+const START_SECONDS_PER_WEIGHT_BYTE = 8e-9;
 const MAX_WORKERS = 4;
 /**
  * Workers share out batches better when there are more of them: ResNet18 exact over 729 cells
@@ -43,7 +48,7 @@ export type PoolReply =
  * The worker count an operator should run with: 0 or 1 for none (in this thread). The
  * environment variable KRYPTON_WORKERS, when set, decides instead (0 keeps every operator here).
  */
-export function poolSize(model: LoadedModel, grid: OcclusionGrid): number {
+export function poolSize(model: LoadedModel, grid: OcclusionGrid, spec: CellOperatorSpec): number {
   const forced = process.env.KRYPTON_WORKERS;
   if (forced !== undefined && forced !== '') {
     const count = Number(forced);
@@ -52,8 +57,10 @@ export function poolSize(model: LoadedModel, grid: OcclusionGrid): number {
   }
   const cores = availableParallelism();
   if (cores < 2) return 0;
-  const macs = costModel(model.graph, { width: grid.patchWidth, height: grid.patchHeight }).totalFullMacs;
-  if (macs * cellCount(grid) < MIN_POOLED_MACS) return 0;
+  const cost = costModel(model.graph, { width: grid.patchWidth, height: grid.patchHeight });
+  const macs = (spec.kind === 'naive' ? cost.totalFullMacs : cost.totalIncrementalMacs) * cellCount(grid);
+  const gain = (POOL_GAIN * macs) / NOMINAL_MACS_PER_SECOND;
+  if (gain <= START_SECONDS + START_SECONDS_PER_WEIGHT_BYTE * modelBytes(model)) return 0;
   // Each worker holds its own sessions: about three copies of the weights, and a batch.
   const perWorker = 3 * modelBytes(model) + batchMemoryBudget();
   return Math.max(0, Math.min(cores, MAX_WORKERS, Math.floor(freemem() / 2 / perWorker)));
