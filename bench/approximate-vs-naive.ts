@@ -21,10 +21,10 @@
  * Results: a table on stdout and bench/results/approximate-vs-naive.json.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Krypton } from '../src/krypton.js';
-import { buildZooModel, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
+import { ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
 import { loadModel } from '../src/model/load-model.js';
 import { occlusionGrid, cellCount } from '../src/model/occlusion-grid.js';
 import { NaiveOcclusion } from '../src/operators/naive-inference.js';
@@ -32,13 +32,13 @@ import { prepareImage } from '../src/image/prepare-image.js';
 import { patchValues } from '../src/image/patch-color.js';
 import { imagenetInputSpec, type InputSpec } from '../src/image/input-spec.js';
 import { formatTable } from '../src/format/text-table.js';
+import { median, zooModelFile } from './bench-support.js';
 
 type BenchModel = 'cxr' | Extract<ZooArchitecture, 'vgg16' | 'resnet18' | 'inception_v3'>;
 const MODELS: BenchModel[] = ['cxr', 'vgg16', 'resnet18', 'inception_v3'];
 const ROOT = join(__dirname, '..', '..');
 const DATA = join(ROOT, 'data');
 const XRAYS = join(DATA, 'images/chest-xray-hannover/png');
-const MODEL_DIR = join(ROOT, 'bench', 'models');
 const RESULTS = join(ROOT, 'bench', 'results');
 const PATCH = 16;
 const STRIDE = 4;
@@ -66,12 +66,7 @@ function parseOptions(args: string[]): Options {
 
 function modelFile(model: BenchModel): string {
   if (model === 'cxr') return join(DATA, 'models/cxr-appa-squeezenet1.1.onnx');
-  const file = join(MODEL_DIR, `${model}-${ZOO_DEFAULT_INPUT[model]}.onnx`);
-  if (!existsSync(file)) {
-    mkdirSync(MODEL_DIR, { recursive: true });
-    writeFileSync(file, buildZooModel(model, { input: ZOO_DEFAULT_INPUT[model], seed: 1 }));
-  }
-  return file;
+  return zooModelFile(model);
 }
 
 function createModel(model: BenchModel): string {
@@ -85,12 +80,6 @@ function inputSpecOf(model: BenchModel): InputSpec {
   if (model === 'cxr') return imagenetInputSpec({ width: 224, height: 224, channelCount: 3, channels: 'gray', scale: 255, mean: [0, 0, 0], std: [1, 1, 1] });
   const size = ZOO_DEFAULT_INPUT[model];
   return imagenetInputSpec({ width: size, height: size });
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 const list = (paths: string[]) => `(${paths.map((p) => `'${p.replace(/'/g, "''")}'`).join(', ')})`;

@@ -15,24 +15,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTable } from '../src/format/text-table.js';
-import { buildZooModel, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
+import { ZOO_DEFAULT_INPUT } from '../src/zoo/build-zoo-model.js';
+import { BENCH_MODELS, median, zooModelFile } from './bench-support.js';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'krypton.js');
-const MODELS = join(ROOT, 'bench', 'models');
+const MODELS = BENCH_MODELS;
 const RESULTS = join(ROOT, 'bench', 'results');
 const PHOTO = join(ROOT, 'data', 'images', 'natural-skimage', 'astronaut.png');
 const XRAYS = join(ROOT, 'data', 'images', 'chest-xray-hannover', 'png');
 const CXR = join(ROOT, 'data', 'models', 'cxr-appa-squeezenet1.1.onnx');
 
-function zooModel(arch: ZooArchitecture): string {
-  const file = join(MODELS, `${arch}-${ZOO_DEFAULT_INPUT[arch]}.onnx`);
-  if (!existsSync(file)) {
-    mkdirSync(MODELS, { recursive: true });
-    writeFileSync(file, buildZooModel(arch, { input: ZOO_DEFAULT_INPUT[arch], seed: 1 }));
-  }
-  return file;
-}
+const zooModel = zooModelFile;
 
 /** torchvision's export when there is one, the zoo's model of the same architecture otherwise. */
 function realisticModel(arch: 'resnet18' | 'inception_v3'): { file: string; label: string } {
@@ -85,7 +79,7 @@ function occludeCase(name: string, images: number, env: NodeJS.ProcessEnv = {}, 
       const list = spawnSync('ls', [XRAYS], { encoding: 'utf8' }).stdout.trim().split('\n').filter((f) => f.endsWith('.png')).slice(0, images);
       const db = join(scratch, `${name}-${mode}-${Date.now()}.duckdb`);
       const sources = list.map((f) => `'${join(XRAYS, f)}'`).join(', ');
-      const statement = `CREATE MODEL cxr FROM '${CXR}'; OCCLUDE (${sources}) USING MODEL cxr WITH PATCH 16 STRIDE 4 STRATEGY ${mode === 'naive' ? 'NAIVE' : 'INCREMENTAL'} INTO h;`;
+      const statement = `CREATE MODEL cxr FROM '${CXR}' CHANNELS GRAY SCALE 255 NORMALIZE NONE; OCCLUDE (${sources}) USING MODEL cxr WITH PATCH 16 STRIDE 4 STRATEGY ${mode === 'naive' ? 'NAIVE' : 'INCREMENTAL'} INTO h;`;
       const wallSeconds = spawnTimed(['--db', db, '-c', statement], env);
       const out = spawnSync(process.execPath, [CLI, '--db', db, '--json', '-c', 'SELECT sum(elapsed_ms) AS ms, count(*) AS n FROM h'], { encoding: 'utf8' });
       const row = JSON.parse(out.stdout.trim().split('\n').pop()!);
@@ -105,12 +99,6 @@ const CASES: Case[] = [
   occludeCase('occlude-12', 12),
   occludeCase('occlude-12-one-thread', 12, { KRYPTON_WORKERS: '0' }, ', no worker pool'),
 ];
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}
 
 function main(): void {
   const args = process.argv.slice(2);

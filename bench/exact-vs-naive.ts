@@ -15,7 +15,7 @@
  * Memory: each mode runs once more in a process of its own, whose peak RSS is reported.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModel } from '../src/model/load-model.js';
 import { occlusionGrid, type OcclusionGrid } from '../src/model/occlusion-grid.js';
@@ -24,15 +24,15 @@ import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../src/operators/creat
 
 type Strategy = 'naive' | 'incremental';
 const SPECS = { naive: NAIVE, incremental: EXACT_INCREMENTAL } as const;
-import { buildZooModel, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
+import { ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
 import { formatTable } from '../src/format/text-table.js';
+import { median, zooModelFile } from './bench-support.js';
 
 const ARCHITECTURES: ZooArchitecture[] = ['vgg16', 'resnet18', 'inception_v3'];
 const PATCH = 16;
 const STRIDE = 4;
 const GRID_SIDE = 12;
 const BATCH = 16;
-const MODEL_DIR = join(__dirname, '..', '..', 'bench', 'models');
 const RESULTS = join(__dirname, '..', '..', 'bench', 'results');
 
 interface Timing {
@@ -49,14 +49,7 @@ function benchGrid(input: number, full: boolean): OcclusionGrid {
   return occlusionGrid({ image: { width: input, height: input }, patch: { width: PATCH, height: PATCH }, stride: { x: STRIDE, y: STRIDE }, region: { x: start, y: start, width: side, height: side } });
 }
 
-function modelFile(arch: ZooArchitecture): string {
-  const file = join(MODEL_DIR, `${arch}-${ZOO_DEFAULT_INPUT[arch]}.onnx`);
-  if (!existsSync(file)) {
-    mkdirSync(MODEL_DIR, { recursive: true });
-    writeFileSync(file, buildZooModel(arch, { input: ZOO_DEFAULT_INPUT[arch], seed: 1 }));
-  }
-  return file;
-}
+const modelFile = zooModelFile;
 
 /** Deterministic natural-looking input: smooth gradients plus texture, ImageNet-normalised range. */
 function syntheticInput(size: number): Float32Array {
@@ -116,12 +109,6 @@ function peakRss(arch: ZooArchitecture, mode: Strategy, full: boolean): number {
   const out = spawnSync(process.execPath, [__filename, '--memory', arch, mode, full ? 'full' : 'centre'], { encoding: 'utf8', maxBuffer: 1 << 24 });
   if (out.status !== 0) throw new Error(`${arch} ${mode} failed: ${out.stderr}`);
   return Number(out.stdout.trim().split('\n').pop());
-}
-
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 async function parent(archs: ZooArchitecture[], runs: number, full: boolean, memory: boolean): Promise<void> {
