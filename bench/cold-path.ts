@@ -11,7 +11,7 @@
  * otherwise). Writes bench/results/cold-path.json.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { formatTable } from '../src/format/text-table.js';
@@ -20,18 +20,15 @@ import { BENCH_MODELS, median, zooModelFile } from './bench-support.js';
 
 const ROOT = join(__dirname, '..', '..');
 const CLI = join(ROOT, 'bin', 'krypton.js');
-const MODELS = BENCH_MODELS;
 const RESULTS = join(ROOT, 'bench', 'results');
 const PHOTO = join(ROOT, 'data', 'images', 'natural-skimage', 'astronaut.png');
 const XRAYS = join(ROOT, 'data', 'images', 'chest-xray-hannover', 'png');
 const CXR = join(ROOT, 'data', 'models', 'cxr-appa-squeezenet1.1.onnx');
 
-const zooModel = zooModelFile;
-
 /** torchvision's export when there is one, the zoo's model of the same architecture otherwise. */
 function realisticModel(arch: 'resnet18' | 'inception_v3'): { file: string; label: string } {
-  const exported = join(MODELS, `torchvision-${arch}-${ZOO_DEFAULT_INPUT[arch]}.onnx`);
-  return existsSync(exported) ? { file: exported, label: `torchvision ${arch}` } : { file: zooModel(arch), label: `zoo ${arch}` };
+  const exported = join(BENCH_MODELS, `torchvision-${arch}-${ZOO_DEFAULT_INPUT[arch]}.onnx`);
+  return existsSync(exported) ? { file: exported, label: `torchvision ${arch}` } : { file: zooModelFile(arch), label: `zoo ${arch}` };
 }
 
 interface Measurement {
@@ -75,8 +72,7 @@ function occludeCase(name: string, images: number, env: NodeJS.ProcessEnv = {}, 
     name,
     describe: () => `cxr SqueezeNet 1.1, ${images}-image OCCLUDE, patch 16 stride 4${label}`,
     run: (mode, scratch) => {
-      const files = Array.from({ length: images }, (_, i) => i);
-      const list = spawnSync('ls', [XRAYS], { encoding: 'utf8' }).stdout.trim().split('\n').filter((f) => f.endsWith('.png')).slice(0, images);
+      const list = readdirSync(XRAYS).filter((f) => f.endsWith('.png')).sort().slice(0, images);
       const db = join(scratch, `${name}-${mode}-${Date.now()}.duckdb`);
       const sources = list.map((f) => `'${join(XRAYS, f)}'`).join(', ');
       const statement = `CREATE MODEL cxr FROM '${CXR}' CHANNELS GRAY SCALE 255 NORMALIZE NONE; OCCLUDE (${sources}) USING MODEL cxr WITH PATCH 16 STRIDE 4 STRATEGY ${mode === 'naive' ? 'NAIVE' : 'INCREMENTAL'} INTO h;`;
@@ -84,14 +80,14 @@ function occludeCase(name: string, images: number, env: NodeJS.ProcessEnv = {}, 
       const out = spawnSync(process.execPath, [CLI, '--db', db, '--json', '-c', 'SELECT sum(elapsed_ms) AS ms, count(*) AS n FROM h'], { encoding: 'utf8' });
       const row = JSON.parse(out.stdout.trim().split('\n').pop()!);
       rmSync(db, { force: true });
-      if (Number(row.n) !== files.length) throw new Error(`${name}: ${row.n} of ${files.length} images stored`);
+      if (Number(row.n) !== list.length) throw new Error(`${name}: ${row.n} of ${list.length} images stored`);
       return { wallSeconds, elapsedSeconds: Number(row.ms) / 1000 };
     },
   };
 }
 
 const CASES: Case[] = [
-  heatmapCase('vgg16-centre', () => ({ file: zooModel('vgg16'), label: 'zoo vgg16' }), 4, '82,82,60,60'),
+  heatmapCase('vgg16-centre', () => ({ file: zooModelFile('vgg16'), label: 'zoo vgg16' }), 4, '82,82,60,60'),
   heatmapCase('resnet18-s8', () => realisticModel('resnet18'), 8),
   heatmapCase('resnet18-s4', () => realisticModel('resnet18'), 4),
   heatmapCase('inception-s8', () => realisticModel('inception_v3'), 8),

@@ -49,8 +49,6 @@ function benchGrid(input: number, full: boolean): OcclusionGrid {
   return occlusionGrid({ image: { width: input, height: input }, patch: { width: PATCH, height: PATCH }, stride: { x: STRIDE, y: STRIDE }, region: { x: start, y: start, width: side, height: side } });
 }
 
-const modelFile = zooModelFile;
-
 /** Deterministic natural-looking input: smooth gradients plus texture, ImageNet-normalised range. */
 function syntheticInput(size: number): Float32Array {
   const input = new Float32Array(3 * size * size);
@@ -70,7 +68,7 @@ function task(input: number) {
 
 async function time(arch: ZooArchitecture, runs: number, full: boolean): Promise<Timing> {
   const input = ZOO_DEFAULT_INPUT[arch];
-  const model = await loadModel(modelFile(arch));
+  const model = await loadModel(zooModelFile(arch));
   const grid = benchGrid(input, full);
   const work = task(input);
   const naive = await createOperator(NAIVE, model, grid);
@@ -98,7 +96,7 @@ async function time(arch: ZooArchitecture, runs: number, full: boolean): Promise
 /** Peak memory of one mode alone: this process loads, plans and runs it once. */
 async function memory(arch: ZooArchitecture, mode: Strategy, full: boolean): Promise<number> {
   const input = ZOO_DEFAULT_INPUT[arch];
-  const model = await loadModel(modelFile(arch));
+  const model = await loadModel(zooModelFile(arch));
   const operator = await createOperator(SPECS[mode], model, benchGrid(input, full));
   await operator.run(task(input));
   await operator.release();
@@ -115,8 +113,8 @@ async function parent(archs: ZooArchitecture[], runs: number, full: boolean, mem
   const rows: (string | number)[][] = [];
   const report: unknown[] = [];
   for (const arch of archs) {
-    modelFile(arch);
-    const model = await loadModel(modelFile(arch));
+    zooModelFile(arch);
+    const model = await loadModel(zooModelFile(arch));
     const redundancy = costModel(model.graph, { width: PATCH, height: PATCH }).redundancyRatio;
     const naiveMb = memory ? peakRss(arch, 'naive', full) : NaN;
     const exactMb = memory ? peakRss(arch, 'incremental', full) : NaN;

@@ -2,11 +2,6 @@ import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { availableParallelism } from 'node:os';
 
-/**
- * Every onnxruntime session Krypton opens goes through here, so that all of them share one
- * threading policy: many small sessions live side by side (one per incremental segment), and
- * spinning worker threads of idle sessions would steal the cores from the one that runs.
- */
 let threadsPerSession = 0;
 
 /** Threads each new session computes with; 0: one per core. A worker of a pool takes 1. */
@@ -14,6 +9,11 @@ export function setThreadsPerSession(threads: number): void {
   threadsPerSession = threads;
 }
 
+/**
+ * Every onnxruntime session Krypton opens goes through here, so that all of them share one
+ * threading policy: many small sessions live side by side (one per incremental segment), and
+ * spinning worker threads of idle sessions would steal the cores from the one that runs.
+ */
 export function sessionOptions(): ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: threadsPerSession || Math.max(1, availableParallelism()),

@@ -46,7 +46,7 @@ export class NaiveOcclusion implements CellOperator {
       baseProbability: probabilities[classIndex],
       batchSize,
       evaluate: (cells, values, onProgress) => this.evaluate(task, classIndex, batchSize, cells, values, onProgress),
-      batchesOf: async (cells) => Array.from({ length: Math.ceil(cells.length / batchSize) }, (_, i) => cells.slice(i * batchSize, (i + 1) * batchSize)),
+      batchesOf: async (cells) => batchesOf(cells, batchSize),
     };
   }
 
@@ -58,20 +58,22 @@ export class NaiveOcclusion implements CellOperator {
     const { tops, lefts } = this.corners;
     const per = size.channelCount * size.height * size.width;
     const probabilities = new Float32Array(batchSize);
-    for (let first = 0; first < cells.length; first += batchSize) {
+    let done = 0;
+    for (const group of batchesOf(cells, batchSize)) {
       checkInterrupted(task.signal);
-      const count = Math.min(batchSize, cells.length - first);
+      const count = group.length;
       const batch = new Float32Array(count * per);
       for (let b = 0; b < count; b++) {
-        const cell = cells[first + b];
+        const cell = group[b];
         batch.set(task.input, b * per);
         const patch = { x: lefts[cell], y: tops[cell], width: this.grid.patchWidth, height: this.grid.patchHeight };
         pastePatch(batch.subarray(b * per, (b + 1) * per), size, task.patchValues, patch);
       }
       const result = await this.infer(batch, count);
       probabilityOfClass(result, output.classes, count, classIndex, output.activation, probabilities, 0);
-      for (let b = 0; b < count; b++) values[cells[first + b]] = probabilities[b];
-      onProgress?.(first + count);
+      for (let b = 0; b < count; b++) values[group[b]] = probabilities[b];
+      done += count;
+      onProgress?.(done);
     }
   }
 
@@ -85,4 +87,9 @@ export class NaiveOcclusion implements CellOperator {
   async release(): Promise<void> {
     await this.session.release();
   }
+}
+
+/** Naive batches are the cells in their order, batchSize at a time. */
+function batchesOf(cells: Int32Array, batchSize: number): Int32Array[] {
+  return Array.from({ length: Math.ceil(cells.length / batchSize) }, (_, i) => cells.slice(i * batchSize, (i + 1) * batchSize));
 }

@@ -1,6 +1,6 @@
+import { freemem, totalmem } from 'node:os';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
-import { freemem, totalmem } from 'node:os';
 import { KryptonError } from '../errors.js';
 import { classIndexOf } from '../model/labels.js';
 

@@ -60,13 +60,14 @@ export function poolSize(model: LoadedModel, grid: OcclusionGrid, spec: CellOper
   const cost = costModel(model.graph, { width: grid.patchWidth, height: grid.patchHeight });
   const macs = (spec.kind === 'naive' ? cost.totalFullMacs : cost.totalIncrementalMacs) * cellCount(grid);
   const gain = (POOL_GAIN * macs) / NOMINAL_MACS_PER_SECOND;
-  if (gain <= START_SECONDS + START_SECONDS_PER_WEIGHT_BYTE * modelBytes(model)) return 0;
+  const weights = weightBytes(model);
+  if (gain <= START_SECONDS + START_SECONDS_PER_WEIGHT_BYTE * weights) return 0;
   // Each worker holds its own sessions: about three copies of the weights, and a batch.
-  const perWorker = 3 * modelBytes(model) + batchMemoryBudget();
+  const perWorker = 3 * weights + batchMemoryBudget();
   return Math.max(0, Math.min(cores, MAX_WORKERS, Math.floor(freemem() / 2 / perWorker)));
 }
 
-function modelBytes(model: LoadedModel): number {
+function weightBytes(model: LoadedModel): number {
   let bytes = 0;
   for (const tensor of model.graph.initializers.values()) bytes += tensor.rawData?.length ?? 4 * (tensor.floatData?.length ?? 0);
   return bytes;
