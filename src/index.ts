@@ -1,6 +1,6 @@
 /** Krypton as a library: open a database, run scripts, read results as rows or Arrow. */
-export { open, Krypton, SyntaxErrors } from './krypton.js';
-export type { StatementResult, ExecuteOptions, OpenOptions, OcclusionProgress, Throughput } from './krypton.js';
+export { open, Krypton, SyntaxErrors, ImageFailures } from './krypton.js';
+export type { StatementResult, ExecuteOptions, OpenOptions, OcclusionProgress, Throughput, ImageFailure } from './krypton.js';
 export { KryptonError, isKryptonError } from './errors.js';
 export type { OccludeOptions } from './occlude-options.js';
 export { occludeStatement } from './occlude-options.js';

@@ -6,7 +6,7 @@ import type { InputSpec, ResizePolicy } from './image/input-spec.js';
 import { parseScript } from './parser/index.js';
 import { bindModel, defineModel, ModelCache } from './planner/bind-model.js';
 import { explainOcclude } from './planner/explain.js';
-import { planOcclude, type PhysicalOcclude, type PlanningContext } from './planner/plan-occlude.js';
+import { planOcclude, repeatedNote, type PhysicalOcclude, type PlanningContext } from './planner/plan-occlude.js';
 import { describeSpec } from './planner/candidates/index.js';
 import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
@@ -25,6 +25,14 @@ export interface StatementResult {
   readonly arrow: arrow.Table;
   /** e.g. "model cxr created", "occluded 12 images into heatmaps in 8.1 s". */
   readonly message?: string;
+  /** An OCCLUDE's (or EXPLAIN ANALYZE's) images that failed, each with its error; empty when none did. */
+  readonly failures?: readonly ImageFailure[];
+}
+
+export interface ImageFailure {
+  readonly imageId: string;
+  readonly imagePath: string;
+  readonly error: string;
 }
 
 export interface OpenOptions {
@@ -42,12 +50,32 @@ export interface ExecuteOptions {
   readonly signal?: AbortSignal;
   /** Positions per inference call; the operators choose from memory when absent. */
   readonly batchSize?: number;
+  /**
+   * An OCCLUDE some of whose images fail raises `ImageFailures` (after the other images are done
+   * and stored), so scripts and callers cannot miss it; with keepGoing it returns its result, whose
+   * `failures` lists them.
+   */
+  readonly keepGoing?: boolean;
 }
 
 /** Raised for a script with syntax errors: every problem, each with line and column. */
 export class SyntaxErrors extends KryptonError {
   constructor(readonly problems: readonly string[]) {
     super(problems.join('\n'), 'syntax');
+  }
+}
+
+/**
+ * Raised after an OCCLUDE in which some images failed: the others were computed and stored. The
+ * statement's result (one row per image, failures included) is in `result`.
+ */
+export class ImageFailures extends KryptonError {
+  constructor(readonly result: StatementResult) {
+    const failures = result.failures ?? [];
+    const all = result.rows.length;
+    const first = failures[0];
+    const more = failures.length > 1 ? ` (and ${failures.length - 1} more; see the error column)` : '';
+    super(`${failures.length} of ${all} image${all === 1 ? '' : 's'} failed: ${first.imageId}: ${first.error}${more}`, 'image');
   }
 }
 
@@ -66,6 +94,7 @@ const OCCLUDE_COLUMNS = [
   { name: 'batch_size', type: 'INTEGER' },
   { name: 'overlay', type: 'VARCHAR' },
   { name: 'error', type: 'VARCHAR' },
+  { name: 'replaced', type: 'VARCHAR' },
   { name: 'query_id', type: 'VARCHAR' },
 ] as const;
 
@@ -78,7 +107,9 @@ const ARROW_TYPES: Record<string, () => arrow.DataType> = {
 };
 
 /** A result of Krypton's own, whose few column types map directly to Arrow. */
-function result(statement: Statement, columns: readonly { name: string; type: string }[], rows: Record<string, unknown>[], message?: string): StatementResult {
+function result(
+  statement: Statement, columns: readonly { name: string; type: string }[], rows: Record<string, unknown>[], message?: string, run?: OcclusionRun,
+): StatementResult {
   let table: arrow.Table | undefined;
   return {
     kind: statement.kind,
@@ -90,7 +121,18 @@ function result(statement: Statement, columns: readonly { name: string; type: st
       return table;
     },
     message,
+    ...(run ? { failures: failuresOf(run) } : {}),
   };
+}
+
+function failuresOf(run: OcclusionRun): ImageFailure[] {
+  return run.outcomes.filter((o) => o.status === 'failed').map((o) => ({ imageId: o.imageId, imagePath: o.imagePath, error: o.error ?? 'failed' }));
+}
+
+/** The result, or ImageFailures carrying it when images failed and the caller did not ask to keep going. */
+function checked(answer: StatementResult, options: ExecuteOptions): StatementResult {
+  if (answer.failures?.length && !options.keepGoing) throw new ImageFailures(answer);
+  return answer;
 }
 
 /**
@@ -209,13 +251,13 @@ export class Krypton {
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement, this.planning(options));
     const run = await executeOcclude(plan, this.store, options);
-    return result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan));
+    return checked(result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan), run), options);
   }
 
   private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement.occlude, this.planning(options));
     const run = statement.analyze ? await executeOcclude(plan, this.store, options) : undefined;
-    return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));
+    return checked(result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })), undefined, run), options);
   }
 }
 
@@ -235,6 +277,7 @@ function outcomeRows(run: OcclusionRun, queryId: string): Record<string, unknown
     batch_size: o.batchSize ?? null,
     overlay: o.overlay ?? null,
     error: o.error ?? null,
+    replaced: o.replaced ?? null,
     query_id: queryId,
   }));
 }
@@ -256,6 +299,9 @@ function occludeMessage(run: OcclusionRun, plan: PhysicalOcclude): string {
     parts.push(`SSIM measured on ${measured.length}: min ${measured[0].toFixed(3)}, median ${measured[Math.floor(measured.length / 2)].toFixed(3)}${below.length ? `; ${below.length} BELOW the target ${target}` : ''}`);
   }
   if (count('already done')) parts.push(`${count('already done')} already done`);
+  const replaced = run.outcomes.filter((o) => o.replaced !== undefined && o.status === 'done').length;
+  if (replaced) parts.push(`${replaced} recomputed because ${replaced === 1 ? 'its' : 'their'} stored row${replaced === 1 ? ' was' : 's were'} computed from other file contents (see the replaced column)`);
+  if (plan.logical.repeatedImages.length) parts.push(repeatedNote(plan.logical.repeatedImages));
   if (count('failed')) parts.push(`${count('failed')} failed: ${run.outcomes.filter((o) => o.status === 'failed').map((o) => `${o.imageId} (${o.error})`).join('; ')}`);
   return parts.join(', ');
 }

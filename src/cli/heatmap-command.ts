@@ -1,12 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
+import { writeFileAtomically } from '../io/write-atomically.js';
+import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { KryptonError, messageOf } from '../errors.js';
 import { parsePatchColor } from '../image/patch-color.js';
 import { prepareImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
-import { open, SyntaxErrors } from '../krypton.js';
+import { ImageFailures, open, SyntaxErrors } from '../krypton.js';
 import type { OccludeOptions } from '../occlude-options.js';
 import { quoteString } from '../store/index.js';
 import { numbers, oneOf, positiveInteger, rectangle, size } from './args.js';
@@ -159,12 +159,12 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
         onProgress: (p) => { if (!p.tuning) progress.update(p.positionsDone, p.positions); },
       });
     } catch (error) {
+      if (error instanceof ImageFailures) throw new KryptonError(error.result.failures![0].error, 'image');
       throw error instanceof SyntaxErrors ? new KryptonError(error.problems.map(inFlagTerms).join('; '), 'argument') : error;
     } finally {
       progress.stop();
     }
     const [outcome] = result.rows;
-    if (outcome.status === 'failed') throw new KryptonError(String(outcome.error), 'image');
     const { rows } = await db.query(`SELECT * FROM heatmaps WHERE query_id = ${quoteString(String(outcome.query_id))} AND image_path = ${quoteString(String(outcome.image_path))}`);
     const row = rows[0];
     const values = Float32Array.from(row.heatmap as number[]);
@@ -227,8 +227,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
 
 async function writeOutput(path: string, text: string): Promise<void> {
   try {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text);
+    await writeFileAtomically(path, text);
   } catch (error) {
     throw new KryptonError(`cannot write ${path}: ${messageOf(error)}`, 'io');
   }

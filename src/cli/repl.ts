@@ -30,6 +30,8 @@ export interface ReplOptions {
   readonly streams: CliStreams;
   readonly printer: ResultPrinter;
   readonly progress: ProgressMode;
+  /** Image failures of an OCCLUDE are warnings, not errors. */
+  readonly keepGoing?: boolean;
   /** Where history persists between sessions; undefined keeps none. */
   readonly historyFile?: string;
   /** Ends the process when Ctrl-C interrupts a running statement (tests replace it). */
@@ -119,13 +121,13 @@ class Repl {
   }
 
   private async execute(script: string): Promise<void> {
-    const { db, printer, progress, streams } = this.options;
+    const { db, printer, progress, streams, keepGoing } = this.options;
     // On a terminal the prompt separates the entries; in a pipe's output, blank lines do.
     if (this.interactive) printer.startGroup();
     this.busy = true;
     this.running = new AbortController();
     try {
-      await runScript(script, { db, printer, progress, stderr: streams.stderr, signal: this.running.signal });
+      await runScript(script, { db, printer, progress, stderr: streams.stderr, signal: this.running.signal, keepGoing });
     } catch (error) {
       this.fail(error);
     } finally {

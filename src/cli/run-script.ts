@@ -1,5 +1,5 @@
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
-import { SyntaxErrors, type Krypton } from '../krypton.js';
+import { ImageFailures, SyntaxErrors, type Krypton, type StatementResult } from '../krypton.js';
 import type { Statement } from '../parser/index.js';
 import { parseScript } from '../parser/index.js';
 import { occlusionProgress, type ProgressMode } from './occlusion-progress.js';
@@ -13,6 +13,8 @@ export interface ScriptContext {
   readonly stderr: OutputStream;
   /** Stops a running OCCLUDE between batches (Ctrl-C). */
   readonly signal?: AbortSignal;
+  /** An OCCLUDE whose images partly fail warns and goes on, instead of failing the statement. */
+  readonly keepGoing?: boolean;
 }
 
 /**
@@ -26,15 +28,19 @@ export async function runScript(script: string, context: ScriptContext): Promise
   if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
   for (const statement of statements) {
     const report = occlusionProgress(context.progress, context.stderr);
-    let result;
+    let result: StatementResult;
     try {
-      result = await context.db.runStatement(statement, { onProgress: report.onProgress, signal: context.signal });
+      result = await context.db.runStatement(statement, { onProgress: report.onProgress, signal: context.signal, keepGoing: context.keepGoing });
     } catch (error) {
+      report.stop();
+      // The images that did not fail are stored: show them with the failures before the error.
+      if (error instanceof ImageFailures) context.printer.print(error.result);
       throw statements.length > 1 ? locate(error, statement) : error;
     } finally {
       report.stop();
     }
     context.printer.print(result);
+    if (result.failures?.length) context.stderr.write(`krypton: warning: ${new ImageFailures(result).message} (--keep-going)\n`);
   }
 }
 

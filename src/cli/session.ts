@@ -18,6 +18,7 @@ export interface SessionOptions {
   readonly quiet?: boolean;
   readonly progress?: boolean;
   readonly maxRows?: string;
+  readonly keepGoing?: boolean;
 }
 
 export const DEFAULT_DATABASE = 'krypton.duckdb';
@@ -28,7 +29,8 @@ export function addSessionOptions(command: Command, withDefaults: boolean): Comm
     .option('--json', 'result rows as JSON lines, one object per row; messages go to stderr')
     .option('--quiet', 'no progress bar')
     .option('--progress', 'report OCCLUDE progress even when stderr is no terminal, one line per image')
-    .option('--max-rows <n>', `most rows a table shows, 0 for all (default ${DEFAULT_MAX_ROWS})`);
+    .option('--max-rows <n>', `most rows a table shows, 0 for all (default ${DEFAULT_MAX_ROWS})`)
+    .option('--keep-going', 'an OCCLUDE some of whose images fail is not an error: the failures are listed and warned about');
 }
 
 export type SessionWork =
@@ -48,10 +50,11 @@ export async function startSession(options: SessionOptions, streams: CliStreams,
   try {
     const printer = new ResultPrinter(streams, { json: options.json ?? false, maxRows });
     const progress = progressMode(streams.stderr, options);
-    if (work.kind === 'repl') return await runRepl({ db, streams, printer, progress, historyFile: historyPath() });
+    const keepGoing = options.keepGoing ?? false;
+    if (work.kind === 'repl') return await runRepl({ db, streams, printer, progress, keepGoing, historyFile: historyPath() });
     const stop = stopOnInterrupt(streams.stderr);
     try {
-      await runScript(work.script, { db, printer, progress, stderr: streams.stderr, signal: stop.signal });
+      await runScript(work.script, { db, printer, progress, stderr: streams.stderr, signal: stop.signal, keepGoing });
       return 0;
     } catch (error) {
       return stop.signal.aborted ? (reportError(error, streams.stderr, work.where), 130) : reportError(error, streams.stderr, work.where);

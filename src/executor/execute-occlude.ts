@@ -1,9 +1,14 @@
-import { existsSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
-import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
+import { describeReadFailure, prepareImage, type PreparedImage } from '../image/prepare-image.js';
+import { imageError } from '../image/decode-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
+import { removeAbandonedTemporaries } from '../io/write-atomically.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import { cellSpecOf, createOperator, EXACT_INCREMENTAL, isExact, thresholdOf, type OperatorSpec } from '../operators/create-operator.js';
@@ -14,6 +19,7 @@ import { heatmapChecksum } from '../planner/tune-quality.js';
 import type { PhysicalOcclude } from '../planner/plan-occlude.js';
 import type { Store } from '../store/index.js';
 import { quoteString, summariseHeatmap } from '../store/index.js';
+import { sameInputs, type StoredInputs } from '../store/results-writer.js';
 import type { ImageRef } from './image-source.js';
 
 export interface OcclusionProgress {
@@ -26,6 +32,8 @@ export interface OcclusionProgress {
   readonly positions: number;
   /** While the planner tunes an approximate plan: what it is running (no image is being occluded). */
   readonly tuning?: string;
+  /** The planner's estimate for the images still to compute, in seconds. */
+  readonly estimatedSeconds?: number;
 }
 
 export type ImageStatus = 'done' | 'already done' | 'failed';
@@ -47,6 +55,8 @@ export interface ImageOutcome {
   readonly batchSize?: number;
   readonly overlay?: string;
   readonly error?: string;
+  /** Why a stored row of the image was recomputed and replaced: its image or model file changed since. */
+  readonly replaced?: string;
 }
 
 export interface OcclusionRun {
@@ -82,29 +92,93 @@ export interface ExecutionOptions {
   readonly batchSize?: number;
 }
 
+/** Why a stored row does not stand for the files as they are now, or undefined when it does. */
+function staleness(stored: StoredInputs, imageSha256: string, modelSha256: string): string | undefined {
+  if (sameInputs(stored, { imageSha256, modelSha256 })) return undefined;
+  if (stored.imageSha256 === null || stored.modelSha256 === null) return 'its stored row does not record the files it was computed from';
+  const changed = [stored.imageSha256 !== imageSha256 && 'image', stored.modelSha256 !== modelSha256 && 'model'].filter(Boolean);
+  return `the ${changed.join(' and ')} file changed since it was stored`;
+}
+
+/** SHA-256 of an image file, read only if it is a regular file (a FIFO would block, a device never end). */
+async function imageFileHash(path: string): Promise<string> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (error) {
+    throw imageError(path, describeReadFailure(error));
+  }
+  if (info.isDirectory()) throw imageError(path, describeReadFailure({ code: 'EISDIR' }));
+  if (!info.isFile()) throw imageError(path, 'is not a regular file (a device, FIFO or socket)');
+  return new Promise((done, fail) => {
+    const hash = createHash('sha256');
+    createReadStream(path)
+      .on('data', (chunk) => hash.update(chunk))
+      .on('error', (error) => fail(imageError(path, describeReadFailure(error))))
+      .on('end', () => done(hash.digest('hex')));
+  });
+}
+
+/**
+ * RENDER TO file names, one per image and never two alike: the image id with characters other
+ * than letters, digits, '.', '_' and '-' replaced by '_' (so an id such as 'p1/scan' or
+ * '../x' stays inside the folder), and where two ids would still meet, a short hash of the path.
+ */
+export function overlayFileNames(images: readonly ImageRef[]): Map<string, string> {
+  const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length)) || '_';
+  const counts = new Map<string, number>();
+  for (const image of images) counts.set(safe(image.imageId).toLowerCase(), (counts.get(safe(image.imageId).toLowerCase()) ?? 0) + 1);
+  return new Map(images.map((image) => {
+    const name = safe(image.imageId);
+    const unique = counts.get(name.toLowerCase())! > 1 ? `${name}-${createHash('sha256').update(image.path).digest('hex').slice(0, 8)}` : name;
+    return [image.path, `${unique}.png`];
+  }));
+}
+
 export async function executeOcclude(plan: PhysicalOcclude, store: Store, options: ExecutionOptions = {}): Promise<OcclusionRun> {
   const { onProgress, signal, batchSize } = options;
   const started = performance.now();
   const { logical } = plan;
   const { model, spec, labels } = logical.model;
   await store.ensureResultsTable(logical.table);
-  const finished = await store.completedImages(logical.table, plan.queryId);
+  const stored = await store.storedInputs(logical.table, plan.queryId);
   const positions = cellCount(logical.grid);
   const outcomes: ImageOutcome[] = [];
-  const todo = logical.images.filter((image) => !finished.has(image.path));
   const approximate = !isExact(plan.spec);
   const sampleResults = plan.tuning?.sampleResults;
   const cachedScores = new Map((plan.tuning?.cached ? plan.tuning.samples : []).map((s) => [s.path, s]));
-  const needsOperator = todo.some((image) => !sampleResults?.has(image.path));
-  const operator = needsOperator ? await createOperator(plan.spec, model, logical.grid) : undefined;
+  const overlayNames = overlayFileNames(logical.images);
+  if (logical.renderDir) await removeAbandonedTemporaries(logical.renderDir);
+  let operator: OcclusionOperator | undefined;
   let verifier: OcclusionOperator | undefined;
   const columns = approximationColumns(plan.spec, logical.grid);
+  const modelSha256 = logical.model.fileHash;
+  const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(image.path)).length;
   try {
     for (const image of logical.images) {
-      const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions });
+      const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions, estimatedSeconds });
+      const failed = (error: unknown) => outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'failed', error: messageOf(error) });
       if (signal?.aborted) throw interrupted(outcomes, logical.tableName);
-      if (finished.has(image.path)) {
-        const overlay = logical.renderDir ? await renderStored(plan, store, image) : undefined;
+      let imageSha256: string;
+      try {
+        imageSha256 = await imageFileHash(image.path);
+      } catch (error) {
+        if (!isKryptonError(error)) throw error;
+        failed(error);
+        continue;
+      }
+      const storedInputs = stored.get(image.path);
+      const replaced = storedInputs && staleness(storedInputs, imageSha256, modelSha256);
+      const overlayFile = logical.renderDir ? join(logical.renderDir, overlayNames.get(image.path)!) : undefined;
+      if (storedInputs && !replaced) {
+        let overlay: string | undefined;
+        try {
+          overlay = overlayFile ? await renderStored(plan, store, image, overlayFile) : undefined;
+        } catch (error) {
+          if (!isKryptonError(error)) throw error;
+          failed(error);
+          continue;
+        }
         outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'already done', overlay });
         continue;
       }
@@ -114,10 +188,11 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
         prepared = await prepareImage(image.path, spec);
       } catch (error) {
         if (!isKryptonError(error)) throw error;
-        outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'failed', error: messageOf(error) });
+        failed(error);
         continue;
       }
-      const sample = sampleResults?.get(image.path);
+      // A tuning heatmap stands for the image only if the file is still the one it was computed from.
+      const sample = !replaced ? sampleResults?.get(image.path) : undefined;
       const imageStarted = performance.now();
       let heatmap: Heatmap;
       let measuredSsim: number | undefined;
@@ -138,7 +213,8 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
           report(positions);
           if (approximate) measuredSsim = sample.ssim;
         } else {
-          heatmap = await operator!.run(task);
+          operator ??= await createOperator(plan.spec, model, logical.grid);
+          heatmap = await operator.run(task);
           computedMs = performance.now() - imageStarted;
           const scored = cachedScores.get(image.path);
           if (approximate && scored && scored.checksum === heatmapChecksum(heatmap.values)) measuredSsim = scored.ssim;
@@ -175,16 +251,28 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
         originY: logical.grid.originY,
         ssim: measuredSsim ?? null,
         ...columns,
+        imageSha256,
+        modelSha256,
       };
       await store.insertHeatmaps(logical.table, [record]);
-      const overlay = logical.renderDir
-        ? await render(plan, image, prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`)
-        : undefined;
       const summary = summariseHeatmap(record);
+      let overlay: string | undefined;
+      let overlayError: unknown;
+      try {
+        if (overlayFile) {
+          await render(plan, image, prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile);
+          overlay = overlayFile;
+        }
+      } catch (error) {
+        if (!isKryptonError(error)) throw error;
+        // The heatmap is stored; the overlay is drawn again by a rerun. The image still counts as failed.
+        overlayError = error;
+      }
       outcomes.push({
-        imageId: image.imageId, imagePath: image.path, status: 'done', classIndex: heatmap.classIndex, classLabel,
+        imageId: image.imageId, imagePath: image.path, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
         baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
-        ssim: measuredSsim, batchSize: heatmap.batchSize, overlay,
+        ssim: measuredSsim, batchSize: heatmap.batchSize, overlay, replaced,
+        ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
       });
     }
   } finally {
@@ -199,36 +287,44 @@ function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonE
   return new KryptonError(`interrupted: ${kept === 1 ? '1 image' : `${kept} images`} finished in this run ${kept === 1 ? 'is' : 'are'} kept in ${table}; run the statement again to do the rest`, 'interrupted');
 }
 
-/** Draws one image's heatmap into the RENDER TO folder as <image_id>.png; returns the file. */
+/** Draws one image's heatmap into its RENDER TO file. */
 async function render(
-  plan: PhysicalOcclude, image: ImageRef, prepared: PreparedImage, values: Float32Array, baseProbability: number, className: string,
-): Promise<string> {
-  const { grid, renderDir } = plan.logical;
-  const overlay = join(renderDir!, `${image.imageId}.png`);
+  plan: PhysicalOcclude, image: ImageRef, prepared: PreparedImage, values: Float32Array, baseProbability: number, className: string, overlay: string,
+): Promise<void> {
+  const { grid } = plan.logical;
   await renderOverlay(prepared, heatmapGridOf(grid, values), overlay, { baseProbability, title: `${image.imageId}: ${className} p=${baseProbability.toFixed(3)}` });
-  return overlay;
+}
+
+/** Whether a file is a PNG that decodes whole (an overlay cut short by a crash or a full disk does not). */
+async function isWholePng(path: string): Promise<boolean> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) return false;
+    const image = sharp(path, { failOn: 'truncated' });
+    const { format } = await image.metadata();
+    if (format !== 'png') return false;
+    await image.raw().toBuffer();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**
  * An image done by an earlier run of the statement, rendered from its stored heatmap when its
- * overlay is missing (a RENDER TO added on the rerun, or a folder cleared since).
+ * overlay is missing or broken (a RENDER TO added on the rerun, a folder cleared since, a write
+ * cut short).
  */
-async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef): Promise<string | undefined> {
+async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, overlay: string): Promise<string | undefined> {
   const { logical } = plan;
-  const overlay = join(logical.renderDir!, `${image.imageId}.png`);
-  if (existsSync(overlay)) return overlay;
+  if (await isWholePng(overlay)) return overlay;
   const { rows } = await store.query(
     `SELECT heatmap, base_probability, class_index, class_label FROM ${logical.table} WHERE query_id = ${quoteString(plan.queryId)} AND image_path = ${quoteString(image.path)}`,
   );
   if (rows.length === 0) return undefined;
   const [row] = rows;
-  let prepared: PreparedImage;
-  try {
-    prepared = await prepareImage(image.path, logical.model.spec);
-  } catch (error) {
-    if (isKryptonError(error)) return undefined;
-    throw error;
-  }
+  const prepared = await prepareImage(image.path, logical.model.spec);
   const values = Float32Array.from(row.heatmap as number[]);
-  return render(plan, image, prepared, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`);
+  await render(plan, image, prepared, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`, overlay);
+  return overlay;
 }

@@ -99,7 +99,7 @@ function toDisplay(image: DecodedImage): Uint8Array {
   return display;
 }
 
-function describeReadFailure(error: unknown): string {
+export function describeReadFailure(error: unknown): string {
   switch ((error as NodeJS.ErrnoException).code) {
     case 'ENOENT':
       return 'not found';

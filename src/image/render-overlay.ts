@@ -1,6 +1,5 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import sharp from 'sharp';
+import { writeFileAtomically } from '../io/write-atomically.js';
 import { KryptonError, messageOf } from '../errors.js';
 import { GLYPH_ADVANCE, GLYPH_HEIGHT, drawText, fillRect, printable, textWidth } from './bitmap-font.js';
 import type { RgbCanvas } from './bitmap-font.js';
@@ -106,12 +105,11 @@ export async function renderOverlayPng(image: OverlayImage, grid: HeatmapGrid, o
   return sharp(canvas.data, { raw: { width: canvas.width, height: canvas.height, channels: 3 } }).png().toBuffer();
 }
 
-/** Writes the overlay picture as a PNG, creating the output folder if needed. */
+/** Writes the overlay picture as a PNG, whole or not at all, creating the output folder if needed. */
 export async function renderOverlay(image: OverlayImage, grid: HeatmapGrid, outPath: string, options: OverlayOptions = {}): Promise<void> {
   const png = await renderOverlayPng(image, grid, options);
   try {
-    await mkdir(dirname(outPath), { recursive: true });
-    await writeFile(outPath, png);
+    await writeFileAtomically(outPath, png);
   } catch (error) {
     throw new KryptonError(`Cannot write heatmap overlay '${outPath}': ${describeWriteFailure(error)}`, 'io');
   }

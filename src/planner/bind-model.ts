@@ -19,6 +19,8 @@ export interface ModelBinding {
   readonly model: LoadedModel;
   readonly spec: InputSpec;
   readonly labels?: readonly string[];
+  /** SHA-256 of the model file as loaded: recorded with every heatmap computed from it. */
+  readonly fileHash: string;
 }
 
 /** A model defined for one session only (never written to the catalog), with how to resize images for it. */
@@ -70,16 +72,18 @@ export class ModelCache {
    * size, the activation its graph implies), so a request naming them gets the model already
    * loaded without them: CREATE MODEL and the OCCLUDE after it load the file once.
    */
-  load(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): Promise<LoadedModel> {
+  async load(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): Promise<LoadedModel> {
     const absolute = resolve(path);
-    const key = modelKey(absolute, inputSize, activation);
+    // A file replaced at the same path (new size or mtime) is loaded anew, not served from memory.
+    const version = await stat(absolute).then((info) => `${info.size}:${info.mtimeMs}`, () => 'unreadable');
+    const key = modelKey(absolute, version, inputSize, activation);
     let model = this.models.get(key);
     if (!model) {
       model = loadModel(path, { inputSize: inputSize && { width: inputSize.width, height: inputSize.height }, activation });
       this.models.set(key, model);
       model.then(
         (loaded) => {
-          const settled = modelKey(absolute, loaded.input, loaded.output.activation);
+          const settled = modelKey(absolute, version, loaded.input, loaded.output.activation);
           if (!this.models.has(settled)) this.models.set(settled, Promise.resolve(loaded));
         },
         () => this.models.delete(key),
@@ -89,8 +93,8 @@ export class ModelCache {
   }
 }
 
-function modelKey(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): string {
-  return JSON.stringify([path, inputSize ? [inputSize.width, inputSize.height] : null, activation ?? null]);
+function modelKey(path: string, version: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): string {
+  return JSON.stringify([path, version, inputSize ? [inputSize.width, inputSize.height] : null, activation ?? null]);
 }
 
 function activationOf(kind: 'logits' | 'probabilities' | undefined): OutputActivation | undefined {
@@ -132,11 +136,11 @@ async function labelsFor(path: string | null | undefined, model: LoadedModel): P
 export async function bindModel(ref: ModelRef, store: Store, cache: ModelCache): Promise<ModelBinding> {
   if (ref.kind === 'file') {
     const model = await cache.load(ref.path, undefined, undefined);
-    return { name: ref.path, path: ref.path, model, spec: specFor(model, undefined) };
+    return { name: ref.path, path: ref.path, model, spec: specFor(model, undefined), fileHash: await cache.fileHash(ref.path) };
   }
   const entry: SessionModel = cache.sessionModel(ref.name) ?? await store.requireModel(ref.name);
   const model = await cache.load(entry.path, { width: entry.inputWidth, height: entry.inputHeight }, activationOf(entry.outputKind));
-  return { name: entry.name, path: entry.path, model, spec: specFor(model, entry), labels: await labelsFor(entry.labelsPath, model) };
+  return { name: entry.name, path: entry.path, model, spec: specFor(model, entry), labels: await labelsFor(entry.labelsPath, model), fileHash: await cache.fileHash(entry.path) };
 }
 
 /**

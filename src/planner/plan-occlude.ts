@@ -24,6 +24,8 @@ import { DEFAULT_TUNING_SAMPLE, tuneQuality, type TuningOutcome } from './tune-q
 export interface LogicalOcclude {
   readonly statement: OccludeStatement;
   readonly images: readonly ImageRef[];
+  /** Paths the source named more than once: each is computed and stored once. */
+  readonly repeatedImages: readonly { readonly path: string; readonly times: number }[];
   readonly model: ModelBinding;
   readonly grid: OcclusionGrid;
   readonly target: TargetClass;
@@ -102,10 +104,11 @@ export async function bindOcclude(statement: OccludeStatement, context: Planning
   } catch (error) {
     located(statement, 'class', error);
   }
-  const images = await resolveImages(statement.source, context.store).catch((e) => located(statement, 'source', e));
+  const { images, repeated } = await resolveImages(statement.source, context.store).catch((e) => located(statement, 'source', e));
   return {
     statement,
     images,
+    repeatedImages: repeated,
     model,
     grid,
     target,
@@ -186,6 +189,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
   const { input } = model.model;
   const pricing = pricingContext(graph, grid, input.channels * input.height * input.width, rates);
   const notes: string[] = [];
+  if (logical.repeatedImages.length) notes.push(repeatedNote(logical.repeatedImages));
   if (nominal) notes.push('estimates use nominal rates: this machine has not been calibrated yet (an OCCLUDE with STRATEGY AUTO calibrates it once)');
 
   let spec: OperatorSpec;
@@ -209,7 +213,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
       }
       tuning = await tuneQuality({
         logical, pricing, store: context.store, target: logical.quality!.target, sampleSize, sampleSizeAsked: statement.tuneSample !== undefined, retune: statement.retune,
-        disabled, modelHash: await context.models.fileHash(model.path), onProgress: context.onTuning, signal: context.signal,
+        disabled, modelHash: model.fileHash, onProgress: context.onTuning, signal: context.signal,
       });
       spec = tuning.spec;
       reason = tuning.note;
@@ -244,6 +248,12 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
     logical, queryId, root, occlusion, spec, strategy: strategyName(spec), chosen, candidates, reason,
     cost: pricing.cost(thresholdOf(spec)), ideal: costModel(graph, patch), notes, tuning, verifyImages, disabled: [...disabled],
   };
+}
+
+export function repeatedNote(repeated: LogicalOcclude['repeatedImages']): string {
+  const shown = repeated.slice(0, 3).map((r) => `${r.path} (${r.times} times)`).join(', ');
+  const more = repeated.length > 3 ? ` and ${repeated.length - 3} more` : '';
+  return `the source names ${repeated.length === 1 ? 'a file' : `${repeated.length} files`} more than once, each computed and stored once: ${shown}${more}`;
 }
 
 /** The chosen configuration's estimate: measured at tuning when it was tuned, the cost model's otherwise. */

@@ -30,6 +30,9 @@ export interface HeatmapRecord {
   readonly coarseStrideX?: number | null;
   readonly coarseStrideY?: number | null;
   readonly drillFraction?: number | null;
+  /** Content hashes of the image and model files it was computed from (hex SHA-256). */
+  readonly imageSha256?: string | null;
+  readonly modelSha256?: string | null;
   /** Defaults to the time the row is built. */
   readonly createdAt?: Date;
 }

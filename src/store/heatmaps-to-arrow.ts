@@ -40,6 +40,8 @@ export function heatmapsToArrow(records: readonly HeatmapRecord[], now = new Dat
     coarse_stride_x: nullableInt32(records.map((r) => r.coarseStrideX ?? null)),
     coarse_stride_y: nullableInt32(records.map((r) => r.coarseStrideY ?? null)),
     drill_fraction: nullableFloat64(records.map((r) => r.drillFraction ?? null)),
+    image_sha256: text((r) => r.imageSha256 ?? null),
+    model_sha256: text((r) => r.modelSha256 ?? null),
   };
   const names = Object.keys(columns);
   if (names.join() !== RESULTS_COLUMNS.map((c) => c.name).join()) {

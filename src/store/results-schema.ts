@@ -44,6 +44,9 @@ export interface ResultsColumn {
  *   tau               DOUBLE     propagation threshold of incremental plans (1 = exact); NULL for naive
  *   coarse_stride_x/_y INTEGER   drill-down's stage-1 stride; NULL without drill-down
  *   drill_fraction    DOUBLE     drill-down's share of cells run at the requested stride; NULL without
+ *   image_sha256      VARCHAR    SHA-256 of the image file's bytes the heatmap was computed from
+ *   model_sha256      VARCHAR    SHA-256 of the model file; a rerun recomputes a row whose image or
+ *                                model file changed since (NULL in rows written before these existed)
  */
 export const RESULTS_COLUMNS: readonly ResultsColumn[] = [
   column('query_id', 'VARCHAR'),
@@ -74,10 +77,12 @@ export const RESULTS_COLUMNS: readonly ResultsColumn[] = [
   column('coarse_stride_x', 'INTEGER', true),
   column('coarse_stride_y', 'INTEGER', true),
   column('drill_fraction', 'DOUBLE', true),
+  column('image_sha256', 'VARCHAR', true),
+  column('model_sha256', 'VARCHAR', true),
 ];
 
 /** Columns added after the first release: a table that lacks only these gets them added. */
-const ADDED_COLUMNS = new Set(['tau', 'coarse_stride_x', 'coarse_stride_y', 'drill_fraction']);
+const ADDED_COLUMNS = new Set(['tau', 'coarse_stride_x', 'coarse_stride_y', 'drill_fraction', 'image_sha256', 'model_sha256']);
 
 function column(name: string, type: string, nullable = false): ResultsColumn {
   return { name, type, nullable };

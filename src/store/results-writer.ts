@@ -12,6 +12,20 @@ export interface InsertResult {
   readonly inserted: number;
   /** Records left out because their (query_id, image_path) was already in the table. */
   readonly skipped: number;
+  /** Of the inserted, those that replaced rows computed from other file contents (a changed image or model). */
+  readonly replaced: number;
+}
+
+/** The file contents a stored row was computed from; null in rows written before they were recorded. */
+export interface StoredInputs {
+  readonly imageSha256: string | null;
+  readonly modelSha256: string | null;
+}
+
+/** Whether a stored row was computed from these inputs: rows without recorded hashes cannot be trusted to be. */
+export function sameInputs(stored: StoredInputs, current: { readonly imageSha256?: string | null; readonly modelSha256?: string | null }): boolean {
+  return stored.imageSha256 !== null && stored.modelSha256 !== null
+    && stored.imageSha256 === current.imageSha256 && stored.modelSha256 === current.modelSha256;
 }
 
 const pairKey = (queryId: string, imagePath: string) => `${queryId}\u0000${imagePath}`;
@@ -19,19 +33,29 @@ const pairKey = (queryId: string, imagePath: string) => `${queryId}\u0000${image
 /**
  * Writes one batch of heatmaps (the executor sends one image's) in its own transaction, so a run
  * that is interrupted keeps every batch written before. An image already stored for the same
- * query is skipped whole: a rerun never duplicates it, and never mixes two runs' classes.
+ * query is skipped whole: a rerun never duplicates it, and never mixes two runs' classes. A record
+ * that carries content hashes replaces stored rows of its (query, image) computed from other
+ * contents (or from unrecorded ones), in the same transaction: one row per image, the current one.
  */
 export async function insertHeatmaps(
   connection: DuckDBConnection,
   name: TableName,
   records: readonly HeatmapRecord[],
 ): Promise<InsertResult> {
-  if (records.length === 0) return { inserted: 0, skipped: 0 };
+  if (records.length === 0) return { inserted: 0, skipped: 0, replaced: 0 };
   refuseRepeats(records);
   await connection.run('BEGIN TRANSACTION');
   try {
     const stored = await storedPairs(connection, name, records);
-    const fresh = records.filter((r) => !stored.has(pairKey(r.queryId, r.imagePath)));
+    const stale = records.filter((r) => {
+      const inputs = stored.get(pairKey(r.queryId, r.imagePath));
+      return inputs !== undefined && hasHashes(r) && !sameInputs(inputs, r);
+    });
+    for (const r of stale) {
+      await connection.run(`DELETE FROM ${quoteTableName(name)} WHERE query_id = $1 AND image_path = $2`, [r.queryId, r.imagePath]);
+    }
+    const staleKeys = new Set(stale.map((r) => pairKey(r.queryId, r.imagePath)));
+    const fresh = records.filter((r) => !stored.has(pairKey(r.queryId, r.imagePath)) || staleKeys.has(pairKey(r.queryId, r.imagePath)));
     if (fresh.length > 0) {
       const appender = await connection.createAppender(name.table, name.schema ?? null, name.catalog ?? null);
       try {
@@ -43,7 +67,7 @@ export async function insertHeatmaps(
       }
     }
     await connection.run('COMMIT');
-    return { inserted: fresh.length, skipped: records.length - fresh.length };
+    return { inserted: fresh.length, skipped: records.length - fresh.length, replaced: stale.length };
   } catch (error) {
     await rollBack(connection);
     throw error;
@@ -72,19 +96,45 @@ function refuseRepeats(records: readonly HeatmapRecord[]): void {
   }
 }
 
+function hasHashes(record: HeatmapRecord): boolean {
+  return typeof record.imageSha256 === 'string' && typeof record.modelSha256 === 'string';
+}
+
+/** (query, image) pairs already stored among the records', with the inputs their rows were computed from. */
 async function storedPairs(
   connection: DuckDBConnection,
   name: TableName,
   records: readonly HeatmapRecord[],
-): Promise<Set<string>> {
+): Promise<Map<string, StoredInputs>> {
   const queryIds = [...new Set(records.map((r) => r.queryId))];
   const imagePaths = [...new Set(records.map((r) => r.imagePath))];
   const reader = await connection.runAndReadAll(
-    `SELECT DISTINCT query_id, image_path FROM ${quoteTableName(name)}
+    `SELECT query_id, image_path, image_sha256, model_sha256 FROM ${quoteTableName(name)}
      WHERE query_id IN (SELECT unnest($1::VARCHAR[])) AND image_path IN (SELECT unnest($2::VARCHAR[]))`,
     [listValue(queryIds), listValue(imagePaths)],
   );
-  return new Set(reader.getRowsJS().map(([queryId, imagePath]) => pairKey(String(queryId), String(imagePath))));
+  return inputsByKey(reader.getRowsJS(), (queryId, imagePath) => pairKey(queryId, imagePath));
+}
+
+/** One entry per (query, image); a pair stored with several rows counts as computed from their inputs only if all agree. */
+function inputsByKey(rows: unknown[][], key: (queryId: string, imagePath: string) => string): Map<string, StoredInputs> {
+  const found = new Map<string, StoredInputs>();
+  for (const [queryId, imagePath, imageSha256, modelSha256] of rows) {
+    const k = key(String(queryId), String(imagePath));
+    const inputs = { imageSha256: imageSha256 === null ? null : String(imageSha256), modelSha256: modelSha256 === null ? null : String(modelSha256) };
+    const seen = found.get(k);
+    found.set(k, seen && !sameInputs(seen, inputs) ? { imageSha256: null, modelSha256: null } : inputs);
+  }
+  return found;
+}
+
+/** Images a query has rows for, each with the file contents its row was computed from. */
+export async function storedInputs(connection: DuckDBConnection, name: TableName, queryId: string): Promise<Map<string, StoredInputs>> {
+  const reader = await connection.runAndReadAll(
+    `SELECT query_id, image_path, image_sha256, model_sha256 FROM ${quoteTableName(name)} WHERE query_id = $1`,
+    [queryId],
+  );
+  return inputsByKey(reader.getRowsJS(), (_, imagePath) => imagePath);
 }
 
 /** Image paths a query has finished, so a rerun can skip them. */

@@ -13,8 +13,8 @@ import type { ModelDefinition, ModelEntry } from './model-catalog.js';
 import { openDatabase } from './open-database.js';
 import type { OpenDatabase } from './open-database.js';
 import { DEFAULT_RESULTS_TABLE, HEATMAP_CELLS_MACRO, ensureResultsTable } from './results-schema.js';
-import { completedImages, insertHeatmaps } from './results-writer.js';
-import type { InsertResult } from './results-writer.js';
+import { completedImages, insertHeatmaps, storedInputs } from './results-writer.js';
+import type { InsertResult, StoredInputs } from './results-writer.js';
 import { runQuery } from './run-query.js';
 import type { QueryResult } from './run-query.js';
 import { registerSsimFunction } from './ssim-function.js';
@@ -133,6 +133,15 @@ export class Store {
     return this.exclusive(async (connection) => {
       await this.ensureChecked(connection, name);
       return completedImages(connection, name, queryId);
+    });
+  }
+
+  /** Images the query has rows for, with the file contents (hashes) each row was computed from. */
+  storedInputs(table: string, queryId: string): Promise<Map<string, StoredInputs>> {
+    const name = parseTableName(table);
+    return this.exclusive(async (connection) => {
+      await this.ensureChecked(connection, name);
+      return storedInputs(connection, name, queryId);
     });
   }
 

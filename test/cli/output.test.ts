@@ -154,10 +154,10 @@ describe('result printing', () => {
 describe('OCCLUDE progress', () => {
   const event = (imagesDone: number, positionsDone: number) => ({ imagesDone, images: 3, imagePath: `/x/${imagesDone}.png`, positionsDone, positions: 100 });
 
-  test('a bar on a terminal, nothing in a pipe or with --quiet, lines when asked for', () => {
+  test('a bar on a terminal, lines for long runs only in a pipe, nothing with --quiet, lines when asked for', () => {
     expect(progressMode(capture(true), {})).toBe('bar');
     expect(progressMode(capture(true), { quiet: true })).toBe('off');
-    expect(progressMode(capture(), {})).toBe('off');
+    expect(progressMode(capture(), {})).toBe('long');
     expect(progressMode(capture(), { progress: true })).toBe('lines');
     expect(progressMode(capture(), { progress: true, quiet: true })).toBe('off');
   });
@@ -168,6 +168,26 @@ describe('OCCLUDE progress', () => {
     for (const [images, positions] of [[0, 0], [0, 50], [1, 0], [1, 100], [2, 0]]) report.onProgress(event(images, positions));
     report.stop();
     expect(stderr.text()).toBe('occluding image 1 of 3: /x/0.png\noccluding image 2 of 3: /x/1.png\noccluding image 3 of 3: /x/2.png\n');
+  });
+
+  test('in a pipe: silent for a short statement; a long one is announced with its estimate and logged', () => {
+    const short = capture();
+    const quiet = occlusionProgress('long', short);
+    for (const [images, positions] of [[0, 0], [1, 0], [2, 0]]) quiet.onProgress({ ...event(images, positions), estimatedSeconds: 12 });
+    expect(short.text()).toBe('');
+    const long = capture();
+    const report = occlusionProgress('long', long);
+    report.onProgress({ ...event(0, 0), tuning: 'exact heatmap of 0.png' });
+    for (const [images, positions] of [[0, 0], [1, 0]]) report.onProgress({ ...event(images, positions), estimatedSeconds: 8192 });
+    expect(long.text()).toBe('OCCLUDE of 3 images is estimated to take 2.3 h; Ctrl-C stops it after the current batch, keeping finished images\noccluding image 1 of 3: /x/0.png\noccluding image 2 of 3: /x/1.png\n');
+  });
+
+  test('a terminal announces a long statement above its bar', () => {
+    const stderr = capture(true);
+    const report = occlusionProgress('bar', stderr);
+    report.onProgress({ ...event(0, 0), estimatedSeconds: 600 });
+    report.stop();
+    expect(stderr.text()).toMatch(/^OCCLUDE of 3 images is estimated to take 10 min;/);
   });
 
   test('the bar counts positions across all images, and shows an ETA', () => {

@@ -166,21 +166,30 @@ describe('problems: one line each, exit 1, no stack trace', () => {
   });
 });
 
-test('an unreadable image among others: it is reported failed, the others complete', async () => {
+test('an unreadable image among others: the others complete, the statement fails (exit 1) unless --keep-going', async () => {
   const images = join(dir(), 'mixed');
   mkdirSync(images);
   copyFileSync(SOME_XRAYS[0], join(images, '1.png'));
   writeFileSync(join(images, '2.png'), readFileSync(SOME_XRAYS[1]).subarray(0, 200));
   copyFileSync(SOME_XRAYS[2], join(images, '3.png'));
-  const run = await runCli(['--db', cxrDb, '-c', `OCCLUDE '${images}/*.png' USING MODEL cxr WITH PATCH 56 STRIDE 56 INTO mixed; SELECT image_id FROM mixed ORDER BY 1`]);
-  expect(run.code).toBe(0);
-  const [report, stored] = run.stdout.trimEnd().split('\n\n');
-  const statuses = report.split('\n').slice(2, 5).map((line) => line.split(/\s{2,}/).slice(0, 3));
+  const script = `OCCLUDE '${images}/*.png' USING MODEL cxr WITH PATCH 56 STRIDE 56 INTO mixed; SELECT image_id FROM mixed ORDER BY 1`;
+  const run = await runCli(['--db', cxrDb, '-c', script]);
+  expect(run.code).toBe(1);
+  const statuses = run.stdout.trimEnd().split('\n').slice(2, 5).map((line) => line.split(/\s{2,}/).slice(0, 3));
   expect(statuses).toEqual([
     ['1', expect.stringContaining('1.png'), 'done'],
     ['2', expect.stringContaining('2.png'), 'failed'],
     ['3', expect.stringContaining('3.png'), 'done'],
   ]);
-  expect(report).toMatch(/occluded 2 images into mixed .*, 1 failed: 2 \(.+\)$/);
-  expect(stored).toBe('image_id\n--------\n1\n3\n(2 rows)');
+  expect(run.stdout).toMatch(/occluded 2 images into mixed .*, 1 failed: 2 \(.+\)$/m);
+  // The script stopped at the failing statement: the SELECT did not run.
+  expect(run.stdout).not.toMatch(/image_id\n--------/);
+  expect(run.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^krypton: line 1: 1 of 3 images failed: 2: .*2\.png/)]);
+  const piped = await runCli(['--db', cxrDb], `${script}\n`);
+  expect(piped.code).toBe(1);
+  expect(piped.stderr).toMatch(/1 of 3 images failed/);
+  const kept = await runCli(['--db', cxrDb, '--keep-going', '-c', script]);
+  expect(kept.code).toBe(0);
+  expect(kept.stdout.trimEnd().split('\n\n')[1]).toBe('image_id\n--------\n1\n3\n(2 rows)');
+  expect(kept.stderr).toMatch(/^krypton: warning: 1 of 3 images failed: 2: .*\(--keep-going\)$/m);
 });

@@ -1,7 +1,7 @@
 import { copyFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { open, SyntaxErrors, type Krypton } from '../../src/krypton';
+import { ImageFailures, open, SyntaxErrors, type Krypton } from '../../src/krypton';
 import { KryptonError } from '../../src/errors';
 import { openStore } from '../../src/store';
 import { machineThroughput } from '../../src/planner/throughput';
@@ -70,16 +70,24 @@ describe('OCCLUDE into DuckDB, then plain SQL over the results', () => {
     expect(counts.rows).toEqual([]);
   });
 
-  it('reports an unreadable image in the middle of a set and completes the others', async () => {
+  it('completes the others around an unreadable image, then fails loudly with every failure in the result', async () => {
     const broken = join(dir, 'broken.png');
     writeFileSync(broken, 'not an image at all');
     const good = join(dir, 'copy-of-0957ce54.png');
     copyFileSync(join(XRAYS, 'png/0957ce54.png'), good);
-    const result = await db.query(`OCCLUDE ('${XRAYS}/png/0ac7580d.png', '${broken}', '${good}') USING MODEL cxr WITH PATCH 112 STRIDE 112 INTO partial`);
-    expect(result.rows.map((r) => r.status)).toEqual(['done', 'failed', 'done']);
-    expect(String(result.rows[1].error)).toMatch(/broken\.png/);
-    expect(result.message).toMatch(/1 failed: broken \(/);
+    const statement = `OCCLUDE ('${XRAYS}/png/0ac7580d.png', '${broken}', '${good}') USING MODEL cxr WITH PATCH 112 STRIDE 112 INTO partial`;
+    const error = await db.query(statement).then(() => undefined, (e: unknown) => e);
+    expect(error).toBeInstanceOf(ImageFailures);
+    const failure = error as ImageFailures;
+    expect(failure.message).toMatch(/^1 of 3 images failed: broken: .*broken\.png/);
+    expect(failure.result.rows.map((r) => r.status)).toEqual(['done', 'failed', 'done']);
+    expect(failure.result.failures).toEqual([{ imageId: 'broken', imagePath: broken, error: expect.stringMatching(/broken\.png/) }]);
+    expect(failure.result.message).toMatch(/1 failed: broken \(/);
     expect((await db.query('SELECT count(*)::INTEGER AS n FROM partial')).rows[0].n).toBe(2);
+    // Asked to keep going, the same statement resolves, and its result still carries the failure.
+    const kept = await db.query(statement, { keepGoing: true });
+    expect(kept.rows.map((r) => r.status)).toEqual(['already done', 'failed', 'already done']);
+    expect(kept.failures?.map((f) => f.imageId)).toEqual(['broken']);
   });
 
   it('uses the predicted class by default, and a class named by label on request', async () => {

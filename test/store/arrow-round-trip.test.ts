@@ -52,7 +52,7 @@ describe('heatmaps through Arrow into DuckDB and back', () => {
         elapsedMs: i * 0.5,
       });
     });
-    expect(await store.insertHeatmaps('heatmaps', records)).toEqual({ inserted: count, skipped: 0 });
+    expect(await store.insertHeatmaps('heatmaps', records)).toEqual({ inserted: count, skipped: 0, replaced: 0 });
     const { rows } = await store.query(
       `SELECT image_path, class_index, class_label, ssim, width, height, heatmap, elapsed_ms
        FROM heatmaps WHERE query_id = 'many' ORDER BY elapsed_ms`,

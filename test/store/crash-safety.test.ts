@@ -40,7 +40,7 @@ test('a writer killed mid-run leaves every finished image whole and nothing half
     const done = await store.completedImages('heatmaps', 'crash');
     expect(done.size).toBe(stored);
     const rerun = await store.insertHeatmaps('heatmaps', [...childRecords(0), ...childRecords(stored)]);
-    expect(rerun).toEqual({ inserted: CHILD_CLASSES, skipped: CHILD_CLASSES });
+    expect(rerun).toEqual({ inserted: CHILD_CLASSES, skipped: CHILD_CLASSES, replaced: 0 });
   } finally {
     await store.close();
   }

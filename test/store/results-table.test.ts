@@ -71,22 +71,41 @@ describe('results tables', () => {
     expect(await storeError(store.ensureResultsTable('short'))).toMatch(/\(column 24 is tau DOUBLE, expected ssim DOUBLE\)/);
   });
 
-  test('a table from before the approximation columns gets them, NULL in its old rows', async () => {
+  test('a table from before the approximation and file-hash columns gets them, NULL in its old rows', async () => {
     await store.insertHeatmaps('older', [makeRecord({ imagePath: 'old.png' })]);
-    for (const column of ['drill_fraction', 'coarse_stride_y', 'coarse_stride_x', 'tau']) await store.query(`ALTER TABLE older DROP COLUMN ${column}`);
+    for (const column of ['model_sha256', 'image_sha256', 'drill_fraction', 'coarse_stride_y', 'coarse_stride_x', 'tau']) await store.query(`ALTER TABLE older DROP COLUMN ${column}`);
     await store.ensureResultsTable('older');
-    expect(await store.insertHeatmaps('older', [makeRecord({ imagePath: 'new.png', tau: 0.5, coarseStrideX: 8, coarseStrideY: 12, drillFraction: 0.25 })])).toEqual({ inserted: 1, skipped: 0 });
-    const { rows } = await store.query('SELECT image_path, tau, coarse_stride_x, coarse_stride_y, drill_fraction FROM older ORDER BY image_path');
+    expect(await store.insertHeatmaps('older', [makeRecord({ imagePath: 'new.png', tau: 0.5, coarseStrideX: 8, coarseStrideY: 12, drillFraction: 0.25 })])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
+    const { rows } = await store.query('SELECT image_path, tau, coarse_stride_x, coarse_stride_y, drill_fraction, image_sha256 FROM older ORDER BY image_path');
     expect(rows).toEqual([
-      { image_path: 'new.png', tau: 0.5, coarse_stride_x: 8, coarse_stride_y: 12, drill_fraction: 0.25 },
-      { image_path: 'old.png', tau: null, coarse_stride_x: null, coarse_stride_y: null, drill_fraction: null },
+      { image_path: 'new.png', tau: 0.5, coarse_stride_x: 8, coarse_stride_y: 12, drill_fraction: 0.25, image_sha256: null },
+      { image_path: 'old.png', tau: null, coarse_stride_x: null, coarse_stride_y: null, drill_fraction: null, image_sha256: null },
     ]);
+  });
+
+  test('a record with file hashes replaces its stored row when they differ, in one transaction, and is skipped when they agree', async () => {
+    const hashes = (image: string, model: string) => ({ imageSha256: image.repeat(64), modelSha256: model.repeat(64) });
+    const first = makeRecord({ imagePath: 'a.png', baseProbability: 0.9, ...hashes('a', 'm') });
+    expect(await store.insertHeatmaps('hashed', [first])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
+    expect(await store.insertHeatmaps('hashed', [first])).toEqual({ inserted: 0, skipped: 1, replaced: 0 });
+    expect(await store.storedInputs('hashed', 'q1')).toEqual(new Map([['a.png', hashes('a', 'm')]]));
+    const newImage = makeRecord({ imagePath: 'a.png', baseProbability: 0.5, ...hashes('b', 'm') });
+    expect(await store.insertHeatmaps('hashed', [newImage])).toEqual({ inserted: 1, skipped: 0, replaced: 1 });
+    const newModel = makeRecord({ imagePath: 'a.png', baseProbability: 0.4, ...hashes('b', 'n') });
+    expect(await store.insertHeatmaps('hashed', [newModel])).toEqual({ inserted: 1, skipped: 0, replaced: 1 });
+    const { rows } = await store.query('SELECT base_probability, image_sha256 FROM hashed');
+    expect(rows).toEqual([{ base_probability: 0.4, image_sha256: 'b'.repeat(64) }]);
+    // A row that records no hashes (written before they existed) is replaced by one that does.
+    await store.insertHeatmaps('hashed', [makeRecord({ imagePath: 'old.png' })]);
+    expect((await store.storedInputs('hashed', 'q1')).get('old.png')).toEqual({ imageSha256: null, modelSha256: null });
+    expect(await store.insertHeatmaps('hashed', [makeRecord({ imagePath: 'old.png', ...hashes('c', 'n') })])).toEqual({ inserted: 1, skipped: 0, replaced: 1 });
+    expect((await store.query("SELECT count(*)::INTEGER AS n FROM hashed WHERE image_path = 'old.png'")).rows[0].n).toBe(1);
   });
 
   test('quoted and schema-qualified names work for every operation', async () => {
     for (const name of ['"My Heatmaps"', 'analytics.maps', 'analytics."Odd.Name x"', 'ANALYTICS.Maps2']) {
       const record = makeRecord({ imagePath: `scans/${name}.png` });
-      expect(await store.insertHeatmaps(name, [record])).toEqual({ inserted: 1, skipped: 0 });
+      expect(await store.insertHeatmaps(name, [record])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
       expect(await store.completedImages(name, 'q1')).toEqual(new Set([record.imagePath]));
       const { rows } = await store.query(`SELECT count(*) AS n FROM heatmap_cells(${quoteString(name)})`);
       expect(rows).toEqual([{ n: 12 }]);
@@ -96,7 +115,7 @@ describe('results tables', () => {
 
   test('a name with a double quote in it works except in heatmap_cells, whose query_table cannot parse it', async () => {
     const name = '"Odd ""Name"""';
-    expect(await store.insertHeatmaps(name, [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 1, skipped: 0 });
+    expect(await store.insertHeatmaps(name, [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
     expect(await store.completedImages(name, 'q1')).toEqual(new Set(['a.png']));
     expect((await store.query(`SELECT count(*) AS n FROM ${name}`)).rows).toEqual([{ n: 1 }]);
   });
@@ -138,14 +157,14 @@ describe('reruns', () => {
   test('images already stored for the query are skipped whole, other queries are not affected', async () => {
     const batch = (image: string, queryId = 'q1') =>
       [0, 1].map((classIndex) => makeRecord({ queryId, imagePath: image, classIndex }));
-    expect(await store.insertHeatmaps('heatmaps', batch('a.png'))).toEqual({ inserted: 2, skipped: 0 });
-    expect(await store.insertHeatmaps('heatmaps', batch('b.png'))).toEqual({ inserted: 2, skipped: 0 });
+    expect(await store.insertHeatmaps('heatmaps', batch('a.png'))).toEqual({ inserted: 2, skipped: 0, replaced: 0 });
+    expect(await store.insertHeatmaps('heatmaps', batch('b.png'))).toEqual({ inserted: 2, skipped: 0, replaced: 0 });
     expect(await store.completedImages('heatmaps', 'q1')).toEqual(new Set(['a.png', 'b.png']));
     expect(await store.completedImages('heatmaps', 'q2')).toEqual(new Set());
 
     // A rerun that sends a finished image again adds nothing for it.
-    expect(await store.insertHeatmaps('heatmaps', [...batch('a.png'), ...batch('c.png')])).toEqual({ inserted: 2, skipped: 2 });
-    expect(await store.insertHeatmaps('heatmaps', batch('a.png', 'q2'))).toEqual({ inserted: 2, skipped: 0 });
+    expect(await store.insertHeatmaps('heatmaps', [...batch('a.png'), ...batch('c.png')])).toEqual({ inserted: 2, skipped: 2, replaced: 0 });
+    expect(await store.insertHeatmaps('heatmaps', batch('a.png', 'q2'))).toEqual({ inserted: 2, skipped: 0, replaced: 0 });
     const { rows } = await store.query(
       'SELECT query_id, image_path, count(*) AS n FROM heatmaps GROUP BY ALL ORDER BY ALL',
     );
@@ -169,7 +188,7 @@ describe('reruns', () => {
     await expect(store.insertHeatmaps('heatmaps', [good, bad])).rejects.toThrow(/has 3 values, expected 2×2/);
     expect(await store.completedImages('heatmaps', 'q1')).toEqual(new Set());
     // The connection is usable afterwards, with no transaction left open.
-    expect(await store.insertHeatmaps('heatmaps', [good])).toEqual({ inserted: 1, skipped: 0 });
+    expect(await store.insertHeatmaps('heatmaps', [good])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
   });
 
   test('completed images survive reopening the file', async () => {
@@ -179,14 +198,14 @@ describe('reruns', () => {
     await first.close();
     const second = await openStore(path);
     expect(await second.completedImages('heatmaps', 'q1')).toEqual(new Set(['a.png']));
-    expect(await second.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 0, skipped: 1 });
+    expect(await second.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 0, skipped: 1, replaced: 0 });
     await second.close();
   });
 
   test('a table dropped by a user statement is recreated on the next insert', async () => {
     await store.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })]);
     await store.query('DROP TABLE heatmaps');
-    expect(await store.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 1, skipped: 0 });
+    expect(await store.insertHeatmaps('heatmaps', [makeRecord({ imagePath: 'a.png' })])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
   });
 });
 

@@ -1,0 +1,95 @@
+// Kill -9 at random moments of an OCCLUDE over the forty bundled X-rays with RENDER TO, then rerun
+// to the end: every image is stored exactly once, every overlay is a whole PNG, no temporary file
+// is left behind, and the database opens. KRYPTON_FAULT_RUNS sets how many killed runs (3 in CI;
+// 20 for the long mode).
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { SeededRandom } from '../../src/zoo/seeded-random';
+import { CREATE_CXR, XRAYS, runCli, startCli, useTempDir } from './helpers.js';
+
+const RUNS = Number(process.env.KRYPTON_FAULT_RUNS ?? 3);
+const dir = useTempDir();
+
+async function isWholePng(file: string): Promise<boolean> {
+  try {
+    const image = sharp(file, { failOn: 'truncated' });
+    return (await image.metadata()).format === 'png' && (await image.raw().toBuffer()).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+test(`${RUNS} OCCLUDEs killed at random moments, then a rerun: every image once, every overlay whole`, async () => {
+  const images = readdirSync(XRAYS).filter((f) => f.endsWith('.png')).sort();
+  expect(images.length).toBeGreaterThanOrEqual(40);
+  const database = join(dir(), 'faults.duckdb');
+  const overlays = join(dir(), 'overlays');
+  const occlude = `OCCLUDE '${XRAYS}/*.png' USING MODEL cxr WITH PATCH 112 STRIDE 56 RENDER TO '${overlays}' INTO maps`;
+  expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
+  const random = new SeededRandom(20261201);
+  const kills: string[] = [];
+  for (let run = 0; run < RUNS; run++) {
+    const child = startCli(['--db', database, '--progress', '-c', occlude]);
+    // Wait for a random image to start (or the run to end), then a random few milliseconds more.
+    const target = 1 + Math.floor(random.next() * 6);
+    const started = Date.now();
+    while (Date.now() - started < 60_000) {
+      const lines = child.output().stderr.match(/occluding image \d+/g)?.length ?? 0;
+      if (lines >= target || child.exitCode !== null) break;
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    await new Promise((resolve) => setTimeout(resolve, Math.floor(random.next() * 150)));
+    child.kill('SIGKILL');
+    const ended = await child.done;
+    kills.push(`${ended.signal ?? `exit ${ended.code}`} after image ${target}`);
+  }
+  const rerun = await runCli(['--db', database, '--json', '-c', occlude]);
+  expect({ code: rerun.code, stderr: rerun.stderr, kills }).toMatchObject({ code: 0, stderr: expect.stringMatching(/^occluded \d+ images? into maps/) });
+
+  const counts = await runCli(['--db', database, '--json', '-c', 'SELECT image_path, count(*)::INTEGER AS n FROM maps GROUP BY ALL ORDER BY 1']);
+  expect(counts.code).toBe(0);
+  const rows = counts.stdout.trim().split('\n').map((line) => JSON.parse(line));
+  expect(rows).toEqual(images.map((name) => ({ image_path: join(XRAYS, name), n: 1 })));
+  const files = readdirSync(overlays).sort();
+  expect(files).toEqual(images);
+  for (const file of files) expect([file, await isWholePng(join(overlays, file))]).toEqual([file, true]);
+});
+
+/** A 1 MiB tmpfs for the disk-full case; undefined where this process may not mount one (not root). */
+function smallDisk(): { path: string; release(): void } | undefined {
+  const path = join(dir(), 'small-disk');
+  mkdirSync(path);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path]).status !== 0) return undefined;
+  return { path, release: () => void spawnSync('umount', [path]) };
+}
+
+test('RENDER TO a disk that fills up: a loud failure, every overlay there whole, no temporary left, a rerun finishes', async () => {
+  const disk = smallDisk();
+  if (!disk) {
+    console.warn('disk-full case not run: mounting a tmpfs needs root');
+    return;
+  }
+  try {
+    const database = join(dir(), 'full.duckdb');
+    const images = readdirSync(XRAYS).filter((f) => f.endsWith('.png')).sort().slice(0, 30).map((f) => `'${join(XRAYS, f)}'`);
+    const occlude = `OCCLUDE (${images.join(', ')}) USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${disk.path}' INTO maps`;
+    const full = await runCli(['--db', database, '-c', `${CREATE_CXR}; ${occlude}`]);
+    expect(full.code).toBe(1);
+    expect(full.stderr).toMatch(/images failed: .*heatmap stored, overlay not written: .*(no space|ENOSPC)/i);
+    const written = readdirSync(disk.path);
+    expect(written.length).toBeLessThan(images.length);
+    for (const file of written) expect([file, file.endsWith('.png') && await isWholePng(join(disk.path, file))]).toEqual([file, true]);
+    // Every heatmap is stored although its overlay was not; room made, the rerun draws the rest.
+    const stored = await runCli(['--db', database, '--json', '-c', 'SELECT count(*)::INTEGER AS n FROM maps']);
+    expect(JSON.parse(stored.stdout).n).toBe(images.length);
+    spawnSync('mount', ['-o', 'remount,size=16m', disk.path]);
+    const rerun = await runCli(['--db', database, '--json', '-c', occlude]);
+    expect(rerun.code).toBe(0);
+    expect(rerun.stderr).toMatch(new RegExp(`occluded 0 images into maps .*, ${images.length} already done`));
+    expect(readdirSync(disk.path).length).toBe(images.length);
+  } finally {
+    disk.release();
+  }
+});
