@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
@@ -47,7 +48,12 @@ export async function loadModel(path: string, options: LoadModelOptions = {}): P
 
 /** A model already in memory (e.g. built by the zoo); `label` stands for its path in messages. */
 export async function loadModelBytes(bytes: Uint8Array, label: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  return prepareModel(label, decodeModel(label, bytes), options);
+  const proto = decodeModel(label, bytes);
+  const external = externalTensors(proto)[0];
+  if (external) {
+    throw new KryptonError(`cannot load model ${label}: initializer '${external.name}' is in an external data file, which only a model loaded from its file can find`, 'model');
+  }
+  return prepareModel(label, proto, options);
 }
 
 async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadModelOptions): Promise<LoadedModel> {
@@ -122,7 +128,66 @@ async function readModelFile(path: string): Promise<onnx.ModelProto> {
     if (code === 'EISDIR') throw new KryptonError(`model path is a directory, not an ONNX file: ${path}`, 'model');
     throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
   }
-  return decodeModel(path, bytes);
+  const proto = decodeModel(path, bytes);
+  await inlineExternalData(path, proto);
+  return proto;
+}
+
+/** Tensors whose bytes live in an external-data file (large models exported with torch.onnx). */
+function externalTensors(proto: onnx.ModelProto): onnx.ITensorProto[] {
+  const graph = proto.graph!;
+  const tensors = [...(graph.initializer ?? [])];
+  for (const node of graph.node ?? []) for (const attr of node.attribute ?? []) if (attr.t) tensors.push(attr.t);
+  return tensors.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+}
+
+/**
+ * Reads external-data tensors into the model, resolving their locations against the model file's
+ * folder (never the current one): every session Krypton builds is made from bytes, sub-models and
+ * worker threads included, so the weights must travel inside the model. Like onnxruntime, only the
+ * model's folder and its subfolders are read.
+ */
+async function inlineExternalData(path: string, proto: onnx.ModelProto): Promise<void> {
+  const folder = dirname(resolve(path));
+  const files = new Map<string, Promise<Buffer>>();
+  const fail = (problem: string) => new KryptonError(`cannot load model ${path}: ${problem}`, 'model');
+  for (const tensor of externalTensors(proto)) {
+    const entries = new Map((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = entries.get('location') ?? '';
+    const what = `initializer '${tensor.name}'`;
+    if (location === '') throw fail(`${what} is marked as external data but names no file`);
+    if (isAbsolute(location)) {
+      throw fail(`the external data location '${location}' (${what}) is an absolute path; onnxruntime reads external data only from the model's folder and below`);
+    }
+    const file = resolve(folder, location);
+    const inside = relative(folder, file);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      throw fail(`the external data location '${location}' (${what}) lies outside the model's folder; onnxruntime reads external data only from the model's folder and below`);
+    }
+    let read = files.get(file);
+    if (!read) {
+      read = readFile(file);
+      read.catch(() => undefined);
+      files.set(file, read);
+    }
+    let data: Buffer;
+    try {
+      data = await read;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw fail(code === 'ENOENT'
+        ? `its external data file ${location} (for ${what}) is not in ${folder}`
+        : `cannot read its external data file ${location} (for ${what}): ${messageOf(error)}`);
+    }
+    const offset = Number(entries.get('offset') ?? 0);
+    const length = entries.has('length') ? Number(entries.get('length')) : data.length - offset;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > data.length) {
+      throw fail(`its external data file ${location} has ${data.length} bytes, too few for ${what} (offset ${entries.get('offset') ?? 0}, length ${length})`);
+    }
+    tensor.rawData = data.subarray(offset, offset + length);
+    tensor.externalData = [];
+    tensor.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  }
 }
 
 function decodeModel(path: string, bytes: Uint8Array): onnx.ModelProto {
