@@ -100,9 +100,27 @@ export class KryptonParser extends CstParser {
     this.CONSUME(t.StringLiteral, { LABEL: 'file' });
   });
 
+  /** Which graph output holds the class scores (NAME), and what they are: either or both. */
   readonly outputOption = this.RULE('outputOption', () => {
     this.CONSUME(t.Output);
-    this.OR([{ ALT: () => this.CONSUME(t.Logits) }, { ALT: () => this.CONSUME(t.Probabilities) }]);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(t.Name);
+          this.CONSUME(t.StringLiteral, { LABEL: 'outputName' });
+          this.OPTION(() => this.SUBRULE(this.outputKind));
+        },
+      },
+      { ALT: () => this.SUBRULE2(this.outputKind) },
+    ]);
+  });
+
+  readonly outputKind = this.RULE('outputKind', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(t.Logits) },
+      { ALT: () => this.CONSUME(t.Probabilities) },
+      { ALT: () => this.CONSUME(t.Sigmoid) },
+    ]);
   });
 
   readonly dropModel = this.RULE('dropModel', () => {

@@ -147,6 +147,7 @@ export const Logits = keyword('LOGITS');
 export const Mean = keyword('MEAN');
 export const Model = keyword('MODEL');
 export const Naive = keyword('NAIVE');
+export const Name = keyword('NAME');
 export const None = keyword('NONE');
 export const Normalize = keyword('NORMALIZE');
 export const Occlude = keyword('OCCLUDE');
@@ -163,6 +164,7 @@ export const Replace = keyword('REPLACE');
 export const Retune = keyword('RETUNE');
 export const Rgb = keyword('RGB');
 export const Scale = keyword('SCALE');
+export const Sigmoid = keyword('SIGMOID');
 export const Ssim = keyword('SSIM');
 export const Std = keyword('STD');
 export const Strategy = keyword('STRATEGY');
@@ -178,8 +180,8 @@ export const Without = keyword('WITHOUT');
 const keywordTokens = [
   Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drilldown, Drop, Exists, Explain, For,
   Fraction, From, Gray, If, Image, Imagenet, Images, Incremental, Input, Into, Labels, Logits, Mean,
-  Model, Naive, None, Normalize, Occlude, On, Or, Output, Patch, Predicted, Probabilities, Quality,
-  Region, Render, Replace, Retune, Rgb, Scale, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
+  Model, Naive, Name, None, Normalize, Occlude, On, Or, Output, Patch, Predicted, Probabilities, Quality,
+  Region, Render, Replace, Retune, Rgb, Scale, Sigmoid, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
   Verify, With, Without,
 ];
 

@@ -150,7 +150,7 @@ export class Krypton {
     if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
     const [statement] = statements;
     if (statements.length !== 1 || statement.kind !== 'CreateModel') throw new KryptonError('defineSessionModel takes one CREATE MODEL statement');
-    this.models.defineSessionModel({ ...(await defineModel(statement, this.models)), resize: options.resize });
+    this.models.defineSessionModel({ ...(await defineModel(statement, this.models)).definition, resize: options.resize });
   }
 
   /** How images are prepared for a model (session or catalog): size, channels, normalisation, resize. */
@@ -191,9 +191,11 @@ export class Krypton {
         };
       }
       case 'CreateModel': {
-        const definition = await defineModel(statement, this.models);
+        const { definition, notes } = await defineModel(statement, this.models);
         await this.store.putModel(definition, { orReplace: statement.orReplace });
-        return result(statement, [], [], `model ${statement.name} ${statement.orReplace ? 'created or replaced' : 'created'} (${definition.inputWidth}x${definition.inputHeight}, ${definition.channels}, ${definition.outputKind})`);
+        const output = definition.outputName === null ? definition.outputKind : `${definition.outputKind} of output '${definition.outputName}'`;
+        const described = [`${definition.inputWidth}x${definition.inputHeight}, ${definition.channels}, ${output}`, ...notes].join('; ');
+        return result(statement, [], [], `model ${statement.name} ${statement.orReplace ? 'created or replaced' : 'created'} (${described})`);
       }
       case 'DropModel': {
         const dropped = await this.store.dropModel(statement.name, { ifExists: statement.ifExists });

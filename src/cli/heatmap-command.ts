@@ -33,6 +33,8 @@ interface HeatmapOptions extends ModelInputOptions {
   json?: string;
   png?: string;
   labels?: string;
+  output?: string;
+  outputName?: string;
   quiet?: boolean;
 }
 
@@ -73,6 +75,8 @@ export function heatmapCommand(program: Command): void {
     .option('--db <file>', 'database that keeps the result, the tuned configuration and the machine calibration', ':memory:')
     .option('--batch <N>', 'positions per inference call (default: chosen from memory)')
     .option('--labels <file>', 'class names, one per line')
+    .option('--output <kind>', 'what the output holds: logits (softmax), probabilities or sigmoid (default: read from the graph; sigmoid for one output)')
+    .option('--output-name <name>', 'the graph output holding the class scores (default: the first)')
     .option('--json <file>', 'write the heatmap as JSON')
     .option('--png <file>', 'write the image with the heatmap overlaid')
     .option('--quiet', 'no progress bar');
@@ -99,6 +103,9 @@ function createModelStatement(options: HeatmapOptions): string {
     parts.push(`NORMALIZE ${normalize.toUpperCase()}`);
   }
   if (options.labels) parts.push(`LABELS ${quoteString(resolve(options.labels))}`);
+  const kind = options.output && oneOf('--output', options.output, ['logits', 'probabilities', 'sigmoid'] as const).toUpperCase();
+  if (options.outputName !== undefined) parts.push(`OUTPUT NAME ${quoteString(options.outputName)}${kind ? ` ${kind}` : ''}`);
+  else if (kind) parts.push(`OUTPUT ${kind}`);
   return parts.join(' ');
 }
 

@@ -4,6 +4,8 @@ import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
 import { ModelGraph } from './graph.js';
+import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
+import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from './model-output.js';
 import { DataType, int64Tensor, readIntegers, toNumber, upcastHalfTensor } from './onnx-tensors.js';
 import { createSession, float32Tensor } from './session.js';
 
@@ -14,14 +16,21 @@ export interface ModelInput {
   readonly width: number;
 }
 
-/** How the model's output turns into class probabilities. */
-export type OutputActivation = 'softmax' | 'none' | 'exp';
+export type { OutputActivation, OutputKind } from './model-output.js';
 
 export interface ModelOutput {
   readonly name: string;
   readonly classes: number;
-  /** 'softmax': logits; 'none': the model ends in Softmax; 'exp': it ends in LogSoftmax. */
+  /** 'softmax': logits; 'sigmoid': one score per class; 'none': probabilities already; 'exp': log-probabilities. */
   readonly activation: OutputActivation;
+  /** What CREATE MODEL records: the kind that, given again, gives this interpretation. */
+  readonly kind: OutputKind;
+  /** What the clean image's output must satisfy when it is used as it is. */
+  readonly check: ProbabilityCheck;
+  /** Every output of the graph, in order: the chosen one is `name`. */
+  readonly outputs: readonly string[];
+  /** What the user is told about the choice of output and activation. */
+  readonly notes: readonly string[];
 }
 
 /** A model ready for occlusion: float32 throughout, symbolic batch, every tensor's shape known. */
@@ -38,8 +47,10 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** Required when the model's input height/width are symbolic; must match when they are fixed. */
   readonly inputSize?: { readonly height: number; readonly width: number };
-  /** What the output holds, when the graph does not say it right (e.g. softmax applied outside). */
-  readonly activation?: OutputActivation;
+  /** What the output holds (OUTPUT LOGITS | PROBABILITIES | SIGMOID); read from the graph when absent. */
+  readonly outputKind?: OutputKind;
+  /** Which graph output is the class vector (OUTPUT NAME 'x'); the first when absent. */
+  readonly outputName?: string;
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
@@ -67,16 +78,24 @@ async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadM
     );
   }
   const inputInfo = realInputs[0];
-  const outputInfo = (graphProto.output ?? [])[0];
-  if (!outputInfo) throw new KryptonError(`${path} is not an image classifier: it has no output`, 'model');
+  const outputs = (graphProto.output ?? []).map((o) => o.name!);
+  if (outputs.length === 0) throw new KryptonError(`${path} is not an image classifier: it has no output`, 'model');
+  const outputName = options.outputName ?? outputs[0];
+  const outputInfo = graphProto.output!.find((o) => o.name === outputName);
+  if (!outputInfo) {
+    throw new KryptonError(`${path} has no output '${outputName}' (its outputs: ${outputs.map((o) => `'${o}'`).join(', ')})`, 'model');
+  }
+  // Only the class vector is computed; the other outputs would cost time in every call.
+  graphProto.output = [outputInfo];
   const input = describeInput(path, inputInfo, options);
   const storedPrecision = inputInfo.type?.tensorType?.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
 
   normaliseForBatchedFloat32(proto, inputInfo.name!);
   const probe = await probeModel(path, proto, input);
   const graph = new ModelGraph(proto, input.name, outputInfo.name!, probe.shapes);
-  const described = describeOutput(path, graph);
-  const output = options.activation ? { ...described, activation: options.activation } : described;
+  const output = describeOutput(path, graph, outputs, options);
+  const problem = probabilityProblem(probe.output, output.classes, 0, output.check);
+  if (problem) throw notProbabilities(path, 'a blank test image', problem);
 
   let batchable = probe.batchable;
   if (!batchable && makeReshapesBatchFree(graph)) {
@@ -278,6 +297,8 @@ function normaliseForBatchedFloat32(proto: onnx.ModelProto, inputName: string): 
 interface ProbeResult {
   shapes: Map<string, number[]>;
   batchable: boolean;
+  /** The model's output for a blank (all-zero) input. */
+  output: Float32Array;
 }
 
 /**
@@ -319,7 +340,7 @@ async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInpu
     shapes.set(input.name, [1, input.channels, input.height, input.width]);
     const outputName = graph.output![0].name!;
     const batchable = await runsBatched(session, input, outputName, single[outputName] as ort.Tensor, second);
-    return { shapes, batchable };
+    return { shapes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
   } finally {
     await session.release();
   }
@@ -374,24 +395,37 @@ function makeReshapesBatchFree(graph: ModelGraph): boolean {
   return changed;
 }
 
-function describeOutput(path: string, graph: ModelGraph): ModelOutput {
+function isClassVector(shape: readonly number[] | undefined): boolean {
+  return !!shape && shape.length >= 2 && shape[0] === 1 && shape[1] >= 1 && shape.slice(2).every((d) => d === 1);
+}
+
+function describeOutput(path: string, graph: ModelGraph, outputs: readonly string[], options: LoadModelOptions): ModelOutput {
   const shape = graph.shapeOf(graph.outputName) ?? [];
-  const classes = shape[1] ?? 0;
-  if (shape.length < 2 || shape[0] !== 1 || classes < 1 || shape.slice(2).some((d) => d !== 1)) {
-    throw new KryptonError(
-      `${path} is not an image classifier: its output '${graph.outputName}' has shape [${shape.join(', ')}], expected [batch, classes]`,
-      'model',
-    );
+  if (!isClassVector(shape)) {
+    const shown = `its output '${graph.outputName}' has shape [${shape.join(', ')}], expected [batch, classes]`;
+    const others = outputs.filter((name) => name !== graph.outputName && isClassVector(graph.shapeOf(name)));
+    if (options.outputName === undefined && outputs.length > 1) {
+      const hint = others.length > 0 ? `; choose the class scores with OUTPUT NAME '${others[0]}'` : '; none of its outputs is a class vector';
+      throw new KryptonError(`${path} has ${outputs.length} outputs (${outputs.map((o) => `'${o}'`).join(', ')}) and the first is not a class vector: ${shown}${hint}`, 'model');
+    }
+    throw new KryptonError(`${path} is not an image classifier: ${shown}`, 'model');
   }
-  return { name: graph.outputName, classes, activation: finalActivation(graph) };
+  const classes = shape[1];
+  const interpretation = interpretOutput(path, graphEnding(graph), options.outputKind, classes);
+  const notes: string[] = [];
+  if (outputs.length > 1 && options.outputName === undefined) {
+    notes.push(`the model has ${outputs.length} outputs (${outputs.map((o) => `'${o}'`).join(', ')}): the first, '${graph.outputName}', is used (OUTPUT NAME chooses another)`);
+  }
+  if (interpretation.note) notes.push(interpretation.note);
+  const { activation, kind, check } = interpretation;
+  return { name: graph.outputName, classes, activation, kind, check, outputs: [...outputs], notes };
 }
 
 const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
-function finalActivation(graph: ModelGraph): OutputActivation {
+function graphEnding(graph: ModelGraph): GraphEnding {
   let node = graph.producer.get(graph.outputName);
   while (node && SHAPE_ONLY.has(node.opType)) node = graph.producer.get(node.inputs[0]);
-  if (node?.opType === 'Softmax') return 'none';
-  if (node?.opType === 'LogSoftmax') return 'exp';
-  return 'softmax';
+  if (node?.opType === 'Softmax' || node?.opType === 'Sigmoid' || node?.opType === 'LogSoftmax') return node.opType;
+  return 'scores';
 }

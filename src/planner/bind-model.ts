@@ -6,7 +6,7 @@ import { KryptonError, messageOf } from '../errors.js';
 import type { InputSpec, ResizePolicy } from '../image/input-spec.js';
 import { imagenetInputSpec } from '../image/input-spec.js';
 import { readLabels } from '../model/labels.js';
-import type { LoadedModel, OutputActivation } from '../model/load-model.js';
+import type { LoadedModel, OutputKind } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { CreateModelStatement, ModelRef } from '../parser/ast.js';
 import type { ModelDefinition, Store } from '../store/index.js';
@@ -67,19 +67,19 @@ export class ModelCache {
 
   /**
    * A model as loaded with these options. Options left open are settled by the file (its input
-   * size, the activation its graph implies), so a request naming them gets the model already
+   * size, the output kind its graph implies), so a request naming them gets the model already
    * loaded without them: CREATE MODEL and the OCCLUDE after it load the file once.
    */
-  load(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): Promise<LoadedModel> {
+  load(path: string, inputSize: { width: number; height: number } | undefined, output: OutputChoice = {}): Promise<LoadedModel> {
     const absolute = resolve(path);
-    const key = modelKey(absolute, inputSize, activation);
+    const key = modelKey(absolute, inputSize, output);
     let model = this.models.get(key);
     if (!model) {
-      model = loadModel(path, { inputSize: inputSize && { width: inputSize.width, height: inputSize.height }, activation });
+      model = loadModel(path, { inputSize: inputSize && { width: inputSize.width, height: inputSize.height }, outputKind: output.kind, outputName: output.name });
       this.models.set(key, model);
       model.then(
         (loaded) => {
-          const settled = modelKey(absolute, loaded.input, loaded.output.activation);
+          const settled = modelKey(absolute, loaded.input, { kind: loaded.output.kind, name: output.name });
           if (!this.models.has(settled)) this.models.set(settled, Promise.resolve(loaded));
         },
         () => this.models.delete(key),
@@ -89,12 +89,14 @@ export class ModelCache {
   }
 }
 
-function modelKey(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): string {
-  return JSON.stringify([path, inputSize ? [inputSize.width, inputSize.height] : null, activation ?? null]);
+/** OUTPUT's two halves: what the output holds and which graph output it is; the file decides what is left open. */
+export interface OutputChoice {
+  readonly kind?: OutputKind;
+  readonly name?: string;
 }
 
-function activationOf(kind: 'logits' | 'probabilities' | undefined): OutputActivation | undefined {
-  return kind === 'logits' ? 'softmax' : kind === 'probabilities' ? 'none' : undefined;
+function modelKey(path: string, inputSize: { width: number; height: number } | undefined, output: OutputChoice): string {
+  return JSON.stringify([path, inputSize ? [inputSize.width, inputSize.height] : null, output.kind ?? null, output.name ?? null]);
 }
 
 /** Store and InputSpec speak of scale differently: the store keeps the multiplier applied to 0–255 pixels. */
@@ -135,18 +137,18 @@ export async function bindModel(ref: ModelRef, store: Store, cache: ModelCache):
     return { name: ref.path, path: ref.path, model, spec: specFor(model, undefined) };
   }
   const entry: SessionModel = cache.sessionModel(ref.name) ?? await store.requireModel(ref.name);
-  const model = await cache.load(entry.path, { width: entry.inputWidth, height: entry.inputHeight }, activationOf(entry.outputKind));
+  const model = await cache.load(entry.path, { width: entry.inputWidth, height: entry.inputHeight }, { kind: entry.outputKind, name: entry.outputName ?? undefined });
   return { name: entry.name, path: entry.path, model, spec: specFor(model, entry), labels: await labelsFor(entry.labelsPath, model) };
 }
 
 /**
  * What CREATE MODEL stores: the statement's options, with the defaults the ONNX file implies (its
- * input size, gray for one channel, ImageNet normalisation, softmax over logits unless the graph
- * ends in Softmax). The file is loaded once to check that it is an image classifier.
+ * input size, gray for one channel, ImageNet normalisation, the output kind the graph's end and
+ * class count imply). The file is loaded once to check that it is an image classifier.
  */
-export async function defineModel(statement: CreateModelStatement, cache: ModelCache): Promise<ModelDefinition> {
+export async function defineModel(statement: CreateModelStatement, cache: ModelCache): Promise<DefinedModel> {
   const path = resolve(statement.file);
-  const model = await cache.load(path, statement.input, activationOf(statement.output));
+  const model = await cache.load(path, statement.input, { kind: statement.output, name: statement.outputName });
   const channelCount = model.input.channels;
   const channels = statement.channels ?? (channelCount === 1 ? 'gray' : 'rgb');
   if (channels !== 'gray' && channelCount !== 3) {
@@ -158,7 +160,7 @@ export async function defineModel(statement: CreateModelStatement, cache: ModelC
   const std = normalize.kind === 'custom' ? [...normalize.std] : normalize.kind === 'none' ? Array(channelCount).fill(1) : spec.std;
   const labelsPath = statement.labelsFile ? resolve(statement.labelsFile) : null;
   await labelsFor(labelsPath, model);
-  return {
+  const definition: ModelDefinition = {
     name: statement.name,
     path,
     inputWidth: model.input.width,
@@ -168,8 +170,25 @@ export async function defineModel(statement: CreateModelStatement, cache: ModelC
     mean,
     std,
     labelsPath,
-    outputKind: statement.output ?? (model.output.activation === 'none' ? 'probabilities' : 'logits'),
+    outputKind: model.output.kind,
+    outputName: statement.outputName ?? null,
   };
+  return { definition, notes: model.output.notes };
+}
+
+/** What CREATE MODEL stores, and what the user should know about how its output is read. */
+export interface DefinedModel {
+  readonly definition: ModelDefinition;
+  readonly notes: readonly string[];
+}
+
+/**
+ * The graph output and the probabilities' identity in query ids and tuning keys: the output only
+ * when it is not the first, so results computed before OUTPUT NAME existed keep their ids.
+ */
+export function outputIdentity(model: LoadedModel): { activation: string; output?: string } {
+  const { activation, name, outputs } = model.output;
+  return { activation, ...(name !== outputs[0] && { output: name }) };
 }
 
 function hashFile(path: string): Promise<string> {

@@ -11,7 +11,7 @@ import type { CandidateName, OccludeStatement, QualityTarget } from '../parser/a
 import type { Store } from '../store/index.js';
 import { DEFAULT_RESULTS_TABLE } from '../store/index.js';
 import { resolveImages, type ImageRef } from '../executor/image-source.js';
-import { bindModel, type ModelBinding, type ModelCache } from './bind-model.js';
+import { bindModel, outputIdentity, type ModelBinding, type ModelCache } from './bind-model.js';
 import type { CandidateEstimate } from './candidates/index.js';
 import { CANDIDATE_NAMES, CANDIDATES, candidateOf, candidatesUsed, estimateSpec, strategyName } from './candidates/index.js';
 import type { InsertNode, OcclusionNode, PhysicalNode } from './physical-plan.js';
@@ -121,7 +121,7 @@ export async function bindOcclude(statement: OccludeStatement, context: Planning
 function queryIdOf(logical: LogicalOcclude, spec: OperatorSpec): string {
   const { model, grid, target, color, quality } = logical;
   const identity = JSON.stringify({
-    model: { path: model.path, spec: model.spec, activation: model.model.output.activation },
+    model: { path: model.path, spec: model.spec, ...outputIdentity(model.model) },
     grid, target, color, quality: quality ?? null,
     // Exact plans keep the id they always had; approximate ones add their configuration.
     ...(isExact(spec) ? {} : { approximation: spec }),
@@ -185,7 +185,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
   const { rates, nominal } = await ratesFor(context, !explicit);
   const { input } = model.model;
   const pricing = pricingContext(graph, grid, input.channels * input.height * input.width, rates);
-  const notes: string[] = [];
+  const notes: string[] = [...model.model.output.notes];
   if (nominal) notes.push('estimates use nominal rates: this machine has not been calibrated yet (an OCCLUDE with STRATEGY AUTO calibrates it once)');
 
   let spec: OperatorSpec;

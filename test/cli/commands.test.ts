@@ -1,6 +1,7 @@
 // heatmap, zoo and inspect as their own processes, as a user runs them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tinyClassifier } from '../support/tiny-models';
 import { CXR_LABELS, CXR_MODEL, SOME_XRAYS, data, expectOneLineError, runChild, useTempDir } from './helpers.js';
 
 const dir = useTempDir();
@@ -65,6 +66,32 @@ describe('heatmap', () => {
       expectOneLineError(run, cases[i][1]);
       expect(run.stdout).toBe('');
     });
+  });
+
+  test('a one-output model gives the sigmoid of its logit; --output and --output-name choose how the output is read', async () => {
+    const oneLogit = join(dir(), 'one-logit.onnx');
+    writeFileSync(oneLogit, tinyClassifier({ classes: 1, bias: -0.5 }));
+    const twoOutputs = join(dir(), 'two-outputs.onnx');
+    writeFileSync(twoOutputs, tinyClassifier({ classes: 1, head: 'features-then-logits', bias: -0.5 }));
+    const args = (model: string, ...extra: string[]) => ['heatmap', '--model', model, '--image', XRAY, '--patch', '4', '--quiet', ...extra];
+    const [plain, sigmoid, named, logits, unnamed] = await Promise.all([
+      runChild(args(oneLogit, '--json', join(dir(), 'one-logit.json'))),
+      runChild(args(oneLogit, '--output', 'sigmoid', '--json', join(dir(), 'sigmoid.json'))),
+      runChild(args(twoOutputs, '--output-name', 'logits', '--output', 'sigmoid', '--json', join(dir(), 'named.json'))),
+      runChild(args(oneLogit, '--output', 'logits')),
+      runChild(args(twoOutputs)),
+    ]);
+    for (const run of [plain, sigmoid, named]) expect(run).toMatchObject({ code: 0, stderr: '' });
+    const [a, b, c] = ['one-logit', 'sigmoid', 'named'].map((name) => JSON.parse(readFileSync(join(dir(), `${name}.json`), 'utf8')));
+    expect(a.classIndex).toBe(0);
+    expect(a.baseProbability).toBeGreaterThan(0);
+    expect(a.baseProbability).toBeLessThan(1);
+    expect(Math.max(...a.values) - Math.min(...a.values)).toBeGreaterThan(1e-4);
+    expect(b.values).toEqual(a.values);
+    // The same weights behind the named output.
+    expect(c.values).toEqual(a.values);
+    expectOneLineError(logits, /softmax over one value is always 1; use OUTPUT SIGMOID/);
+    expectOneLineError(unnamed, /the first is not a class vector: .*; choose the class scores with OUTPUT NAME 'logits'$/);
   });
 
   test('--quality tunes an approximate plan through the planner, and a --db keeps the tuning for the next run', async () => {

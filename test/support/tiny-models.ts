@@ -9,7 +9,7 @@ export type TinyHead =
   | 'sigmoid'
   /** The same scores through a final Softmax node. */
   | 'softmax'
-  /** Two graph outputs: first 'features' (the pooled [batch, 4, 1, 1] map), then 'logits'. */
+  /** Two graph outputs: first 'features' (the last [batch, 4, size/2, size/2] feature map), then 'logits'. */
   | 'features-then-logits'
   /** Two graph outputs: first 'logits', then 'probabilities' (their Softmax). */
   | 'logits-then-probabilities';
@@ -19,8 +19,11 @@ export interface TinyModelOptions {
   readonly head?: TinyHead;
   /** Input side (square, 3 channels); default 16. */
   readonly size?: number;
-  /** Added to every class score, to push a sigmoid's output away from 0.5. */
-  readonly bias?: number;
+  /**
+   * The class scores of a blank (all-zero) image, which the convolutions (without biases) map to
+   * zero: one number for every class, or one per class. Default 0.
+   */
+  readonly bias?: number | readonly number[];
 }
 
 function weights(count: number, scale: number, phase = 0): Float32Array {
@@ -35,11 +38,11 @@ export function tinyClassifier(options: TinyModelOptions = {}): Uint8Array {
   const { classes = 3, head = 'logits', size = 16, bias = 0 } = options;
   const builder = new OnnxGraphBuilder();
   const x = builder.input('image', ['batch', 3, size, size]);
-  const c1 = builder.node('Relu', [builder.node('Conv', [x, builder.initializer('w1', [6, 3, 3, 3], weights(162, 0.4)), builder.initializer('b1', [6], weights(6, 0.1, 1))], { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) })]);
+  const c1 = builder.node('Relu', [builder.node('Conv', [x, builder.initializer('w1', [6, 3, 3, 3], weights(162, 0.4)), builder.initializer('b1', [6], new Float32Array(6))], { kernel_shape: attr.ints([3, 3]), pads: attr.ints([1, 1, 1, 1]) })]);
   const c2 = builder.node('Relu', [builder.node('Conv', [c1, builder.initializer('w2', [4, 6, 3, 3], weights(216, 0.3, 2))], { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) })]);
   const pooled = builder.node('GlobalAveragePool', [c2], {}, 'pooled');
   const flat = builder.node('Flatten', [pooled]);
-  const scores = builder.node('Gemm', [flat, builder.initializer('fc', [classes, 4], weights(4 * classes, 2, 3)), builder.initializer('fcb', [classes], new Float32Array(classes).fill(bias))], { transB: attr.int(1) });
+  const scores = builder.node('Gemm', [flat, builder.initializer('fc', [classes, 4], weights(4 * classes, 2, 3)), builder.initializer('fcb', [classes], typeof bias === 'number' ? new Float32Array(classes).fill(bias) : Float32Array.from(bias))], { transB: attr.int(1) });
   switch (head) {
     case 'logits':
       builder.output(builder.rename(scores, 'logits'), ['batch', classes]);
@@ -51,7 +54,7 @@ export function tinyClassifier(options: TinyModelOptions = {}): Uint8Array {
       builder.output(builder.node('Softmax', [scores], { axis: attr.int(1) }, 'probabilities'), ['batch', classes]);
       break;
     case 'features-then-logits':
-      builder.output(pooled, ['batch', 4, 1, 1]);
+      builder.output(builder.rename(c2, 'features'), ['batch', 4, size / 2, size / 2]);
       builder.output(builder.rename(scores, 'logits'), ['batch', classes]);
       break;
     case 'logits-then-probabilities': {
