@@ -257,6 +257,10 @@ export interface RegionClauseCstNode extends CstNode {
 export type RegionClauseCstChildren = {
   REGION: IToken[];
   numberList: NumberListCstNode[];
+  IN?: IToken[];
+  IMAGE?: IToken[];
+  MODEL?: IToken[];
+  PIXELS?: IToken[];
 };
 
 export interface QualityClauseCstNode extends CstNode {

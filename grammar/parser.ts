@@ -237,9 +237,15 @@ export class KryptonParser extends CstParser {
     });
   });
 
+  /** In model-input pixels (after resizing) unless IN IMAGE PIXELS says the source image's. */
   readonly regionClause = this.RULE('regionClause', () => {
     this.CONSUME(t.Region);
     this.SUBRULE(this.numberList);
+    this.OPTION(() => {
+      this.CONSUME(t.In);
+      this.OR([{ ALT: () => this.CONSUME(t.Image) }, { ALT: () => this.CONSUME(t.Model) }]);
+      this.CONSUME(t.Pixels);
+    });
   });
 
   readonly qualityClause = this.RULE('qualityClause', () => {

@@ -138,6 +138,7 @@ export const Gray = keyword('GRAY');
 export const If = keyword('IF');
 export const Image = keyword('IMAGE');
 export const Imagenet = keyword('IMAGENET');
+export const In = keyword('IN');
 export const Images = keyword('IMAGES');
 export const Incremental = keyword('INCREMENTAL');
 export const Input = keyword('INPUT');
@@ -155,6 +156,7 @@ export const On = keyword('ON');
 export const Or = keyword('OR');
 export const Output = keyword('OUTPUT');
 export const Patch = keyword('PATCH');
+export const Pixels = keyword('PIXELS');
 export const Predicted = keyword('PREDICTED');
 export const Probabilities = keyword('PROBABILITIES');
 export const Quality = keyword('QUALITY');
@@ -179,8 +181,8 @@ export const Without = keyword('WITHOUT');
 
 const keywordTokens = [
   Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drilldown, Drop, Exists, Explain, For,
-  Fraction, From, Gray, If, Image, Imagenet, Images, Incremental, Input, Into, Labels, Logits, Mean,
-  Model, Naive, Name, None, Normalize, Occlude, On, Or, Output, Patch, Predicted, Probabilities, Quality,
+  Fraction, From, Gray, If, Image, Imagenet, Images, In, Incremental, Input, Into, Labels, Logits, Mean,
+  Model, Naive, Name, None, Normalize, Occlude, On, Or, Output, Patch, Pixels, Predicted, Probabilities, Quality,
   Region, Render, Replace, Retune, Rgb, Scale, Sigmoid, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
   Verify, With, Without,
 ];

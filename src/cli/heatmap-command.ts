@@ -22,6 +22,7 @@ interface HeatmapOptions extends ModelInputOptions {
   color: string;
   class: string;
   region?: string;
+  regionIn?: string;
   mode?: string;
   strategy?: string;
   quality?: string;
@@ -66,6 +67,7 @@ export function heatmapCommand(program: Command): void {
     .option('--color <color>', 'patch colour: gray, black, mean or R,G,B', 'gray')
     .option('--class <N|label|predicted>', 'class whose probability is recorded', 'predicted')
     .option('--region <x,y,w,h>', 'only patches inside this rectangle of the model-input image')
+    .option('--region-in <pixels>', "the region's pixels: model (after resizing) or image (the source image's)", 'model')
     .option('--quality <q>', 'SSIM target in (0, 1]: the planner tunes an approximate plan to reach it')
     .option('--strategy <s>', 'auto (the planner chooses), naive, incremental (default: incremental, auto with --quality)')
     .option('--threshold <t>', 'a fixed propagation threshold τ in (0, 1] (incremental)')
@@ -139,7 +141,9 @@ function occludeOptions(options: HeatmapOptions): OccludeOptions {
     stride: { x: strideSize.width, y: strideSize.height },
     color: color.kind === 'rgb' ? { r: color.r, g: color.g, b: color.b } : color.kind,
     targetClass: target,
-    region: options.region ? rectangle('--region', options.region) : undefined,
+    region: options.region
+      ? { ...rectangle('--region', options.region), unit: oneOf('--region-in', options.regionIn ?? 'model', ['model', 'image'] as const) }
+      : undefined,
     quality: options.quality ? { ssim: fraction(options.quality, '--quality'), retune: options.retune } : undefined,
     strategy: strategy === 'auto' && (options.threshold || drilldown) ? 'incremental' : strategy,
     threshold: options.threshold ? fraction(options.threshold, '--threshold') : undefined,

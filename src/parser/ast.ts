@@ -175,7 +175,11 @@ export interface Region {
   readonly y: number;
   readonly width: number;
   readonly height: number;
+  /** 'model': model-input pixels, after resizing (the default); 'image': the source image's pixels. */
+  readonly unit: PixelUnit;
 }
+
+export type PixelUnit = 'model' | 'image';
 
 /** Components are 0–255, whatever the model's SCALE: they describe the image, not the tensor. */
 export type PatchColor =

@@ -273,12 +273,14 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
 
   regionClause(ctx: cst.RegionClauseCstChildren): ast.Region {
     const list = this.numberList(ctx.numberList[0].children);
+    const unit: ast.PixelUnit = ctx.IMAGE ? 'image' : 'model';
     if (list.numbers.length !== 4) {
       this.reporter.reportAtToken(list.open, 'REGION needs 4 numbers (x, y, width, height)');
-      return { x: 0, y: 0, width: 0, height: 0 };
+      return { x: 0, y: 0, width: 0, height: 0, unit };
     }
     const [x, y, width, height] = list.numbers;
     return {
+      unit,
       x: checkNonNegativeInteger(this.reporter, x, 'REGION x'),
       y: checkNonNegativeInteger(this.reporter, y, 'REGION y'),
       width: checkPositiveInteger(this.reporter, width, 'REGION width'),

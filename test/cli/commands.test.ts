@@ -55,6 +55,8 @@ describe('heatmap', () => {
       [heatmapArgs('--patch', '56', '--stride', '0'), /--stride must be a positive integer, got '0'$/],
       [heatmapArgs('--patch', '56', '--class', '5'), /class index 5 is out of range: the model has 2 classes/],
       [heatmapArgs('--patch', '56', '--region', '200,200,100,100'), /region \(200, 200, 100, 100\) lies outside the 224x224 model-input image$/],
+      [heatmapArgs('--patch', '56', '--region', '0,0,90000,10', '--region-in', 'image'), /REGION 0, 0, 90000, 10 \(image pixels\) exceeds the \d+x\d+ image .*00870a9c\.png$/],
+      [heatmapArgs('--patch', '56', '--region', '0,0,10,10', '--region-in', 'screen'), /--region-in must be one of model, image/],
       [heatmapArgs('--patch', '56', '--quality', '0'), /: --quality must be in \(0, 1\]$/],
       [heatmapArgs('--patch', '56', '--threshold', '1.5'), /: --threshold must be in \(0, 1\]$/],
       [heatmapArgs('--patch', '16', '--drilldown', '10,0.2'), /: --drilldown stride 10 cannot reach --stride 4: it must be a larger multiple of it \(8, 12, 16, …\)$/],

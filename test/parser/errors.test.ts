@@ -59,6 +59,9 @@ describe('syntax errors', () => {
     [`${CORE} REGION 1, 2, 3, 4`, "line 1, column 61: expected '(' but found '1'"],
     // Only the image source can be a query; elsewhere '(' is just a parenthesis.
     [`${CORE} REGION (SELECT 1)`, "line 1, column 62: expected a number but found 'SELECT'"],
+    [`${CORE} REGION (0, 0, 8, 8) IN PIXELS`, "line 1, column 77: expected IMAGE or MODEL but found 'PIXELS'"],
+    [`${CORE} REGION (0, 0, 8, 8) IN IMAGE`, 'line 1, column 82: expected PIXELS but found the end of the statement'],
+    [`${CORE} REGION (0, 0, 8, 8) IN IMAGES PIXELS`, "line 1, column 77: expected IMAGE but found 'IMAGES'"],
     ["OCCLUDE (SELECT 1) (SELECT 2) USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 20: expected USING but found '('"],
     [`${CORE} INTO x y`, "line 1, column 61: expected '.', COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'y'"],
     ["OCCLUDE USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 9: expected a string or '(' but found 'USING'"],
@@ -86,12 +89,12 @@ describe('syntax errors', () => {
     const [problem] = parseScript(`${CORE} REGION (0, 0, 8, 8) extra`).errors;
     expect(problem).toEqual({
       message:
-        "line 1, column 74: expected COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
+        "line 1, column 74: expected IN, COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
       line: 1,
       column: 74,
       offset: 73,
       token: 'extra',
-      expected: ['COLOR', 'REGION', 'QUALITY', 'TUNE', 'RETUNE', 'VERIFY', 'STRATEGY', 'RENDER', 'INTO', 'the end of the statement'],
+      expected: ['IN', 'COLOR', 'REGION', 'QUALITY', 'TUNE', 'RETUNE', 'VERIFY', 'STRATEGY', 'RENDER', 'INTO', 'the end of the statement'],
     });
     expect(messagesOf(`${CORE} extra`)).toEqual([
       "line 1, column 54: expected 'x', COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
@@ -196,6 +199,7 @@ describe('checks on values', () => {
     [`${CORE} REGION (-1, 0, 8, 8)`, 'REGION x must be a non-negative integer', '-1'],
     [`${CORE} REGION (0, 0.5, 8, 8)`, 'REGION y must be a non-negative integer', '0.5'],
     [`${CORE} REGION (0, 0, 8)`, 'REGION needs 4 numbers (x, y, width, height)', '('],
+    [`${CORE} REGION (0, 0, 0, 8) IN IMAGE PIXELS`, 'REGION width must be a positive integer', '0,'],
     [`${CORE} RENDER TO ''`, 'RENDER TO directory must not be empty', "''"],
     [`${CORE} INTO ""`, 'a quoted name must not be empty', '""'],
     ["OCCLUDE '' USING MODEL m WITH PATCH 16 STRIDE 4", 'image pattern must not be empty', "''"],
