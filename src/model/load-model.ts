@@ -42,6 +42,8 @@ export interface LoadedModel {
   readonly storedPrecision: 'float32' | 'float16';
   /** False when the graph cannot run more than one image per call (a batch size baked into it). */
   readonly batchable: boolean;
+  /** The external-data files its weights were read from (absolute paths), part of its content. */
+  readonly externalData: readonly string[];
 }
 
 export interface LoadModelOptions {
@@ -54,7 +56,8 @@ export interface LoadModelOptions {
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  return prepareModel(path, await readModelFile(path), options);
+  const { proto, externalData } = await readModelFile(path);
+  return { ...(await prepareModel(path, proto, options)), externalData };
 }
 
 /** A model already in memory (e.g. built by the zoo); `label` stands for its path in messages. */
@@ -64,10 +67,10 @@ export async function loadModelBytes(bytes: Uint8Array, label: string, options: 
   if (external) {
     throw new KryptonError(`cannot load model ${label}: initializer '${external.name}' is in an external data file, which only a model loaded from its file can find`, 'model');
   }
-  return prepareModel(label, proto, options);
+  return { ...(await prepareModel(label, proto, options)), externalData: [] };
 }
 
-async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadModelOptions): Promise<LoadedModel> {
+async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadModelOptions): Promise<Omit<LoadedModel, 'externalData'>> {
   const graphProto = proto.graph!;
   const initializerNames = new Set((graphProto.initializer ?? []).map((t) => t.name!));
   const realInputs = (graphProto.input ?? []).filter((i) => !initializerNames.has(i.name!));
@@ -115,6 +118,7 @@ export interface PortableModel {
   readonly output: ModelOutput;
   readonly storedPrecision: LoadedModel['storedPrecision'];
   readonly batchable: boolean;
+  readonly externalData: readonly string[];
   readonly shapes: readonly (readonly [string, readonly number[]])[];
 }
 
@@ -123,21 +127,21 @@ const portables = new WeakMap<LoadedModel, PortableModel>();
 export function portableModel(model: LoadedModel): PortableModel {
   let portable = portables.get(model);
   if (!portable) {
-    const { path, input, output, storedPrecision, batchable, graph } = model;
+    const { path, input, output, storedPrecision, batchable, externalData, graph } = model;
     const bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
-    portable = { path, bytes, input, output, storedPrecision, batchable, shapes: [...graph.shapes.entries()] };
+    portable = { path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()] };
     portables.set(model, portable);
   }
   return portable;
 }
 
 export function modelFromPortable(portable: PortableModel): LoadedModel {
-  const { path, bytes, input, output, storedPrecision, batchable, shapes } = portable;
+  const { path, bytes, input, output, storedPrecision, batchable, externalData, shapes } = portable;
   const graph = new ModelGraph(decodeModel(path, bytes), input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
-  return { path, graph, input, output, storedPrecision, batchable };
+  return { path, graph, input, output, storedPrecision, batchable, externalData };
 }
 
-async function readModelFile(path: string): Promise<onnx.ModelProto> {
+async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[] }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -148,8 +152,7 @@ async function readModelFile(path: string): Promise<onnx.ModelProto> {
     throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
   }
   const proto = decodeModel(path, bytes);
-  await inlineExternalData(path, proto);
-  return proto;
+  return { proto, externalData: await inlineExternalData(path, proto) };
 }
 
 /** Tensors whose bytes live in an external-data file (large models exported with torch.onnx). */
@@ -164,9 +167,9 @@ function externalTensors(proto: onnx.ModelProto): onnx.ITensorProto[] {
  * Reads external-data tensors into the model, resolving their locations against the model file's
  * folder (never the current one): every session Krypton builds is made from bytes, sub-models and
  * worker threads included, so the weights must travel inside the model. Like onnxruntime, only the
- * model's folder and its subfolders are read.
+ * model's folder and its subfolders are read. Returns the files read.
  */
-async function inlineExternalData(path: string, proto: onnx.ModelProto): Promise<void> {
+async function inlineExternalData(path: string, proto: onnx.ModelProto): Promise<string[]> {
   const folder = dirname(resolve(path));
   const files = new Map<string, Promise<Buffer>>();
   const fail = (problem: string) => new KryptonError(`cannot load model ${path}: ${problem}`, 'model');
@@ -207,6 +210,7 @@ async function inlineExternalData(path: string, proto: onnx.ModelProto): Promise
     tensor.externalData = [];
     tensor.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
   }
+  return [...files.keys()];
 }
 
 function decodeModel(path: string, bytes: Uint8Array): onnx.ModelProto {

@@ -65,6 +65,14 @@ export class ModelCache {
     return hash;
   }
 
+  /** The content hash of a loaded model: its file's, and its external-data files' when it has any. */
+  async modelHash(model: Pick<LoadedModel, 'path' | 'externalData'>): Promise<string> {
+    const own = await this.fileHash(model.path);
+    if (model.externalData.length === 0) return own;
+    const parts = [own, ...(await Promise.all(model.externalData.map((file) => this.fileHash(file))))];
+    return createHash('sha256').update(parts.join('\n')).digest('hex');
+  }
+
   /**
    * A model as loaded with these options. Options left open are settled by the file (its input
    * size, the output kind its graph implies), so a request naming them gets the model already

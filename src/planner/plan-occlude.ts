@@ -263,7 +263,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
       }
       tuning = await tuneQuality({
         logical, pricing, store: context.store, target: logical.quality!.target, sampleSize, sampleSizeAsked: statement.tuneSample !== undefined, retune: statement.retune,
-        disabled, modelHash: await context.models.fileHash(model.path), onProgress: context.onTuning, signal: context.signal,
+        disabled, modelHash: await context.models.modelHash(model.model), onProgress: context.onTuning, signal: context.signal,
       });
       spec = tuning.spec;
       reason = tuning.note;

@@ -1,8 +1,9 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { open } from '../../src/krypton';
 import { KryptonError } from '../../src/errors';
 import { loadModel } from '../../src/model/load-model';
+import { ModelCache } from '../../src/planner/bind-model';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
 import { temporaryFolder, encodePng } from '../image/image-fixtures';
 import { expectSameHeatmap, runBoth } from '../support/heatmaps';
@@ -70,6 +71,21 @@ describe('models whose weights are in an external-data file beside them', () => 
     } finally {
       await db.close();
     }
+  });
+
+  it('are part of the content hash tuned configurations are keyed by', async () => {
+    const under = join(folder.path, 'hashed');
+    const path = writeExternal(under, 'tiny.onnx', 'tiny.onnx.data');
+    const cache = new ModelCache();
+    const model = await loadModel(path);
+    expect(model.externalData).toEqual([join(under, 'tiny.onnx.data')]);
+    const before = await cache.modelHash(model);
+    // Retrained weights: the same .onnx file, another data file.
+    const retrained = withExternalData(tinyClassifier({ classes: 3, bias: 1 }), 'tiny.onnx.data');
+    expect(Buffer.from(retrained.model).equals(readFileSync(path))).toBe(true);
+    writeFileSync(join(under, 'tiny.onnx.data'), retrained.data);
+    expect(await cache.modelHash(model)).not.toBe(before);
+    expect(await cache.modelHash(model)).not.toBe(await cache.fileHash(path));
   });
 
   it('are refused with a clear error when the data file is missing or its location leaves the model folder', async () => {
