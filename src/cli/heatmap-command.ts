@@ -161,7 +161,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
   const occlusion = occludeOptions(options);
   const db = await open(options.db ?? ':memory:');
   try {
-    await db.defineSessionModel(createModelStatement(options), { resize: oneOf('--resize', options.resize, ['stretch', 'cover', 'contain'] as const) as ResizePolicy });
+    const notes = await db.defineSessionModel(createModelStatement(options), { resize: oneOf('--resize', options.resize, ['stretch', 'cover', 'contain'] as const) as ResizePolicy });
     const progress = progressBar('heatmap', options.quiet ?? false);
     let result;
     try {
@@ -228,6 +228,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
       `largest drop ${Number(row.max_drop).toFixed(4)} (to ${Number(row.min_probability).toFixed(4)}) with the patch at x=${row.max_drop_x}, y=${row.max_drop_y}`,
     ];
     if (result.message && /tuned on|tuning reused/.test(result.message)) lines.push(result.message.replace(/^occluded [^,]*, /, ''));
+    lines.push(...notes.map((note) => `note: ${note}`));
     if (options.json) lines.push(`wrote ${options.json}`);
     if (options.png) lines.push(`wrote ${options.png}`);
     process.stdout.write(lines.join('\n') + '\n');

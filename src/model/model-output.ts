@@ -49,7 +49,7 @@ export function interpretOutput(path: string, ending: GraphEnding, said: OutputK
       }
       return {
         activation: 'none',
-        kind: said ?? 'sigmoid',
+        kind: said ?? 'probabilities',
         check: 'unit-interval',
         ...(said === 'sigmoid' && { note: 'the graph ends in Sigmoid: its outputs are used as they are (not put through a second sigmoid)' }),
       };

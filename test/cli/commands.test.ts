@@ -84,6 +84,8 @@ describe('heatmap', () => {
       runChild(args(twoOutputs)),
     ]);
     for (const run of [plain, sigmoid, named]) expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(plain.stdout).toContain('\nnote: one output: its sigmoid is the probability of class 0 (OUTPUT SIGMOID)\n');
+    expect(sigmoid.stdout).not.toContain('note:');
     const [a, b, c] = ['one-logit', 'sigmoid', 'named'].map((name) => JSON.parse(readFileSync(join(dir(), `${name}.json`), 'utf8')));
     expect(a.classIndex).toBe(0);
     expect(a.baseProbability).toBeGreaterThan(0);

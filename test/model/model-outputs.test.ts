@@ -65,7 +65,7 @@ describe('choosing the activation', () => {
     ['scores', 'probabilities', 3, 'none', 'probabilities'],
     ['Softmax', undefined, 3, 'none', 'probabilities'],
     ['Softmax', 'probabilities', 3, 'none', 'probabilities'],
-    ['Sigmoid', undefined, 1, 'none', 'sigmoid'],
+    ['Sigmoid', undefined, 1, 'none', 'probabilities'],
     ['Sigmoid', 'sigmoid', 4, 'none', 'sigmoid'],
     ['Sigmoid', 'probabilities', 4, 'none', 'probabilities'],
     ['LogSoftmax', undefined, 3, 'exp', 'logits'],
@@ -124,7 +124,7 @@ describe('single-output classifiers', () => {
   it('ending in Sigmoid are read as they are, never through a second sigmoid', async () => {
     const path = write('sigmoid-node', { classes: 1, head: 'sigmoid', bias: 0.4 });
     const model = await loadModel(path);
-    expect(model.output).toMatchObject({ activation: 'none', kind: 'sigmoid', notes: [] });
+    expect(model.output).toMatchObject({ activation: 'none', kind: 'probabilities', check: 'unit-interval', notes: [] });
     expect((await loadModel(path, { outputKind: 'sigmoid' })).output).toMatchObject({
       activation: 'none', notes: ['the graph ends in Sigmoid: its outputs are used as they are (not put through a second sigmoid)'],
     });
@@ -226,6 +226,8 @@ describe('through CREATE MODEL, OCCLUDE and EXPLAIN', () => {
       expect(named.message).toBe("model both created (16x16, rgb, sigmoid of output 'logits')");
       const explained = await db.query(`EXPLAIN OCCLUDE ('${png}') USING MODEL both WITH PATCH 4 STRIDE 2 STRATEGY INCREMENTAL`);
       expect(explained.rows.filter((r) => r.section === 'notes').map((r) => r.line).join('\n')).not.toMatch(/outputs/);
+      const first = await db.query(`CREATE MODEL first FROM '${write('engine-logits-first-named', { head: 'logits-then-probabilities' })}'`);
+      expect(first.message).toBe("model first created (16x16, rgb, logits; the model has 2 outputs ('logits', 'probabilities'): the first, 'logits', is used (OUTPUT NAME chooses another))");
       const byFile = await db.query(`EXPLAIN OCCLUDE ('${png}') USING MODEL '${write('engine-logits-first', { head: 'logits-then-probabilities' })}' WITH PATCH 4 STRIDE 2 STRATEGY INCREMENTAL`);
       expect(byFile.rows.filter((r) => r.section === 'notes').map((r) => r.line)).toContain(
         "the model has 2 outputs ('logits', 'probabilities'): the first, 'logits', is used (OUTPUT NAME chooses another)",
