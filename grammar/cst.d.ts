@@ -100,8 +100,20 @@ export interface OutputOptionCstNode extends CstNode {
 
 export type OutputOptionCstChildren = {
   OUTPUT: IToken[];
+  NAME?: IToken[];
+  outputName?: IToken[];
+  outputKind?: (OutputKindCstNode)[];
+};
+
+export interface OutputKindCstNode extends CstNode {
+  name: "outputKind";
+  children: OutputKindCstChildren;
+}
+
+export type OutputKindCstChildren = {
   LOGITS?: IToken[];
   PROBABILITIES?: IToken[];
+  SIGMOID?: IToken[];
 };
 
 export interface DropModelCstNode extends CstNode {
@@ -245,6 +257,10 @@ export interface RegionClauseCstNode extends CstNode {
 export type RegionClauseCstChildren = {
   REGION: IToken[];
   numberList: NumberListCstNode[];
+  IN?: IToken[];
+  IMAGE?: IToken[];
+  MODEL?: IToken[];
+  PIXELS?: IToken[];
 };
 
 export interface QualityClauseCstNode extends CstNode {
@@ -415,6 +431,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   normalizeOption(children: NormalizeOptionCstChildren, param?: IN): OUT;
   labelsOption(children: LabelsOptionCstChildren, param?: IN): OUT;
   outputOption(children: OutputOptionCstChildren, param?: IN): OUT;
+  outputKind(children: OutputKindCstChildren, param?: IN): OUT;
   dropModel(children: DropModelCstChildren, param?: IN): OUT;
   explain(children: ExplainCstChildren, param?: IN): OUT;
   occlude(children: OccludeCstChildren, param?: IN): OUT;

@@ -100,9 +100,27 @@ export class KryptonParser extends CstParser {
     this.CONSUME(t.StringLiteral, { LABEL: 'file' });
   });
 
+  /** Which graph output holds the class scores (NAME), and what they are: either or both. */
   readonly outputOption = this.RULE('outputOption', () => {
     this.CONSUME(t.Output);
-    this.OR([{ ALT: () => this.CONSUME(t.Logits) }, { ALT: () => this.CONSUME(t.Probabilities) }]);
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(t.Name);
+          this.CONSUME(t.StringLiteral, { LABEL: 'outputName' });
+          this.OPTION(() => this.SUBRULE(this.outputKind));
+        },
+      },
+      { ALT: () => this.SUBRULE2(this.outputKind) },
+    ]);
+  });
+
+  readonly outputKind = this.RULE('outputKind', () => {
+    this.OR([
+      { ALT: () => this.CONSUME(t.Logits) },
+      { ALT: () => this.CONSUME(t.Probabilities) },
+      { ALT: () => this.CONSUME(t.Sigmoid) },
+    ]);
   });
 
   readonly dropModel = this.RULE('dropModel', () => {
@@ -219,9 +237,15 @@ export class KryptonParser extends CstParser {
     });
   });
 
+  /** In model-input pixels (after resizing) unless IN IMAGE PIXELS says the source image's. */
   readonly regionClause = this.RULE('regionClause', () => {
     this.CONSUME(t.Region);
     this.SUBRULE(this.numberList);
+    this.OPTION(() => {
+      this.CONSUME(t.In);
+      this.OR([{ ALT: () => this.CONSUME(t.Image) }, { ALT: () => this.CONSUME(t.Model) }]);
+      this.CONSUME(t.Pixels);
+    });
   });
 
   readonly qualityClause = this.RULE('qualityClause', () => {

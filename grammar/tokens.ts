@@ -138,6 +138,7 @@ export const Gray = keyword('GRAY');
 export const If = keyword('IF');
 export const Image = keyword('IMAGE');
 export const Imagenet = keyword('IMAGENET');
+export const In = keyword('IN');
 export const Images = keyword('IMAGES');
 export const Incremental = keyword('INCREMENTAL');
 export const Input = keyword('INPUT');
@@ -147,6 +148,7 @@ export const Logits = keyword('LOGITS');
 export const Mean = keyword('MEAN');
 export const Model = keyword('MODEL');
 export const Naive = keyword('NAIVE');
+export const Name = keyword('NAME');
 export const None = keyword('NONE');
 export const Normalize = keyword('NORMALIZE');
 export const Occlude = keyword('OCCLUDE');
@@ -154,6 +156,7 @@ export const On = keyword('ON');
 export const Or = keyword('OR');
 export const Output = keyword('OUTPUT');
 export const Patch = keyword('PATCH');
+export const Pixels = keyword('PIXELS');
 export const Predicted = keyword('PREDICTED');
 export const Probabilities = keyword('PROBABILITIES');
 export const Quality = keyword('QUALITY');
@@ -163,6 +166,7 @@ export const Replace = keyword('REPLACE');
 export const Retune = keyword('RETUNE');
 export const Rgb = keyword('RGB');
 export const Scale = keyword('SCALE');
+export const Sigmoid = keyword('SIGMOID');
 export const Ssim = keyword('SSIM');
 export const Std = keyword('STD');
 export const Strategy = keyword('STRATEGY');
@@ -177,9 +181,9 @@ export const Without = keyword('WITHOUT');
 
 const keywordTokens = [
   Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drilldown, Drop, Exists, Explain, For,
-  Fraction, From, Gray, If, Image, Imagenet, Images, Incremental, Input, Into, Labels, Logits, Mean,
-  Model, Naive, None, Normalize, Occlude, On, Or, Output, Patch, Predicted, Probabilities, Quality,
-  Region, Render, Replace, Retune, Rgb, Scale, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
+  Fraction, From, Gray, If, Image, Imagenet, Images, In, Incremental, Input, Into, Labels, Logits, Mean,
+  Model, Naive, Name, None, Normalize, Occlude, On, Or, Output, Patch, Pixels, Predicted, Probabilities, Quality,
+  Region, Render, Replace, Retune, Rgb, Scale, Sigmoid, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
   Verify, With, Without,
 ];
 

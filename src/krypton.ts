@@ -185,14 +185,17 @@ export class Krypton {
   /**
    * A model for this session only, from a CREATE MODEL statement: not written to the catalog, and
    * shadowing a catalog model of the same name. `resize` says how images are fitted to its input
-   * (the language's models stretch them). The CLI's heatmap command runs through it.
+   * (the language's models stretch them). The CLI's heatmap command runs through it. Returns what
+   * CREATE MODEL's message would say about how the output is read (which output, which activation).
    */
-  async defineSessionModel(createModel: string, options: { resize?: ResizePolicy } = {}): Promise<void> {
+  async defineSessionModel(createModel: string, options: { resize?: ResizePolicy } = {}): Promise<readonly string[]> {
     const { statements, errors } = parseScript(createModel);
     if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
     const [statement] = statements;
     if (statements.length !== 1 || statement.kind !== 'CreateModel') throw new KryptonError('defineSessionModel takes one CREATE MODEL statement');
-    this.models.defineSessionModel({ ...(await defineModel(statement, this.models)), resize: options.resize });
+    const { definition, notes } = await defineModel(statement, this.models);
+    this.models.defineSessionModel({ ...definition, resize: options.resize });
+    return notes;
   }
 
   /** How images are prepared for a model (session or catalog): size, channels, normalisation, resize. */
@@ -233,9 +236,11 @@ export class Krypton {
         };
       }
       case 'CreateModel': {
-        const definition = await defineModel(statement, this.models);
+        const { definition, notes } = await defineModel(statement, this.models);
         await this.store.putModel(definition, { orReplace: statement.orReplace });
-        return result(statement, [], [], `model ${statement.name} ${statement.orReplace ? 'created or replaced' : 'created'} (${definition.inputWidth}x${definition.inputHeight}, ${definition.channels}, ${definition.outputKind})`);
+        const output = definition.outputName === null ? definition.outputKind : `${definition.outputKind} of output '${definition.outputName}'`;
+        const described = [`${definition.inputWidth}x${definition.inputHeight}, ${definition.channels}, ${output}`, ...notes].join('; ');
+        return result(statement, [], [], `model ${statement.name} ${statement.orReplace ? 'created or replaced' : 'created'} (${described})`);
       }
       case 'DropModel': {
         const dropped = await this.store.dropModel(statement.name, { ifExists: statement.ifExists });

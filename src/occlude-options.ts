@@ -14,7 +14,8 @@ export interface OccludeOptions {
   readonly color?: 'gray' | 'black' | 'mean' | { readonly r: number; readonly g: number; readonly b: number };
   /** A class index or label; the predicted class when absent. */
   readonly targetClass?: number | { readonly label: string };
-  readonly region?: { readonly x: number; readonly y: number; readonly width: number; readonly height: number };
+  /** Only patches inside this rectangle: of the model-input image (default), or of each source image with unit 'image'. */
+  readonly region?: { readonly x: number; readonly y: number; readonly width: number; readonly height: number; readonly unit?: 'model' | 'image' };
   /**
    * An SSIM target the planner tunes approximate plans for: on `tuneOn` of the images (its default
    * 3), anew when `retune`; `verifyPercent` of the other images also get exact heatmaps, to measure.
@@ -119,7 +120,11 @@ export function occludeStatement(options: OccludeOptions): string {
     parts.push(typeof options.color === 'string' ? `COLOR ${options.color.toUpperCase()}` : `COLOR (${[options.color.r, options.color.g, options.color.b].map((v) => numeral('color', v)).join(', ')})`);
   }
   parts.push(`STRIDE ${strideText('stride', stride)}`);
-  if (options.region) parts.push(`REGION (${[options.region.x, options.region.y, options.region.width, options.region.height].map((v) => numeral('region', v)).join(', ')})`);
+  if (options.region) {
+    const { x, y, width, height, unit } = options.region;
+    if (unit !== undefined && unit !== 'model' && unit !== 'image') throw new KryptonError(`region.unit must be 'model' or 'image', got '${String(unit)}'`);
+    parts.push(`REGION (${[x, y, width, height].map((v) => numeral('region', v)).join(', ')})${unit === 'image' ? ' IN IMAGE PIXELS' : ''}`);
+  }
   if (options.quality) parts.push(...qualityClauses(options.quality));
   const strategy = strategyClause(options);
   if (strategy !== undefined) parts.push(strategy);

@@ -22,6 +22,7 @@ interface HeatmapOptions extends ModelInputOptions {
   color: string;
   class: string;
   region?: string;
+  regionIn?: string;
   mode?: string;
   strategy?: string;
   quality?: string;
@@ -33,6 +34,8 @@ interface HeatmapOptions extends ModelInputOptions {
   json?: string;
   png?: string;
   labels?: string;
+  output?: string;
+  outputName?: string;
   quiet?: boolean;
 }
 
@@ -64,6 +67,7 @@ export function heatmapCommand(program: Command): void {
     .option('--color <color>', 'patch colour: gray, black, mean or R,G,B', 'gray')
     .option('--class <N|label|predicted>', 'class whose probability is recorded', 'predicted')
     .option('--region <x,y,w,h>', 'only patches inside this rectangle of the model-input image')
+    .option('--region-in <pixels>', "the region's pixels: model (after resizing) or image (the source image's)", 'model')
     .option('--quality <q>', 'SSIM target in (0, 1]: the planner tunes an approximate plan to reach it')
     .option('--strategy <s>', 'auto (the planner chooses), naive, incremental (default: incremental, auto with --quality)')
     .option('--threshold <t>', 'a fixed propagation threshold τ in (0, 1] (incremental)')
@@ -73,6 +77,8 @@ export function heatmapCommand(program: Command): void {
     .option('--db <file>', 'database that keeps the result, the tuned configuration and the machine calibration', ':memory:')
     .option('--batch <N>', 'positions per inference call (default: chosen from memory)')
     .option('--labels <file>', 'class names, one per line')
+    .option('--output <kind>', 'what the output holds: logits (softmax), probabilities or sigmoid (default: read from the graph; sigmoid for one output)')
+    .option('--output-name <name>', 'the graph output holding the class scores (default: the first)')
     .option('--json <file>', 'write the heatmap as JSON')
     .option('--png <file>', 'write the image with the heatmap overlaid')
     .option('--quiet', 'no progress bar');
@@ -99,6 +105,9 @@ function createModelStatement(options: HeatmapOptions): string {
     parts.push(`NORMALIZE ${normalize.toUpperCase()}`);
   }
   if (options.labels) parts.push(`LABELS ${quoteString(resolve(options.labels))}`);
+  const kind = options.output && oneOf('--output', options.output, ['logits', 'probabilities', 'sigmoid'] as const).toUpperCase();
+  if (options.outputName !== undefined) parts.push(`OUTPUT NAME ${quoteString(options.outputName)}${kind ? ` ${kind}` : ''}`);
+  else if (kind) parts.push(`OUTPUT ${kind}`);
   return parts.join(' ');
 }
 
@@ -132,7 +141,9 @@ function occludeOptions(options: HeatmapOptions): OccludeOptions {
     stride: { x: strideSize.width, y: strideSize.height },
     color: color.kind === 'rgb' ? { r: color.r, g: color.g, b: color.b } : color.kind,
     targetClass: target,
-    region: options.region ? rectangle('--region', options.region) : undefined,
+    region: options.region
+      ? { ...rectangle('--region', options.region), unit: oneOf('--region-in', options.regionIn ?? 'model', ['model', 'image'] as const) }
+      : undefined,
     quality: options.quality ? { ssim: fraction(options.quality, '--quality'), retune: options.retune } : undefined,
     strategy: strategy === 'auto' && (options.threshold || drilldown) ? 'incremental' : strategy,
     threshold: options.threshold ? fraction(options.threshold, '--threshold') : undefined,
@@ -150,7 +161,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
   const occlusion = occludeOptions(options);
   const db = await open(options.db ?? ':memory:');
   try {
-    await db.defineSessionModel(createModelStatement(options), { resize: oneOf('--resize', options.resize, ['stretch', 'cover', 'contain'] as const) as ResizePolicy });
+    const notes = await db.defineSessionModel(createModelStatement(options), { resize: oneOf('--resize', options.resize, ['stretch', 'cover', 'contain'] as const) as ResizePolicy });
     const progress = progressBar('heatmap', options.quiet ?? false);
     let result;
     try {
@@ -217,6 +228,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
       `largest drop ${Number(row.max_drop).toFixed(4)} (to ${Number(row.min_probability).toFixed(4)}) with the patch at x=${row.max_drop_x}, y=${row.max_drop_y}`,
     ];
     if (result.message && /tuned on|tuning reused/.test(result.message)) lines.push(result.message.replace(/^occluded [^,]*, /, ''));
+    lines.push(...notes.map((note) => `note: ${note}`));
     if (options.json) lines.push(`wrote ${options.json}`);
     if (options.png) lines.push(`wrote ${options.png}`);
     process.stdout.write(lines.join('\n') + '\n');

@@ -102,3 +102,16 @@ function describeHeaderFailure(message: string): string {
 export function imageError(label: string, problem: string): KryptonError {
   return new KryptonError(`Image '${label}' ${problem}`, 'image');
 }
+
+/** An image file's width and height from its header alone, as decodeAndResize sees them (EXIF orientation not applied). */
+export async function imageDimensions(path: string): Promise<{ width: number; height: number }> {
+  let metadata: sharp.Metadata;
+  try {
+    metadata = await sharp(path, { failOn: FAIL_ON }).metadata();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw imageError(path, code === 'ENOENT' || /missing|no such file/i.test(messageOf(error)) ? 'not found' : describeHeaderFailure(messageOf(error)));
+  }
+  if (!metadata.width || !metadata.height) throw imageError(path, 'has no pixels (width or height is 0)');
+  return { width: metadata.width, height: metadata.height };
+}

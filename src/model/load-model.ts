@@ -1,8 +1,11 @@
 import { readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
 import { ModelGraph } from './graph.js';
+import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
+import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from './model-output.js';
 import { DataType, int64Tensor, readIntegers, toNumber, upcastHalfTensor } from './onnx-tensors.js';
 import { createSession, float32Tensor } from './session.js';
 
@@ -13,14 +16,21 @@ export interface ModelInput {
   readonly width: number;
 }
 
-/** How the model's output turns into class probabilities. */
-export type OutputActivation = 'softmax' | 'none' | 'exp';
+export type { OutputActivation, OutputKind } from './model-output.js';
 
 export interface ModelOutput {
   readonly name: string;
   readonly classes: number;
-  /** 'softmax': logits; 'none': the model ends in Softmax; 'exp': it ends in LogSoftmax. */
+  /** 'softmax': logits; 'sigmoid': one score per class; 'none': probabilities already; 'exp': log-probabilities. */
   readonly activation: OutputActivation;
+  /** What CREATE MODEL records: the kind that, given again, gives this interpretation. */
+  readonly kind: OutputKind;
+  /** What the clean image's output must satisfy when it is used as it is. */
+  readonly check: ProbabilityCheck;
+  /** Every output of the graph, in order: the chosen one is `name`. */
+  readonly outputs: readonly string[];
+  /** What the user is told about the choice of output and activation. */
+  readonly notes: readonly string[];
 }
 
 /** A model ready for occlusion: float32 throughout, symbolic batch, every tensor's shape known. */
@@ -32,25 +42,35 @@ export interface LoadedModel {
   readonly storedPrecision: 'float32' | 'float16';
   /** False when the graph cannot run more than one image per call (a batch size baked into it). */
   readonly batchable: boolean;
+  /** The external-data files its weights were read from (absolute paths), part of its content. */
+  readonly externalData: readonly string[];
 }
 
 export interface LoadModelOptions {
   /** Required when the model's input height/width are symbolic; must match when they are fixed. */
   readonly inputSize?: { readonly height: number; readonly width: number };
-  /** What the output holds, when the graph does not say it right (e.g. softmax applied outside). */
-  readonly activation?: OutputActivation;
+  /** What the output holds (OUTPUT LOGITS | PROBABILITIES | SIGMOID); read from the graph when absent. */
+  readonly outputKind?: OutputKind;
+  /** Which graph output is the class vector (OUTPUT NAME 'x'); the first when absent. */
+  readonly outputName?: string;
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  return prepareModel(path, await readModelFile(path), options);
+  const { proto, externalData } = await readModelFile(path);
+  return { ...(await prepareModel(path, proto, options)), externalData };
 }
 
 /** A model already in memory (e.g. built by the zoo); `label` stands for its path in messages. */
 export async function loadModelBytes(bytes: Uint8Array, label: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  return prepareModel(label, decodeModel(label, bytes), options);
+  const proto = decodeModel(label, bytes);
+  const external = externalTensors(proto)[0];
+  if (external) {
+    throw new KryptonError(`cannot load model ${label}: initializer '${external.name}' is in an external data file, which only a model loaded from its file can find`, 'model');
+  }
+  return { ...(await prepareModel(label, proto, options)), externalData: [] };
 }
 
-async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadModelOptions): Promise<LoadedModel> {
+async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadModelOptions): Promise<Omit<LoadedModel, 'externalData'>> {
   const graphProto = proto.graph!;
   const initializerNames = new Set((graphProto.initializer ?? []).map((t) => t.name!));
   const realInputs = (graphProto.input ?? []).filter((i) => !initializerNames.has(i.name!));
@@ -61,16 +81,24 @@ async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadM
     );
   }
   const inputInfo = realInputs[0];
-  const outputInfo = (graphProto.output ?? [])[0];
-  if (!outputInfo) throw new KryptonError(`${path} is not an image classifier: it has no output`, 'model');
+  const outputs = (graphProto.output ?? []).map((o) => o.name!);
+  if (outputs.length === 0) throw new KryptonError(`${path} is not an image classifier: it has no output`, 'model');
+  const outputName = options.outputName ?? outputs[0];
+  const outputInfo = graphProto.output!.find((o) => o.name === outputName);
+  if (!outputInfo) {
+    throw new KryptonError(`${path} has no output '${outputName}' (its outputs: ${outputs.map((o) => `'${o}'`).join(', ')})`, 'model');
+  }
+  // Only the class vector is computed; the other outputs would cost time in every call.
+  graphProto.output = [outputInfo];
   const input = describeInput(path, inputInfo, options);
   const storedPrecision = inputInfo.type?.tensorType?.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
 
   normaliseForBatchedFloat32(proto, inputInfo.name!);
   const probe = await probeModel(path, proto, input);
   const graph = new ModelGraph(proto, input.name, outputInfo.name!, probe.shapes);
-  const described = describeOutput(path, graph);
-  const output = options.activation ? { ...described, activation: options.activation } : described;
+  const output = describeOutput(path, graph, outputs, options);
+  const problem = probabilityProblem(probe.output, output.classes, 0, output.check);
+  if (problem) throw notProbabilities(path, 'a blank test image', problem);
 
   let batchable = probe.batchable;
   if (!batchable && makeReshapesBatchFree(graph)) {
@@ -90,6 +118,7 @@ export interface PortableModel {
   readonly output: ModelOutput;
   readonly storedPrecision: LoadedModel['storedPrecision'];
   readonly batchable: boolean;
+  readonly externalData: readonly string[];
   readonly shapes: readonly (readonly [string, readonly number[]])[];
 }
 
@@ -98,21 +127,21 @@ const portables = new WeakMap<LoadedModel, PortableModel>();
 export function portableModel(model: LoadedModel): PortableModel {
   let portable = portables.get(model);
   if (!portable) {
-    const { path, input, output, storedPrecision, batchable, graph } = model;
+    const { path, input, output, storedPrecision, batchable, externalData, graph } = model;
     const bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
-    portable = { path, bytes, input, output, storedPrecision, batchable, shapes: [...graph.shapes.entries()] };
+    portable = { path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()] };
     portables.set(model, portable);
   }
   return portable;
 }
 
 export function modelFromPortable(portable: PortableModel): LoadedModel {
-  const { path, bytes, input, output, storedPrecision, batchable, shapes } = portable;
+  const { path, bytes, input, output, storedPrecision, batchable, externalData, shapes } = portable;
   const graph = new ModelGraph(decodeModel(path, bytes), input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
-  return { path, graph, input, output, storedPrecision, batchable };
+  return { path, graph, input, output, storedPrecision, batchable, externalData };
 }
 
-async function readModelFile(path: string): Promise<onnx.ModelProto> {
+async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[] }> {
   let bytes: Buffer;
   try {
     bytes = await readFile(path);
@@ -122,7 +151,66 @@ async function readModelFile(path: string): Promise<onnx.ModelProto> {
     if (code === 'EISDIR') throw new KryptonError(`model path is a directory, not an ONNX file: ${path}`, 'model');
     throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
   }
-  return decodeModel(path, bytes);
+  const proto = decodeModel(path, bytes);
+  return { proto, externalData: await inlineExternalData(path, proto) };
+}
+
+/** Tensors whose bytes live in an external-data file (large models exported with torch.onnx). */
+function externalTensors(proto: onnx.ModelProto): onnx.ITensorProto[] {
+  const graph = proto.graph!;
+  const tensors = [...(graph.initializer ?? [])];
+  for (const node of graph.node ?? []) for (const attr of node.attribute ?? []) if (attr.t) tensors.push(attr.t);
+  return tensors.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+}
+
+/**
+ * Reads external-data tensors into the model, resolving their locations against the model file's
+ * folder (never the current one): every session Krypton builds is made from bytes, sub-models and
+ * worker threads included, so the weights must travel inside the model. Like onnxruntime, only the
+ * model's folder and its subfolders are read. Returns the files read.
+ */
+async function inlineExternalData(path: string, proto: onnx.ModelProto): Promise<string[]> {
+  const folder = dirname(resolve(path));
+  const files = new Map<string, Promise<Buffer>>();
+  const fail = (problem: string) => new KryptonError(`cannot load model ${path}: ${problem}`, 'model');
+  for (const tensor of externalTensors(proto)) {
+    const entries = new Map((tensor.externalData ?? []).map((e) => [e.key ?? '', e.value ?? '']));
+    const location = entries.get('location') ?? '';
+    const what = `initializer '${tensor.name}'`;
+    if (location === '') throw fail(`${what} is marked as external data but names no file`);
+    if (isAbsolute(location)) {
+      throw fail(`the external data location '${location}' (${what}) is an absolute path; onnxruntime reads external data only from the model's folder and below`);
+    }
+    const file = resolve(folder, location);
+    const inside = relative(folder, file);
+    if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
+      throw fail(`the external data location '${location}' (${what}) lies outside the model's folder; onnxruntime reads external data only from the model's folder and below`);
+    }
+    let read = files.get(file);
+    if (!read) {
+      read = readFile(file);
+      read.catch(() => undefined);
+      files.set(file, read);
+    }
+    let data: Buffer;
+    try {
+      data = await read;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw fail(code === 'ENOENT'
+        ? `its external data file ${location} (for ${what}) is not in ${folder}`
+        : `cannot read its external data file ${location} (for ${what}): ${messageOf(error)}`);
+    }
+    const offset = Number(entries.get('offset') ?? 0);
+    const length = entries.has('length') ? Number(entries.get('length')) : data.length - offset;
+    if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > data.length) {
+      throw fail(`its external data file ${location} has ${data.length} bytes, too few for ${what} (offset ${entries.get('offset') ?? 0}, length ${length})`);
+    }
+    tensor.rawData = data.subarray(offset, offset + length);
+    tensor.externalData = [];
+    tensor.dataLocation = onnx.TensorProto.DataLocation.DEFAULT;
+  }
+  return [...files.keys()];
 }
 
 function decodeModel(path: string, bytes: Uint8Array): onnx.ModelProto {
@@ -213,6 +301,8 @@ function normaliseForBatchedFloat32(proto: onnx.ModelProto, inputName: string): 
 interface ProbeResult {
   shapes: Map<string, number[]>;
   batchable: boolean;
+  /** The model's output for a blank (all-zero) input. */
+  output: Float32Array;
 }
 
 /**
@@ -254,7 +344,7 @@ async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInpu
     shapes.set(input.name, [1, input.channels, input.height, input.width]);
     const outputName = graph.output![0].name!;
     const batchable = await runsBatched(session, input, outputName, single[outputName] as ort.Tensor, second);
-    return { shapes, batchable };
+    return { shapes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
   } finally {
     await session.release();
   }
@@ -309,24 +399,37 @@ function makeReshapesBatchFree(graph: ModelGraph): boolean {
   return changed;
 }
 
-function describeOutput(path: string, graph: ModelGraph): ModelOutput {
+function isClassVector(shape: readonly number[] | undefined): boolean {
+  return !!shape && shape.length >= 2 && shape[0] === 1 && shape[1] >= 1 && shape.slice(2).every((d) => d === 1);
+}
+
+function describeOutput(path: string, graph: ModelGraph, outputs: readonly string[], options: LoadModelOptions): ModelOutput {
   const shape = graph.shapeOf(graph.outputName) ?? [];
-  const classes = shape[1] ?? 0;
-  if (shape.length < 2 || shape[0] !== 1 || classes < 1 || shape.slice(2).some((d) => d !== 1)) {
-    throw new KryptonError(
-      `${path} is not an image classifier: its output '${graph.outputName}' has shape [${shape.join(', ')}], expected [batch, classes]`,
-      'model',
-    );
+  if (!isClassVector(shape)) {
+    const shown = `its output '${graph.outputName}' has shape [${shape.join(', ')}], expected [batch, classes]`;
+    const others = outputs.filter((name) => name !== graph.outputName && isClassVector(graph.shapeOf(name)));
+    if (options.outputName === undefined && outputs.length > 1) {
+      const hint = others.length > 0 ? `; choose the class scores with OUTPUT NAME '${others[0]}'` : '; none of its outputs is a class vector';
+      throw new KryptonError(`${path} has ${outputs.length} outputs (${outputs.map((o) => `'${o}'`).join(', ')}) and the first is not a class vector: ${shown}${hint}`, 'model');
+    }
+    throw new KryptonError(`${path} is not an image classifier: ${shown}`, 'model');
   }
-  return { name: graph.outputName, classes, activation: finalActivation(graph) };
+  const classes = shape[1];
+  const interpretation = interpretOutput(path, graphEnding(graph), options.outputKind, classes);
+  const notes: string[] = [];
+  if (outputs.length > 1 && options.outputName === undefined) {
+    notes.push(`the model has ${outputs.length} outputs (${outputs.map((o) => `'${o}'`).join(', ')}): the first, '${graph.outputName}', is used (OUTPUT NAME chooses another)`);
+  }
+  if (interpretation.note) notes.push(interpretation.note);
+  const { activation, kind, check } = interpretation;
+  return { name: graph.outputName, classes, activation, kind, check, outputs: [...outputs], notes };
 }
 
 const SHAPE_ONLY = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity', 'Dropout']);
 
-function finalActivation(graph: ModelGraph): OutputActivation {
+function graphEnding(graph: ModelGraph): GraphEnding {
   let node = graph.producer.get(graph.outputName);
   while (node && SHAPE_ONLY.has(node.opType)) node = graph.producer.get(node.inputs[0]);
-  if (node?.opType === 'Softmax') return 'none';
-  if (node?.opType === 'LogSoftmax') return 'exp';
-  return 'softmax';
+  if (node?.opType === 'Softmax' || node?.opType === 'Sigmoid' || node?.opType === 'LogSoftmax') return node.opType;
+  return 'scores';
 }

@@ -7,7 +7,7 @@ import type { RegionSet } from '../model/regions.js';
 import { readInRegions, readInSpan, selectPositions, uniformRegions } from '../model/regions.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
 import { segmentModel, singleNodeModel, tailModel } from '../model/submodels.js';
-import { classProbabilities, probabilityOfClass } from './class-probability.js';
+import { cleanProbabilities, probabilityOfClass } from './class-probability.js';
 import type { CropGeometry, TensorSize } from './crops.js';
 import { cropIsChangedRegion, expandToFull, gatherCrops, patchTensor, toChannelsLast } from './crops.js';
 import type { CellOperator, Heatmap, ImageRun, OcclusionTask } from './occlusion-task.js';
@@ -96,10 +96,9 @@ export class IncrementalOcclusion implements CellOperator {
   }
 
   async prepare(task: OcclusionTask): Promise<ImageRun> {
-    const { output } = this.model;
     const state: RunState = { clean: await this.materialise(task.input), workspace: new Map() };
     const cleanOutput = await this.runTail(new Map(this.plan.frontier.map((name) => [name, state.clean.get(name)!])), 1);
-    const probabilities = classProbabilities(cleanOutput, output.classes, 0, output.activation);
+    const probabilities = cleanProbabilities(cleanOutput, this.model);
     const classIndex = resolveClass(task.target, probabilities);
     const total = cellCount(this.grid);
     const batchSize = this.model.batchable || !this.tail ? chooseBatchSize(this.bytesPerPosition(), total, task.batchSize, task.batchLimit) : 1;

@@ -4,7 +4,7 @@ import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
 import { fullModel } from '../model/submodels.js';
 import { pastePatch } from '../image/patch-color.js';
-import { classProbabilities, probabilityOfClass } from './class-probability.js';
+import { cleanProbabilities, probabilityOfClass } from './class-probability.js';
 import type { CellOperator, Heatmap, ImageRun, OcclusionTask } from './occlusion-task.js';
 import { checkInterrupted, chooseBatchSize, resolveClass, runAllCells } from './occlusion-task.js';
 
@@ -36,9 +36,8 @@ export class NaiveOcclusion implements CellOperator {
   }
 
   async prepare(task: OcclusionTask): Promise<ImageRun> {
-    const { output } = this.model;
     const clean = await this.infer(task.input, 1);
-    const probabilities = classProbabilities(clean, output.classes, 0, output.activation);
+    const probabilities = cleanProbabilities(clean, this.model);
     const classIndex = resolveClass(task.target, probabilities);
     const batchSize = this.model.batchable ? chooseBatchSize(this.bytesPerPosition(), cellCount(this.grid), task.batchSize, task.batchLimit) : 1;
     return {

@@ -48,6 +48,8 @@ export interface CreateModelStatement extends StatementBase {
   readonly normalize?: Normalization;
   readonly labelsFile?: string;
   readonly output?: ModelOutput;
+  /** OUTPUT NAME 'x': the graph output holding the class scores (the first when absent). */
+  readonly outputName?: string;
   readonly clauses: ClausePositions<CreateModelClause>;
 }
 
@@ -63,7 +65,8 @@ export type CreateModelClause =
 
 export type ChannelOrder = 'rgb' | 'bgr' | 'gray';
 
-export type ModelOutput = 'logits' | 'probabilities';
+/** LOGITS: softmax over the scores; PROBABILITIES: as they are; SIGMOID: each score's own sigmoid. */
+export type ModelOutput = 'logits' | 'probabilities' | 'sigmoid';
 
 /** Per-channel mean and standard deviation: one value for GRAY, three (r, g, b) otherwise. */
 export type Normalization =
@@ -172,7 +175,11 @@ export interface Region {
   readonly y: number;
   readonly width: number;
   readonly height: number;
+  /** 'model': model-input pixels, after resizing (the default); 'image': the source image's pixels. */
+  readonly unit: PixelUnit;
 }
+
+export type PixelUnit = 'model' | 'image';
 
 /** Components are 0–255, whatever the model's SCALE: they describe the image, not the tensor. */
 export type PatchColor =

@@ -68,6 +68,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     this.reportRepeats('OUTPUT', ctx.outputOption);
     const channels = ctx.channelsOption && this.channelsOption(ctx.channelsOption[0].children);
     const normalize = ctx.normalizeOption && this.normalizeOption(ctx.normalizeOption[0].children);
+    const output = ctx.outputOption && this.outputOption(ctx.outputOption[0].children);
     if (ctx.normalizeOption && channels) this.checkNormalizationChannels(ctx.normalizeOption[0].children, channels);
     return freezeNode({
       kind: 'CreateModel',
@@ -80,7 +81,8 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
       ...(ctx.scaleOption && { scale: this.scaleOption(ctx.scaleOption[0].children) }),
       ...(normalize && { normalize }),
       ...(ctx.labelsOption && { labelsFile: this.labelsOption(ctx.labelsOption[0].children) }),
-      ...(ctx.outputOption && { output: this.outputOption(ctx.outputOption[0].children) }),
+      ...(output?.kind && { output: output.kind }),
+      ...(output?.name !== undefined && { outputName: output.name }),
       clauses: this.clausePositions<ast.CreateModelClause>({
         name: ctx.name,
         file: ctx.file,
@@ -133,8 +135,16 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     return nonEmptyString(this.reporter, ctx.file[0], 'LABELS file path');
   }
 
-  outputOption(ctx: cst.OutputOptionCstChildren): ast.ModelOutput {
-    return ctx.LOGITS ? 'logits' : 'probabilities';
+  outputOption(ctx: cst.OutputOptionCstChildren): { kind?: ast.ModelOutput; name?: string } {
+    const kind = ctx.outputKind && this.outputKind(ctx.outputKind[0].children);
+    const name = ctx.outputName && nonEmptyString(this.reporter, ctx.outputName[0], 'OUTPUT NAME');
+    return { ...(kind && { kind }), ...(name !== undefined && { name }) };
+  }
+
+  outputKind(ctx: cst.OutputKindCstChildren): ast.ModelOutput {
+    if (ctx.LOGITS) return 'logits';
+    if (ctx.SIGMOID) return 'sigmoid';
+    return 'probabilities';
   }
 
   dropModel(ctx: cst.DropModelCstChildren): ast.DropModelStatement {
@@ -263,12 +273,14 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
 
   regionClause(ctx: cst.RegionClauseCstChildren): ast.Region {
     const list = this.numberList(ctx.numberList[0].children);
+    const unit: ast.PixelUnit = ctx.IMAGE ? 'image' : 'model';
     if (list.numbers.length !== 4) {
       this.reporter.reportAtToken(list.open, 'REGION needs 4 numbers (x, y, width, height)');
-      return { x: 0, y: 0, width: 0, height: 0 };
+      return { x: 0, y: 0, width: 0, height: 0, unit };
     }
     const [x, y, width, height] = list.numbers;
     return {
+      unit,
       x: checkNonNegativeInteger(this.reporter, x, 'REGION x'),
       y: checkNonNegativeInteger(this.reporter, y, 'REGION y'),
       width: checkPositiveInteger(this.reporter, width, 'REGION width'),

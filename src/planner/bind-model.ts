@@ -6,7 +6,7 @@ import { KryptonError, messageOf } from '../errors.js';
 import type { InputSpec, ResizePolicy } from '../image/input-spec.js';
 import { imagenetInputSpec } from '../image/input-spec.js';
 import { readLabels } from '../model/labels.js';
-import type { LoadedModel, OutputActivation } from '../model/load-model.js';
+import type { LoadedModel, OutputKind } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
 import type { CreateModelStatement, ModelRef } from '../parser/ast.js';
 import type { ModelDefinition, Store } from '../store/index.js';
@@ -19,7 +19,7 @@ export interface ModelBinding {
   readonly model: LoadedModel;
   readonly spec: InputSpec;
   readonly labels?: readonly string[];
-  /** SHA-256 of the model file as loaded: recorded with every heatmap computed from it. */
+  /** SHA-256 of the model file (with its external-data files) as loaded: recorded with every heatmap computed from it. */
   readonly fileHash: string;
 }
 
@@ -67,23 +67,31 @@ export class ModelCache {
     return hash;
   }
 
+  /** The content hash of a loaded model: its file's, and its external-data files' when it has any. */
+  async modelHash(model: Pick<LoadedModel, 'path' | 'externalData'>): Promise<string> {
+    const own = await this.fileHash(model.path);
+    if (model.externalData.length === 0) return own;
+    const parts = [own, ...(await Promise.all(model.externalData.map((file) => this.fileHash(file))))];
+    return createHash('sha256').update(parts.join('\n')).digest('hex');
+  }
+
   /**
    * A model as loaded with these options. Options left open are settled by the file (its input
-   * size, the activation its graph implies), so a request naming them gets the model already
+   * size, the output kind its graph implies), so a request naming them gets the model already
    * loaded without them: CREATE MODEL and the OCCLUDE after it load the file once.
    */
-  async load(path: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): Promise<LoadedModel> {
+  async load(path: string, inputSize: { width: number; height: number } | undefined, output: OutputChoice = {}): Promise<LoadedModel> {
     const absolute = resolve(path);
     // A file replaced at the same path (new size or mtime) is loaded anew, not served from memory.
     const version = await stat(absolute).then((info) => `${info.size}:${info.mtimeMs}`, () => 'unreadable');
-    const key = modelKey(absolute, version, inputSize, activation);
+    const key = modelKey(absolute, version, inputSize, output);
     let model = this.models.get(key);
     if (!model) {
-      model = loadModel(path, { inputSize: inputSize && { width: inputSize.width, height: inputSize.height }, activation });
+      model = loadModel(path, { inputSize: inputSize && { width: inputSize.width, height: inputSize.height }, outputKind: output.kind, outputName: output.name });
       this.models.set(key, model);
       model.then(
         (loaded) => {
-          const settled = modelKey(absolute, version, loaded.input, loaded.output.activation);
+          const settled = modelKey(absolute, version, loaded.input, { kind: loaded.output.kind, name: output.name });
           if (!this.models.has(settled)) this.models.set(settled, Promise.resolve(loaded));
         },
         () => this.models.delete(key),
@@ -93,12 +101,14 @@ export class ModelCache {
   }
 }
 
-function modelKey(path: string, version: string, inputSize: { width: number; height: number } | undefined, activation: OutputActivation | undefined): string {
-  return JSON.stringify([path, version, inputSize ? [inputSize.width, inputSize.height] : null, activation ?? null]);
+/** OUTPUT's two halves: what the output holds and which graph output it is; the file decides what is left open. */
+export interface OutputChoice {
+  readonly kind?: OutputKind;
+  readonly name?: string;
 }
 
-function activationOf(kind: 'logits' | 'probabilities' | undefined): OutputActivation | undefined {
-  return kind === 'logits' ? 'softmax' : kind === 'probabilities' ? 'none' : undefined;
+function modelKey(path: string, version: string, inputSize: { width: number; height: number } | undefined, output: OutputChoice): string {
+  return JSON.stringify([path, version, inputSize ? [inputSize.width, inputSize.height] : null, output.kind ?? null, output.name ?? null]);
 }
 
 /** Store and InputSpec speak of scale differently: the store keeps the multiplier applied to 0–255 pixels. */
@@ -136,21 +146,21 @@ async function labelsFor(path: string | null | undefined, model: LoadedModel): P
 export async function bindModel(ref: ModelRef, store: Store, cache: ModelCache): Promise<ModelBinding> {
   if (ref.kind === 'file') {
     const model = await cache.load(ref.path, undefined, undefined);
-    return { name: ref.path, path: ref.path, model, spec: specFor(model, undefined), fileHash: await cache.fileHash(ref.path) };
+    return { name: ref.path, path: ref.path, model, spec: specFor(model, undefined), fileHash: await cache.modelHash(model) };
   }
   const entry: SessionModel = cache.sessionModel(ref.name) ?? await store.requireModel(ref.name);
-  const model = await cache.load(entry.path, { width: entry.inputWidth, height: entry.inputHeight }, activationOf(entry.outputKind));
-  return { name: entry.name, path: entry.path, model, spec: specFor(model, entry), labels: await labelsFor(entry.labelsPath, model), fileHash: await cache.fileHash(entry.path) };
+  const model = await cache.load(entry.path, { width: entry.inputWidth, height: entry.inputHeight }, { kind: entry.outputKind, name: entry.outputName ?? undefined });
+  return { name: entry.name, path: entry.path, model, spec: specFor(model, entry), labels: await labelsFor(entry.labelsPath, model), fileHash: await cache.modelHash(model) };
 }
 
 /**
  * What CREATE MODEL stores: the statement's options, with the defaults the ONNX file implies (its
- * input size, gray for one channel, ImageNet normalisation, softmax over logits unless the graph
- * ends in Softmax). The file is loaded once to check that it is an image classifier.
+ * input size, gray for one channel, ImageNet normalisation, the output kind the graph's end and
+ * class count imply). The file is loaded once to check that it is an image classifier.
  */
-export async function defineModel(statement: CreateModelStatement, cache: ModelCache): Promise<ModelDefinition> {
+export async function defineModel(statement: CreateModelStatement, cache: ModelCache): Promise<DefinedModel> {
   const path = resolve(statement.file);
-  const model = await cache.load(path, statement.input, activationOf(statement.output));
+  const model = await cache.load(path, statement.input, { kind: statement.output, name: statement.outputName });
   const channelCount = model.input.channels;
   const channels = statement.channels ?? (channelCount === 1 ? 'gray' : 'rgb');
   if (channels !== 'gray' && channelCount !== 3) {
@@ -162,7 +172,7 @@ export async function defineModel(statement: CreateModelStatement, cache: ModelC
   const std = normalize.kind === 'custom' ? [...normalize.std] : normalize.kind === 'none' ? Array(channelCount).fill(1) : spec.std;
   const labelsPath = statement.labelsFile ? resolve(statement.labelsFile) : null;
   await labelsFor(labelsPath, model);
-  return {
+  const definition: ModelDefinition = {
     name: statement.name,
     path,
     inputWidth: model.input.width,
@@ -172,8 +182,25 @@ export async function defineModel(statement: CreateModelStatement, cache: ModelC
     mean,
     std,
     labelsPath,
-    outputKind: statement.output ?? (model.output.activation === 'none' ? 'probabilities' : 'logits'),
+    outputKind: model.output.kind,
+    outputName: statement.outputName ?? null,
   };
+  return { definition, notes: model.output.notes };
+}
+
+/** What CREATE MODEL stores, and what the user should know about how its output is read. */
+export interface DefinedModel {
+  readonly definition: ModelDefinition;
+  readonly notes: readonly string[];
+}
+
+/**
+ * The graph output and the probabilities' identity in query ids and tuning keys: the output only
+ * when it is not the first, so results computed before OUTPUT NAME existed keep their ids.
+ */
+export function outputIdentity(model: LoadedModel): { activation: string; output?: string } {
+  const { activation, name, outputs } = model.output;
+  return { activation, ...(name !== outputs[0] && { output: name }) };
 }
 
 function hashFile(path: string): Promise<string> {

@@ -35,7 +35,9 @@ export function explainOcclude(plan: PhysicalOcclude, analyzed?: OcclusionRun): 
   const lines: ExplainLine[] = [];
   const add = (section: ExplainLine['section'], line: string) => lines.push({ section, line });
   const target = logical.target === 'predicted' ? 'predicted' : `${logical.target}${model.labels ? ` (${model.labels[logical.target]})` : ''}`;
-  const region = logical.statement.region ? `(${grid.originX}, ${grid.originY}, ${logical.statement.region.width}, ${logical.statement.region.height})` : undefined;
+  const asked = logical.statement.region;
+  const region = logical.region && `(${grid.originX}, ${grid.originY}, ${logical.region.width}, ${logical.region.height})${
+    asked?.unit === 'image' ? `<-image(${asked.x}, ${asked.y}, ${asked.width}, ${asked.height})` : ''}`;
 
   // Logical: what is asked, bottom-up like a relational plan.
   add('logical plan', `Insert ${params({ table: logical.tableName, query_id: plan.queryId })}`);

@@ -1,5 +1,8 @@
 import { createHash } from 'node:crypto';
-import { KryptonError } from '../errors.js';
+import { isKryptonError, KryptonError, messageOf } from '../errors.js';
+import { imageDimensions } from '../image/decode-image.js';
+import type { InputSpec } from '../image/input-spec.js';
+import { regionInModelPixels, regionText, type Rectangle } from '../image/source-region.js';
 import type { PatchColor } from '../image/patch-color.js';
 import { costModel, type CostReport } from '../model/cost-model.js';
 import { classIndexOf } from '../model/labels.js';
@@ -7,11 +10,11 @@ import { occlusionGrid, type OcclusionGrid } from '../model/occlusion-grid.js';
 import type { CellOperatorSpec, OperatorSpec } from '../operators/create-operator.js';
 import { EXACT_INCREMENTAL, isExact, NAIVE, thresholdOf } from '../operators/create-operator.js';
 import type { TargetClass } from '../operators/occlusion-task.js';
-import type { CandidateName, OccludeStatement, QualityTarget } from '../parser/ast.js';
+import type { CandidateName, OccludeStatement, QualityTarget, Region } from '../parser/ast.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_RESULTS_TABLE } from '../store/index.js';
 import { resolveImages, type ImageRef } from '../executor/image-source.js';
-import { bindModel, type ModelBinding, type ModelCache } from './bind-model.js';
+import { bindModel, outputIdentity, type ModelBinding, type ModelCache } from './bind-model.js';
 import type { CandidateEstimate } from './candidates/index.js';
 import { CANDIDATE_NAMES, CANDIDATES, candidateOf, candidatesUsed, estimateSpec, strategyName } from './candidates/index.js';
 import type { InsertNode, OcclusionNode, PhysicalNode } from './physical-plan.js';
@@ -28,6 +31,8 @@ export interface LogicalOcclude {
   readonly repeatedImages: readonly { readonly path: string; readonly times: number }[];
   readonly model: ModelBinding;
   readonly grid: OcclusionGrid;
+  /** REGION in model-input pixels (converted from the images' pixels for REGION … IN IMAGE PIXELS). */
+  readonly region?: Rectangle;
   readonly target: TargetClass;
   readonly color: PatchColor;
   readonly quality?: QualityTarget;
@@ -90,11 +95,16 @@ function located(statement: OccludeStatement, clause: keyof OccludeStatement['cl
 export async function bindOcclude(statement: OccludeStatement, context: PlanningContext): Promise<LogicalOcclude> {
   const model = await bindModel(statement.model, context.store, context.models).catch((e) => located(statement, 'model', e));
   const { spec } = model;
+  const { images, repeated } = await resolveImages(statement.source, context.store).catch((e) => located(statement, 'source', e));
+  const region = statement.region && await regionOfQuery(statement.region, images, spec).catch((e) => located(statement, 'region', e));
   let grid: OcclusionGrid;
   try {
-    grid = occlusionGrid({ image: { width: spec.width, height: spec.height }, patch: statement.patch, stride: statement.stride, region: statement.region });
+    grid = occlusionGrid({ image: { width: spec.width, height: spec.height }, patch: statement.patch, stride: statement.stride, region });
   } catch (error) {
-    located(statement, statement.region ? 'region' : 'patch', error);
+    const converted = statement.region?.unit === 'image' && region && isKryptonError(error)
+      ? new KryptonError(`${error.message} (REGION ${regionText(statement.region)} in image pixels is ${regionText(region)} in model-input pixels)`, error.code)
+      : error;
+    located(statement, statement.region ? 'region' : 'patch', converted);
   }
   let target: TargetClass = 'predicted';
   try {
@@ -104,13 +114,13 @@ export async function bindOcclude(statement: OccludeStatement, context: Planning
   } catch (error) {
     located(statement, 'class', error);
   }
-  const { images, repeated } = await resolveImages(statement.source, context.store).catch((e) => located(statement, 'source', e));
   return {
     statement,
     images,
     repeatedImages: repeated,
     model,
     grid,
+    ...(region && { region }),
     target,
     color: statement.color,
     quality: statement.quality,
@@ -120,11 +130,55 @@ export async function bindOcclude(statement: OccludeStatement, context: Planning
   };
 }
 
+/**
+ * REGION in model-input pixels. In image pixels it is converted by each image's own scale; one
+ * grid serves the whole query, so every image must give the same rectangle (images of one size
+ * always do). Unreadable images are left to the executor, which reports them and goes on.
+ */
+async function regionOfQuery(region: Region, images: readonly ImageRef[], spec: InputSpec): Promise<Rectangle> {
+  const rectangle = { x: region.x, y: region.y, width: region.width, height: region.height };
+  if (region.unit === 'model') return rectangle;
+  const mapped = new Map<string, { rectangle: Rectangle; first: string; count: number }>();
+  const unreadable: string[] = [];
+  const BATCH = 16;
+  for (let start = 0; start < images.length; start += BATCH) {
+    const sizes = await Promise.all(images.slice(start, start + BATCH).map((image) => imageDimensions(image.path).then(
+      (size) => ({ image, size }),
+      (error: unknown) => {
+        if (!isKryptonError(error)) throw error;
+        unreadable.push(messageOf(error));
+        return undefined;
+      },
+    )));
+    for (const entry of sizes) {
+      if (!entry) continue;
+      const label = `${entry.image.path} (${entry.size.width}x${entry.size.height})`;
+      const converted = regionInModelPixels(rectangle, entry.size, entry.image.path, spec);
+      const key = regionText(converted);
+      const group = mapped.get(key);
+      if (group) group.count++;
+      else mapped.set(key, { rectangle: converted, first: label, count: 1 });
+    }
+  }
+  const groups = [...mapped.values()];
+  if (groups.length === 0) {
+    throw new KryptonError(`REGION ${regionText(rectangle)} IN IMAGE PIXELS needs the images' sizes, and none can be read (${unreadable[0]})`, 'plan');
+  }
+  if (groups.length > 1) {
+    const shown = groups.slice(0, 2).map((g) => `(${regionText(g.rectangle)}) for ${g.count === 1 ? g.first : `${g.count} images such as ${g.first}`}`);
+    throw new KryptonError(
+      `REGION ${regionText(rectangle)} IN IMAGE PIXELS is a different model-input rectangle in different images: ${shown.join(', ')}${groups.length > 2 ? ` and ${groups.length - 2} more` : ''}; a query has one grid, so occlude images of one size together or give the REGION IN MODEL PIXELS`,
+      'plan',
+    );
+  }
+  return groups[0].rectangle;
+}
+
 /** Results of the same model, images' handling, grid, class and configuration share a query id. */
 function queryIdOf(logical: LogicalOcclude, spec: OperatorSpec): string {
   const { model, grid, target, color, quality } = logical;
   const identity = JSON.stringify({
-    model: { path: model.path, spec: model.spec, activation: model.model.output.activation },
+    model: { path: model.path, spec: model.spec, ...outputIdentity(model.model) },
     grid, target, color, quality: quality ?? null,
     // Exact plans keep the id they always had; approximate ones add their configuration.
     ...(isExact(spec) ? {} : { approximation: spec }),
@@ -188,7 +242,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
   const { rates, nominal } = await ratesFor(context, !explicit);
   const { input } = model.model;
   const pricing = pricingContext(graph, grid, input.channels * input.height * input.width, rates);
-  const notes: string[] = [];
+  const notes: string[] = [...model.model.output.notes];
   if (logical.repeatedImages.length) notes.push(repeatedNote(logical.repeatedImages));
   if (nominal) notes.push('estimates use nominal rates: this machine has not been calibrated yet (an OCCLUDE with STRATEGY AUTO calibrates it once)');
 

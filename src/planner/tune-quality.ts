@@ -14,6 +14,7 @@ import { ssim } from '../operators/ssim.js';
 import type { Store } from '../store/index.js';
 import type { CandidateEstimate, CandidateName } from './candidates/index.js';
 import { CANDIDATES, candidatesUsed, describeSpec, drilldownCells, estimateSpec } from './candidates/index.js';
+import { outputIdentity } from './bind-model.js';
 import type { LogicalOcclude } from './plan-occlude.js';
 import type { PricingContext } from './pricing.js';
 
@@ -104,7 +105,7 @@ export function tuningKey(request: Pick<TuningRequest, 'logical' | 'target' | 'd
     v: CACHE_VERSION,
     model: request.modelHash,
     input: logical.model.spec,
-    activation: logical.model.model.output.activation,
+    ...outputIdentity(logical.model.model),
     grid: logical.grid,
     color: logical.color,
     target: logical.target,

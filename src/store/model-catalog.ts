@@ -4,7 +4,7 @@ import { rollBack } from './transaction.js';
 import { KryptonError } from '../errors.js';
 
 export type ChannelOrder = 'rgb' | 'bgr' | 'gray';
-export type OutputKind = 'logits' | 'probabilities';
+export type OutputKind = 'logits' | 'probabilities' | 'sigmoid';
 
 /** What CREATE MODEL records about a model: where it is and how to feed it. */
 export interface ModelDefinition {
@@ -21,6 +21,8 @@ export interface ModelDefinition {
   readonly std: readonly number[];
   readonly labelsPath: string | null;
   readonly outputKind: OutputKind;
+  /** The graph output holding the class scores (OUTPUT NAME); null: the first. */
+  readonly outputName: string | null;
 }
 
 export interface ModelEntry extends ModelDefinition {
@@ -39,11 +41,35 @@ export const CREATE_MODELS_TABLE = `CREATE TABLE IF NOT EXISTS ${MODELS_TABLE} (
   mean DOUBLE[] NOT NULL,
   std DOUBLE[] NOT NULL,
   labels_path VARCHAR,
-  output_kind VARCHAR NOT NULL CHECK (output_kind IN ('logits', 'probabilities')),
-  created_at TIMESTAMP NOT NULL
+  output_kind VARCHAR NOT NULL CHECK (output_kind IN ('logits', 'probabilities', 'sigmoid')),
+  created_at TIMESTAMP NOT NULL,
+  output_name VARCHAR
 )`;
 
-const COLUMNS = 'name, path, input_width, input_height, channels, scale, mean, std, labels_path, output_kind, created_at';
+const COLUMNS = 'name, path, input_width, input_height, channels, scale, mean, std, labels_path, output_kind, created_at, output_name';
+
+/**
+ * Catalogs written before SIGMOID and OUTPUT NAME check output_kind against the two older kinds,
+ * and DuckDB cannot drop a CHECK: such a table is copied into the current definition once.
+ */
+export async function upgradeModelsTable(connection: DuckDBConnection): Promise<void> {
+  const reader = await connection.runAndReadAll(
+    `SELECT count(*)::INTEGER AS n FROM duckdb_columns() WHERE table_name = '${MODELS_TABLE}' AND schema_name = current_schema() AND database_name = current_database() AND column_name = 'output_name'`,
+  );
+  if (Number(reader.getRowObjectsJS()[0].n) > 0) return;
+  const old = 'name, path, input_width, input_height, channels, scale, mean, std, labels_path, output_kind, created_at';
+  await connection.run('BEGIN TRANSACTION');
+  try {
+    await connection.run(`ALTER TABLE ${MODELS_TABLE} RENAME TO ${MODELS_TABLE}_before_sigmoid`);
+    await connection.run(CREATE_MODELS_TABLE);
+    await connection.run(`INSERT INTO ${MODELS_TABLE} (${old}) SELECT ${old} FROM ${MODELS_TABLE}_before_sigmoid`);
+    await connection.run(`DROP TABLE ${MODELS_TABLE}_before_sigmoid`);
+    await connection.run('COMMIT');
+  } catch (error) {
+    await rollBack(connection);
+    throw error;
+  }
+}
 
 export async function putModel(
   connection: DuckDBConnection,
@@ -62,7 +88,7 @@ export async function putModel(
   await connection.run('BEGIN TRANSACTION');
   try {
     if (existing) await connection.run(`DELETE FROM ${MODELS_TABLE} WHERE lower(name) = lower($1)`, [model.name]);
-    await connection.run(`INSERT INTO ${MODELS_TABLE} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`, [
+    await connection.run(`INSERT INTO ${MODELS_TABLE} (${COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
       model.name,
       model.path,
       model.inputWidth,
@@ -74,6 +100,7 @@ export async function putModel(
       model.labelsPath,
       model.outputKind,
       timestampValue(BigInt(now.getTime()) * 1000n),
+      model.outputName,
     ]);
     await connection.run('COMMIT');
   } catch (error) {
@@ -141,6 +168,7 @@ function entryFromRow(row: Record<string, unknown>): ModelEntry {
     std: (row.std as number[]).map(Number),
     labelsPath: row.labels_path === null ? null : String(row.labels_path),
     outputKind: row.output_kind as OutputKind,
+    outputName: row.output_name === null || row.output_name === undefined ? null : String(row.output_name),
     createdAt: row.created_at as Date,
   };
 }

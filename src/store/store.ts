@@ -8,7 +8,7 @@ import type { CalibrationEntry } from './calibration.js';
 import type { HeatmapRecord } from './heatmap-record.js';
 import { parseTableName, quoteString as quoteSqlString, quoteTableName } from './identifiers.js';
 import type { TableName } from './identifiers.js';
-import { CREATE_MODELS_TABLE, dropModel, getModel, listModels, putModel, unknownModel } from './model-catalog.js';
+import { CREATE_MODELS_TABLE, dropModel, getModel, listModels, putModel, unknownModel, upgradeModelsTable } from './model-catalog.js';
 import type { ModelDefinition, ModelEntry } from './model-catalog.js';
 import { openDatabase } from './open-database.js';
 import type { OpenDatabase } from './open-database.js';
@@ -30,6 +30,7 @@ export async function openStore(path: string): Promise<Store> {
     for (const ddl of [CREATE_MODELS_TABLE, CREATE_CALIBRATION_TABLE, CREATE_TUNING_TABLE, HEATMAP_CELLS_MACRO]) {
       await database.connection.run(ddl);
     }
+    await upgradeModelsTable(database.connection);
     registerSsimFunction(database.connection);
   } catch (error) {
     database.release();

@@ -1,6 +1,7 @@
 // heatmap, zoo and inspect as their own processes, as a user runs them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { tinyClassifier } from '../support/tiny-models';
 import { CXR_LABELS, CXR_MODEL, SOME_XRAYS, data, expectOneLineError, runChild, useTempDir } from './helpers.js';
 
 const dir = useTempDir();
@@ -54,6 +55,8 @@ describe('heatmap', () => {
       [heatmapArgs('--patch', '56', '--stride', '0'), /--stride must be a positive integer, got '0'$/],
       [heatmapArgs('--patch', '56', '--class', '5'), /class index 5 is out of range: the model has 2 classes/],
       [heatmapArgs('--patch', '56', '--region', '200,200,100,100'), /region \(200, 200, 100, 100\) lies outside the 224x224 model-input image$/],
+      [heatmapArgs('--patch', '56', '--region', '0,0,90000,10', '--region-in', 'image'), /REGION 0, 0, 90000, 10 \(image pixels\) exceeds the \d+x\d+ image .*00870a9c\.png$/],
+      [heatmapArgs('--patch', '56', '--region', '0,0,10,10', '--region-in', 'screen'), /--region-in must be one of model, image/],
       [heatmapArgs('--patch', '56', '--quality', '0'), /: --quality must be in \(0, 1\]$/],
       [heatmapArgs('--patch', '56', '--threshold', '1.5'), /: --threshold must be in \(0, 1\]$/],
       [heatmapArgs('--patch', '16', '--drilldown', '10,0.2'), /: --drilldown stride 10 cannot reach --stride 4: it must be a larger multiple of it \(8, 12, 16, …\)$/],
@@ -65,6 +68,34 @@ describe('heatmap', () => {
       expectOneLineError(run, cases[i][1]);
       expect(run.stdout).toBe('');
     });
+  });
+
+  test('a one-output model gives the sigmoid of its logit; --output and --output-name choose how the output is read', async () => {
+    const oneLogit = join(dir(), 'one-logit.onnx');
+    writeFileSync(oneLogit, tinyClassifier({ classes: 1, bias: -0.5 }));
+    const twoOutputs = join(dir(), 'two-outputs.onnx');
+    writeFileSync(twoOutputs, tinyClassifier({ classes: 1, head: 'features-then-logits', bias: -0.5 }));
+    const args = (model: string, ...extra: string[]) => ['heatmap', '--model', model, '--image', XRAY, '--patch', '4', '--quiet', ...extra];
+    const [plain, sigmoid, named, logits, unnamed] = await Promise.all([
+      runChild(args(oneLogit, '--json', join(dir(), 'one-logit.json'))),
+      runChild(args(oneLogit, '--output', 'sigmoid', '--json', join(dir(), 'sigmoid.json'))),
+      runChild(args(twoOutputs, '--output-name', 'logits', '--output', 'sigmoid', '--json', join(dir(), 'named.json'))),
+      runChild(args(oneLogit, '--output', 'logits')),
+      runChild(args(twoOutputs)),
+    ]);
+    for (const run of [plain, sigmoid, named]) expect(run).toMatchObject({ code: 0, stderr: '' });
+    expect(plain.stdout).toContain('\nnote: one output: its sigmoid is the probability of class 0 (OUTPUT SIGMOID)\n');
+    expect(sigmoid.stdout).not.toContain('note:');
+    const [a, b, c] = ['one-logit', 'sigmoid', 'named'].map((name) => JSON.parse(readFileSync(join(dir(), `${name}.json`), 'utf8')));
+    expect(a.classIndex).toBe(0);
+    expect(a.baseProbability).toBeGreaterThan(0);
+    expect(a.baseProbability).toBeLessThan(1);
+    expect(Math.max(...a.values) - Math.min(...a.values)).toBeGreaterThan(1e-4);
+    expect(b.values).toEqual(a.values);
+    // The same weights behind the named output.
+    expect(c.values).toEqual(a.values);
+    expectOneLineError(logits, /softmax over one value is always 1; use OUTPUT SIGMOID/);
+    expectOneLineError(unnamed, /the first is not a class vector: .*; choose the class scores with OUTPUT NAME 'logits'$/);
   });
 
   test('--quality tunes an approximate plan through the planner, and a --db keeps the tuning for the next run', async () => {

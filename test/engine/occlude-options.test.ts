@@ -24,6 +24,12 @@ function parsed(options: Partial<OccludeOptions>): OccludeStatement {
 }
 
 describe('occludeStatement', () => {
+  test("a region in the images' own pixels", () => {
+    expect(rendered({ region: { x: 10, y: 0, width: 64, height: 32, unit: 'image' } })).toBe(`${HEAD} REGION (10, 0, 64, 32) IN IMAGE PIXELS`);
+    expect(parsed({ region: { x: 10, y: 0, width: 64, height: 32, unit: 'image' } }).region).toEqual({ x: 10, y: 0, width: 64, height: 32, unit: 'image' });
+    expect(rendered({ region: { x: 10, y: 0, width: 64, height: 32, unit: 'model' } })).toBe(`${HEAD} REGION (10, 0, 64, 32)`);
+  });
+
   test('the fewest options: stride 4, nothing else', () => {
     expect(rendered({})).toBe(HEAD);
   });

@@ -1,12 +1,13 @@
 // Operators computed by worker threads give the heatmap the same operator gives in this thread.
 import { join } from 'node:path';
-import { loadModel, type LoadedModel } from '../../src/model/load-model.js';
+import { loadModel, loadModelBytes, type LoadedModel } from '../../src/model/load-model.js';
 import { occlusionGrid } from '../../src/model/occlusion-grid.js';
 import { createOperator, EXACT_INCREMENTAL, NAIVE, type OperatorSpec } from '../../src/operators/create-operator.js';
 import type { Heatmap, OcclusionTask } from '../../src/operators/occlusion-task.js';
 import { poolSize } from '../../src/operators/worker-pool.js';
 import { DATA, expectSameHeatmap } from '../support/heatmaps';
 import { randomInput } from '../support/random-input';
+import { tinyClassifier } from '../support/tiny-models';
 
 let model: LoadedModel;
 const grid = () => occlusionGrid({ image: { width: 224, height: 224 }, patch: { width: 16, height: 16 }, stride: { x: 16, y: 16 } });
@@ -76,6 +77,28 @@ describe('an operator on a pool of workers', () => {
     } finally {
       await exact.release();
       await naive.release();
+    }
+  });
+
+  test('a one-logit sigmoid classifier: pooled, incremental and naive agree', async () => {
+    const sigmoidModel = await loadModelBytes(tinyClassifier({ classes: 1, size: 48, bias: 0.3 }), 'one-logit.onnx');
+    expect(sigmoidModel.output.activation).toBe('sigmoid');
+    const sigmoidGrid = occlusionGrid({ image: { width: 48, height: 48 }, patch: { width: 8, height: 8 }, stride: { x: 4, y: 4 } });
+    const given = { input: randomInput(3 * 48 * 48, 3), patchValues: new Float32Array(3), target: 'predicted' as const, batchSize: 8 };
+    const results: Heatmap[] = [];
+    for (const [spec, workers] of [[NAIVE, 0], [EXACT_INCREMENTAL, 0], [EXACT_INCREMENTAL, 2], [NAIVE, 2]] as const) {
+      const operator = await createOperator(spec, sigmoidModel, sigmoidGrid, { workers });
+      try {
+        results.push(await operator.run(given));
+      } finally {
+        await operator.release();
+      }
+    }
+    const [naive, ...others] = results;
+    expect(Math.max(...naive.values) - Math.min(...naive.values)).toBeGreaterThan(1e-4);
+    for (const [i, other] of others.entries()) {
+      expect(other.baseProbability).toBeCloseTo(naive.baseProbability, 6);
+      expectSameHeatmap(naive.values, other.values, `sigmoid case ${i + 1}`);
     }
   });
 

@@ -59,6 +59,9 @@ describe('syntax errors', () => {
     [`${CORE} REGION 1, 2, 3, 4`, "line 1, column 61: expected '(' but found '1'"],
     // Only the image source can be a query; elsewhere '(' is just a parenthesis.
     [`${CORE} REGION (SELECT 1)`, "line 1, column 62: expected a number but found 'SELECT'"],
+    [`${CORE} REGION (0, 0, 8, 8) IN PIXELS`, "line 1, column 77: expected IMAGE or MODEL but found 'PIXELS'"],
+    [`${CORE} REGION (0, 0, 8, 8) IN IMAGE`, 'line 1, column 82: expected PIXELS but found the end of the statement'],
+    [`${CORE} REGION (0, 0, 8, 8) IN IMAGES PIXELS`, "line 1, column 77: expected IMAGE but found 'IMAGES'"],
     ["OCCLUDE (SELECT 1) (SELECT 2) USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 20: expected USING but found '('"],
     [`${CORE} INTO x y`, "line 1, column 61: expected '.', COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'y'"],
     ["OCCLUDE USING MODEL m WITH PATCH 16 STRIDE 4", "line 1, column 9: expected a string or '(' but found 'USING'"],
@@ -74,7 +77,8 @@ describe('syntax errors', () => {
     ["CREATE MODEL m FROM 'm.onnx' CHANNELS RGBA", "line 1, column 39: expected RGB but found 'RGBA'"],
     ["CREATE MODEL m FROM 'm.onnx' CHANNELS YUV", "line 1, column 39: expected RGB, BGR or GRAY but found 'YUV'"],
     ["CREATE MODEL m FROM 'm.onnx' NORMALIZE MEAN (1, 2, 3)", 'line 1, column 54: expected STD but found the end of the statement'],
-    ["CREATE MODEL m FROM 'm.onnx' OUTPUT SOFTMAX", "line 1, column 37: expected LOGITS or PROBABILITIES but found 'SOFTMAX'"],
+    ["CREATE MODEL m FROM 'm.onnx' OUTPUT SOFTMAX", "line 1, column 37: expected NAME, LOGITS, PROBABILITIES or SIGMOID but found 'SOFTMAX'"],
+    ["CREATE MODEL m FROM 'm.onnx' OUTPUT NAME logits", "line 1, column 42: expected a string but found 'logits'"],
     ['DROP MODEL IF cxr', "line 1, column 15: expected EXISTS but found 'cxr'"],
     ['DROP MODEL', 'line 1, column 11: expected IF or a name but found the end of the statement'],
   ])('%s', (script, message) => {
@@ -85,12 +89,12 @@ describe('syntax errors', () => {
     const [problem] = parseScript(`${CORE} REGION (0, 0, 8, 8) extra`).errors;
     expect(problem).toEqual({
       message:
-        "line 1, column 74: expected COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
+        "line 1, column 74: expected IN, COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
       line: 1,
       column: 74,
       offset: 73,
       token: 'extra',
-      expected: ['COLOR', 'REGION', 'QUALITY', 'TUNE', 'RETUNE', 'VERIFY', 'STRATEGY', 'RENDER', 'INTO', 'the end of the statement'],
+      expected: ['IN', 'COLOR', 'REGION', 'QUALITY', 'TUNE', 'RETUNE', 'VERIFY', 'STRATEGY', 'RENDER', 'INTO', 'the end of the statement'],
     });
     expect(messagesOf(`${CORE} extra`)).toEqual([
       "line 1, column 54: expected 'x', COLOR, REGION, QUALITY, TUNE, RETUNE, VERIFY, STRATEGY, RENDER, INTO or the end of the statement but found 'extra'",
@@ -195,6 +199,7 @@ describe('checks on values', () => {
     [`${CORE} REGION (-1, 0, 8, 8)`, 'REGION x must be a non-negative integer', '-1'],
     [`${CORE} REGION (0, 0.5, 8, 8)`, 'REGION y must be a non-negative integer', '0.5'],
     [`${CORE} REGION (0, 0, 8)`, 'REGION needs 4 numbers (x, y, width, height)', '('],
+    [`${CORE} REGION (0, 0, 0, 8) IN IMAGE PIXELS`, 'REGION width must be a positive integer', '0,'],
     [`${CORE} RENDER TO ''`, 'RENDER TO directory must not be empty', "''"],
     [`${CORE} INTO ""`, 'a quoted name must not be empty', '""'],
     ["OCCLUDE '' USING MODEL m WITH PATCH 16 STRIDE 4", 'image pattern must not be empty', "''"],
@@ -202,6 +207,7 @@ describe('checks on values', () => {
     ["OCCLUDE 'a.png' USING MODEL '' WITH PATCH 16 STRIDE 4", 'model file path must not be empty', "''"],
     ["CREATE MODEL m FROM ''", 'model file path must not be empty', "''"],
     ["CREATE MODEL m FROM 'm.onnx' LABELS ''", 'LABELS file path must not be empty', "''"],
+    ["CREATE MODEL m FROM 'm.onnx' OUTPUT NAME '' SIGMOID", 'OUTPUT NAME must not be empty', "''"],
     ["CREATE MODEL m FROM 'm.onnx' INPUT 0", 'INPUT must be a positive integer', '0'],
     ["CREATE MODEL m FROM 'm.onnx' INPUT 224 x 22.4", 'INPUT must be a positive integer', '22.4'],
     ["CREATE MODEL m FROM 'm.onnx' SCALE 2", 'SCALE must be 1 or 255', '2'],
@@ -240,6 +246,7 @@ describe('checks on values', () => {
     ["CREATE MODEL m FROM 'm.onnx' INPUT 224 SCALE 1 INPUT 224", 'INPUT'],
     ["CREATE MODEL m FROM 'm.onnx' LABELS 'a' LABELS 'b'", 'LABELS'],
     ["CREATE MODEL m FROM 'm.onnx' OUTPUT LOGITS OUTPUT LOGITS", 'OUTPUT'],
+    ["CREATE MODEL m FROM 'm.onnx' OUTPUT NAME 'a' output sigmoid", 'OUTPUT'],
     ["CREATE MODEL m FROM 'm.onnx' NORMALIZE NONE NORMALIZE IMAGENET", 'NORMALIZE'],
     ["CREATE MODEL m FROM 'm.onnx' CHANNELS RGB CHANNELS RGB", 'CHANNELS'],
     ["CREATE MODEL m FROM 'm.onnx' SCALE 1 SCALE 255", 'SCALE'],

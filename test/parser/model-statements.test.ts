@@ -60,6 +60,10 @@ describe('CREATE MODEL', () => {
     ['NORMALIZE NONE', { normalize: { kind: 'none' } }],
     ['SCALE 1', { scale: 1 }],
     ['OUTPUT LOGITS', { output: 'logits' }],
+    ['OUTPUT SIGMOID', { output: 'sigmoid' }],
+    ["OUTPUT NAME 'logits'", { outputName: 'logits' }],
+    ["output name 'scores' sigmoid", { outputName: 'scores', output: 'sigmoid' }],
+    ["OUTPUT NAME 'p' PROBABILITIES LABELS 'l.txt'", { outputName: 'p', output: 'probabilities', labelsFile: 'l.txt' }],
     ['INPUT 28x28', { input: { width: 28, height: 28 } }],
     ['INPUT 32 X 24', { input: { width: 32, height: 24 } }],
   ])('%s', (options, expected) => {

@@ -72,7 +72,7 @@ describe('OCCLUDE', () => {
       patch: { width: 32, height: 16 },
       color: { kind: 'rgb', r: 128, g: 0, b: 255 },
       stride: { x: 8, y: 2 },
-      region: { x: 10, y: 20, width: 100, height: 50 },
+      region: { x: 10, y: 20, width: 100, height: 50, unit: 'model' },
       quality: { metric: 'ssim', target: 0.95 },
       strategy: 'incremental',
       without: [],
@@ -80,6 +80,14 @@ describe('OCCLUDE', () => {
       renderDir: 'out/overlays/',
       into: { parts: ['results', 'heatmaps'], name: 'heatmaps', sql: '"results"."heatmaps"' },
     });
+  });
+
+  test.each([
+    ['REGION (10, 20, 100, 50)', 'model'],
+    ['REGION (10, 20, 100, 50) IN MODEL PIXELS', 'model'],
+    ['region (10,20,100,50) in image pixels', 'image'],
+  ])('%s: the region and its unit', (clause, unit) => {
+    expect(occlude(`${CORE} ${clause} INTO t`).region).toEqual({ x: 10, y: 20, width: 100, height: 50, unit });
   });
 
   test('records where each written clause starts, and nothing for defaults', () => {

@@ -30,7 +30,7 @@ describe('isKryptonStatementStart', () => {
 test('KEYWORDS lists every keyword once, upper case and sorted', () => {
   expect(KEYWORDS).toContain('OCCLUDE');
   expect(KEYWORDS).toContain('PROBABILITIES');
-  expect(KEYWORDS).toHaveLength(55);
+  expect(KEYWORDS).toHaveLength(59);
   expect([...KEYWORDS].sort()).toEqual(KEYWORDS);
   expect(new Set(KEYWORDS).size).toBe(KEYWORDS.length);
   expect(KEYWORDS.every((keyword) => keyword === keyword.toUpperCase())).toBe(true);

@@ -157,7 +157,7 @@ describe('the threshold search', () => {
 
 describe('tuning keys and samples', () => {
   it('a changed model file, target or set of allowed strategies is a different key', () => {
-    const logical = { model: { spec: {}, model: { output: { activation: 'softmax' } } }, grid: {}, color: { kind: 'gray' }, target: 'predicted' } as never;
+    const logical = { model: { spec: {}, model: { output: { activation: 'softmax', name: 'y', outputs: ['y'] } } }, grid: {}, color: { kind: 'gray' }, target: 'predicted' } as never;
     const base = { logical, target: 0.9, disabled: new Set<never>(), modelHash: 'a' };
     const key = tuningKey(base);
     expect(tuningKey({ ...base })).toBe(key);

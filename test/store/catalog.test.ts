@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { KryptonError } from '../../src/errors.js';
 import { openStore } from '../../src/store/index.js';
 import type { ModelDefinition, Store } from '../../src/store/index.js';
@@ -17,6 +18,7 @@ const cxr: ModelDefinition = {
   std: [0.229, 0.224, 0.225],
   labelsPath: 'labels.txt',
   outputKind: 'logits',
+  outputName: null,
 };
 
 const mnist: ModelDefinition = {
@@ -103,6 +105,34 @@ describe('model catalog', () => {
     expect(await catalogError(store.putModel({ ...cxr, mean: [0.5, 0.5] }))).toMatch(/mean needs 1 or 3 values for rgb input, got 2/);
     expect(await catalogError(store.putModel({ ...mnist, std: [0] }))).toMatch(/std must not be 0/);
     expect(await store.listModels()).toEqual([]);
+  });
+
+  test('a sigmoid model and its named output read back', async () => {
+    const lesion = { ...cxr, name: 'lesion', outputKind: 'sigmoid' as const, outputName: 'logits' };
+    await store.putModel(lesion);
+    expect(await store.getModel('lesion')).toEqual({ ...lesion, createdAt: expect.any(Date) });
+  });
+
+  test('a catalog written before SIGMOID and OUTPUT NAME is upgraded on opening, its models kept', async () => {
+    const path = join(dir(), 'old-catalog.duckdb');
+    const instance = await DuckDBInstance.create(path);
+    const connection = await instance.connect();
+    await connection.run(`CREATE TABLE krypton_models (
+      name VARCHAR PRIMARY KEY, path VARCHAR NOT NULL, input_width INTEGER NOT NULL, input_height INTEGER NOT NULL,
+      channels VARCHAR NOT NULL CHECK (channels IN ('rgb', 'bgr', 'gray')), scale DOUBLE NOT NULL, mean DOUBLE[] NOT NULL,
+      std DOUBLE[] NOT NULL, labels_path VARCHAR,
+      output_kind VARCHAR NOT NULL CHECK (output_kind IN ('logits', 'probabilities')), created_at TIMESTAMP NOT NULL)`);
+    await connection.run(`INSERT INTO krypton_models VALUES ('old', 'm.onnx', 28, 28, 'gray', 1, [0.5], [0.25], NULL, 'probabilities', TIMESTAMP '2026-01-02 03:04:05')`);
+    connection.closeSync();
+    instance.closeSync();
+    const upgraded = await openStore(path);
+    try {
+      expect(await upgraded.getModel('old')).toMatchObject({ path: 'm.onnx', outputKind: 'probabilities', outputName: null, mean: [0.5] });
+      await upgraded.putModel({ ...cxr, name: 'lesion', outputKind: 'sigmoid' });
+      expect((await upgraded.listModels()).map((m) => [m.name, m.outputKind])).toEqual([['lesion', 'sigmoid'], ['old', 'probabilities']]);
+    } finally {
+      await upgraded.close();
+    }
   });
 
   test('the catalog is a plain table users can query', async () => {
