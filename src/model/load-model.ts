@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
+import { modelFileCap, modelFileError, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { DataType, int64Tensor, readIntegers, toNumber, upcastHalfTensor } from './onnx-tensors.js';
 import { createSession, float32Tensor } from './session.js';
@@ -113,16 +113,7 @@ export function modelFromPortable(portable: PortableModel): LoadedModel {
 }
 
 async function readModelFile(path: string): Promise<onnx.ModelProto> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new KryptonError(`model file not found: ${path}`, 'model');
-    if (code === 'EISDIR') throw new KryptonError(`model path is a directory, not an ONNX file: ${path}`, 'model');
-    throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
-  }
-  return decodeModel(path, bytes);
+  return decodeModel(path, await readRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem)));
 }
 
 function decodeModel(path: string, bytes: Uint8Array): onnx.ModelProto {
