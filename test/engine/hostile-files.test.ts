@@ -141,6 +141,7 @@ const MODELS: [string, RegExp][] = [
   ['fifo.onnx', /^model file .*fifo\.onnx is a named pipe \(FIFO\), not a regular file$/],
   ['folder.onnx', /^model file .*folder\.onnx is a directory, not a regular file$/],
   ['/dev/zero', /^model file \/dev\/zero is a character device, not a regular file$/],
+  // A good model with a labels file that never ends: the name closes the FROM string and opens LABELS'.
   [`${MNIST_MODEL}' LABELS '/dev/zero`, /^labels file \/dev\/zero is a character device, not a regular file$/],
 ];
 
