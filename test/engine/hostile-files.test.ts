@@ -9,7 +9,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32, deflateSync } from 'node:zlib';
+import { crc32, createDeflate, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 import { attr, OnnxGraphBuilder } from '../../src/zoo/onnx-graph-builder';
 import { CXR_MODEL, expectOneLineError, MNIST_IMAGE, ROOT } from '../cli/helpers';
@@ -24,8 +24,8 @@ const temp = temporaryFolder('hostile');
 const at = (name: string) => join(temp.path, name);
 afterAll(() => temp.remove());
 
-/** A PNG whose header claims width × height 8-bit gray pixels, followed by a few bytes of pixel data. */
-function pngClaiming(width: number, height: number): Buffer {
+/** A PNG whose header claims width × height 8-bit gray pixels, followed by `pixelData` (by default a few bytes). */
+function pngClaiming(width: number, height: number, pixelData = deflateSync(Buffer.alloc(4096))): Buffer {
   const chunk = (type: string, data: Buffer) => {
     const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
     const length = Buffer.alloc(4);
@@ -39,7 +39,22 @@ function pngClaiming(width: number, height: number): Buffer {
   header.writeUInt32BE(height, 4);
   header[8] = 8; // bit depth; colour type 0 (gray), no interlace
   const signature = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
-  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', deflateSync(Buffer.alloc(4096))), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([signature, chunk('IHDR', header), chunk('IDAT', pixelData), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/** A real 8-bit gray PNG of width × height black pixels: a decompression bomb (10000² is about 100 KB). */
+async function blackPng(width: number, height: number): Promise<Buffer> {
+  const row = Buffer.alloc(1 + width); // filter byte 0, then the pixels
+  const deflate = createDeflate({ level: 9 });
+  const parts: Buffer[] = [];
+  deflate.on('data', (part: Buffer) => parts.push(part));
+  const ended = new Promise((resolve) => deflate.on('end', resolve));
+  for (let y = 0; y < height; y++) {
+    if (!deflate.write(row)) await new Promise((resolve) => deflate.once('drain', resolve));
+  }
+  deflate.end();
+  await ended;
+  return pngClaiming(width, height, Buffer.concat(parts));
 }
 
 /** A real baseline JPEG with its frame header rewritten to claim width × height. */
@@ -122,6 +137,8 @@ const IMAGES: [string, RegExp | null][] = [
   ['jpeg-named.png', null],
   ['claims-30000.png', /is 30000×30000 pixels, over the limit of 100,000,000 pixels \(set KRYPTON_MAX_IMAGE_PIXELS/],
   ['claims-12000.png', /is 12000×12000 pixels, over the limit/],
+  // At the pixel limit, a real bomb decodes within the memory bound.
+  ['black-10000.png', null],
   ['claims-65000.jpg', /is 65000×65000 pixels, over the limit/],
   ['big.png', /is 2 MB, over the 1 MB limit \(set KRYPTON_MAX_IMAGE_BYTES to allow more\)/],
   ['fifo.png', /is a named pipe \(FIFO\), not a regular file/],
@@ -158,6 +175,7 @@ beforeAll(async () => {
   copyFileSync(ROCKET_JPEG, at('jpeg-named.png'));
   writeFileSync(at('claims-30000.png'), pngClaiming(30000, 30000));
   writeFileSync(at('claims-12000.png'), pngClaiming(12000, 12000));
+  writeFileSync(at('black-10000.png'), await blackPng(10000, 10000));
   writeFileSync(at('claims-65000.jpg'), await jpegClaiming(65000, 65000));
   writeFileSync(at('big.png'), Buffer.concat([png.subarray(0, 64), Buffer.alloc(2 * 1024 ** 2 - 64)]));
   mkdirSync(at('folder.png'));
@@ -186,7 +204,7 @@ test('an OCCLUDE over hostile images reports each one as that image\'s failure a
   for (const [name, problem] of IMAGES) {
     const row = rows.get(pathOf(name));
     if (problem === null) {
-      // sharp reads the content, not the name: a JPEG called .png is a JPEG.
+      // A JPEG called .png decodes (sharp reads the content, not the name), as does the bomb at the limit.
       expect(row).toMatchObject({ status: 'done', error: null });
       continue;
     }
