@@ -3,13 +3,14 @@ import { KryptonError } from './errors.js';
 import { executeOcclude, type OcclusionProgress, type OcclusionRun } from './executor/execute-occlude.js';
 import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast.js';
 import type { InputSpec, ResizePolicy } from './image/input-spec.js';
-import { parseScript } from './parser/index.js';
+import { parseScript, parseScriptWithSql, type ParsedScript } from './parser/index.js';
 import { bindModel, defineModel, ModelCache } from './planner/bind-model.js';
 import { explainOcclude } from './planner/explain.js';
 import { planOcclude, repeatedNote, type PhysicalOcclude, type PlanningContext } from './planner/plan-occlude.js';
 import { describeSpec } from './planner/candidates/index.js';
 import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
+import { sqlSyntaxError } from './store/sql-syntax.js';
 import { occludeStatement, type OccludeOptions } from './occlude-options.js';
 
 export type { OcclusionProgress } from './executor/execute-occlude.js';
@@ -77,6 +78,14 @@ export class ImageFailures extends KryptonError {
     const more = failures.length > 1 ? ` (and ${failures.length - 1} more; see the error column)` : '';
     super(`${failures.length} of ${all} image${all === 1 ? '' : 's'} failed: ${first.imageId}: ${first.error}${more}`, 'image');
   }
+}
+
+/**
+ * A script's statements, or every syntax problem in it: Krypton's grammar for its own statements
+ * and DuckDB's parser for the SQL (parsed only, not bound). Any problem means nothing may run.
+ */
+export function checkScript(script: string): Promise<ParsedScript> {
+  return parseScriptWithSql(script, sqlSyntaxError);
 }
 
 const OCCLUDE_COLUMNS = [
@@ -158,7 +167,7 @@ export class Krypton {
    * and every image an OCCLUDE finished stay done).
    */
   async execute(script: string, options: ExecuteOptions = {}): Promise<StatementResult[]> {
-    const { statements, errors } = parseScript(script);
+    const { statements, errors } = await checkScript(script);
     if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
     const results: StatementResult[] = [];
     for (const statement of statements) results.push(await this.runStatement(statement, options));

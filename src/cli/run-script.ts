@@ -1,7 +1,6 @@
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
-import { ImageFailures, SyntaxErrors, type Krypton, type StatementResult } from '../krypton.js';
+import { checkScript, ImageFailures, SyntaxErrors, type Krypton, type StatementResult } from '../krypton.js';
 import type { Statement } from '../parser/index.js';
-import { parseScript } from '../parser/index.js';
 import { occlusionProgress, type ProgressMode } from './occlusion-progress.js';
 import type { ResultPrinter } from './print-result.js';
 import type { OutputStream } from './streams.js';
@@ -24,7 +23,7 @@ export interface ScriptContext {
  * statement stops it, with its error located in the script.
  */
 export async function runScript(script: string, context: ScriptContext): Promise<void> {
-  const { statements, errors } = parseScript(script);
+  const { statements, errors } = await checkScript(script);
   if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
   for (const statement of statements) {
     const report = occlusionProgress(context.progress, context.stderr);

@@ -1,8 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KryptonError, messageOf } from '../errors.js';
-import { open, SyntaxErrors } from '../krypton.js';
-import { parseScript } from '../parser/index.js';
+import { checkScript, open, SyntaxErrors } from '../krypton.js';
 import { nonNegativeInteger } from './args.js';
 import { historyPath } from './history.js';
 import { progressMode } from './occlusion-progress.js';
@@ -43,7 +42,7 @@ export async function startSession(options: SessionOptions, streams: CliStreams,
   const maxRows = options.maxRows === undefined ? DEFAULT_MAX_ROWS : nonNegativeInteger('--max-rows', options.maxRows);
   if (work.kind === 'statements') {
     // A script with syntax errors must change nothing, not even create the database file.
-    const { errors } = parseScript(work.script);
+    const { errors } = await checkScript(work.script);
     if (errors.length > 0) return reportError(new SyntaxErrors(errors.map((e) => e.message)), streams.stderr, work.where);
   }
   const db = await open(options.db ?? DEFAULT_DATABASE);

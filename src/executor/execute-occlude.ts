@@ -1,11 +1,11 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
-import { describeReadFailure, prepareImage, type PreparedImage } from '../image/prepare-image.js';
+import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
+import { hashRegularFile, imageFileCap } from '../io/read-regular-file.js';
 import { imageError } from '../image/decode-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { removeAbandonedTemporaries } from '../io/write-atomically.js';
@@ -100,23 +100,9 @@ function staleness(stored: StoredInputs, imageSha256: string, modelSha256: strin
   return `the ${changed.join(' and ')} file changed since it was stored`;
 }
 
-/** SHA-256 of an image file, read only if it is a regular file (a FIFO would block, a device never end). */
-async function imageFileHash(path: string): Promise<string> {
-  let info;
-  try {
-    info = await stat(path);
-  } catch (error) {
-    throw imageError(path, describeReadFailure(error));
-  }
-  if (info.isDirectory()) throw imageError(path, describeReadFailure({ code: 'EISDIR' }));
-  if (!info.isFile()) throw imageError(path, 'is not a regular file (a device, FIFO or socket)');
-  return new Promise((done, fail) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', (error) => fail(imageError(path, describeReadFailure(error))))
-      .on('end', () => done(hash.digest('hex')));
-  });
+/** SHA-256 of an image file, read under the same checks as decoding (a regular file, within the size cap). */
+function imageFileHash(path: string): Promise<string> {
+  return hashRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
 }
 
 /**

@@ -1,6 +1,6 @@
 import { basename, dirname, extname, relative, resolve, sep } from 'node:path';
 import { glob } from 'tinyglobby';
-import { KryptonError } from '../errors.js';
+import { KryptonError, messageOf } from '../errors.js';
 import type { ImageSource } from '../parser/ast.js';
 import type { Store } from '../store/index.js';
 
@@ -30,7 +30,11 @@ export function defaultImageId(path: string): string {
 export async function resolveImages(source: ImageSource, store: Store): Promise<ResolvedImages> {
   switch (source.kind) {
     case 'glob': {
-      const matches = await glob(source.pattern, { onlyFiles: true, absolute: true, expandDirectories: false });
+      const matches = await glob(source.pattern, { onlyFiles: true, absolute: true, expandDirectories: false }).catch((error: unknown) => {
+        // The matcher refuses some patterns outright (e.g. one over 65,536 characters).
+        const shown = source.pattern.length > 80 ? `${source.pattern.slice(0, 79)}…` : source.pattern;
+        throw new KryptonError(`the image pattern '${shown}' (${source.pattern.length.toLocaleString('en-US')} characters) cannot be matched: ${messageOf(error)}`, 'image');
+      });
       if (matches.length === 0) throw new KryptonError(`no images match '${source.pattern}'`, 'image');
       return assignImageIds(matches.map((path) => ({ path: resolve(path) })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
     }

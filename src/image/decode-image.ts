@@ -1,5 +1,6 @@
 import sharp from 'sharp';
 import { KryptonError, messageOf } from '../errors.js';
+import { limitFromEnvironment } from '../io/read-regular-file.js';
 import type { ResizePolicy } from './input-spec.js';
 
 /** A decoded, resized image: gray or RGB (alpha dropped), interleaved, on the 0–255 scale. */
@@ -20,6 +21,13 @@ const FIT: Record<ResizePolicy, 'fill' | 'cover' | 'contain'> = { stretch: 'fill
 const FAIL_ON = 'error';
 
 /**
+ * Decoding is refused above this many pixels (a 10000×10000 image), checked on the header before
+ * any pixel is decoded: a small, highly compressed file can claim billions of pixels.
+ */
+export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
+const PIXELS_VARIABLE = 'KRYPTON_MAX_IMAGE_PIXELS';
+
+/**
  * Decodes any image sharp reads (PNG, JPEG, WebP, TIFF, GIF…) and resizes it with a linear
  * (antialiased bilinear, like PIL's BILINEAR) kernel. Runs in two steps (decode at full size, then
  * resize) so that alpha can be dropped before resizing and JPEGs are not shrunk on load: every
@@ -34,14 +42,22 @@ export async function decodeAndResize(
   policy: ResizePolicy,
 ): Promise<DecodedImage> {
   if (input.length === 0) throw imageError(label, 'is empty (0 bytes)');
+  const maxPixels = limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS);
   let metadata: sharp.Metadata;
   try {
-    metadata = await sharp(input, { failOn: FAIL_ON }).metadata();
+    // The header alone, without sharp's own pixel limit, so that a refusal can give the size.
+    metadata = await sharp(input, { failOn: FAIL_ON, limitInputPixels: false }).metadata();
   } catch (error) {
     throw imageError(label, describeHeaderFailure(messageOf(error)));
   }
   const { width: sourceWidth, height: sourceHeight } = metadata;
   if (!sourceWidth || !sourceHeight) throw imageError(label, 'has no pixels (width or height is 0)');
+  if (sourceWidth * sourceHeight > maxPixels) {
+    throw imageError(
+      label,
+      `is ${sourceWidth}×${sourceHeight} pixels, over the limit of ${maxPixels.toLocaleString('en-US')} pixels (set ${PIXELS_VARIABLE} to allow more)`,
+    );
+  }
 
   const gray = metadata.space === 'b-w' || metadata.space === 'grey16';
   const deep = metadata.depth === 'ushort';
@@ -52,7 +68,7 @@ export async function decodeAndResize(
   let decoded: { data: Buffer; info: sharp.OutputInfo };
   try {
     // Alpha is ignored (as PIL's convert('RGB') does), not composited: the colour under it is kept.
-    decoded = await sharp(input, { failOn: FAIL_ON })
+    decoded = await sharp(input, { failOn: FAIL_ON, limitInputPixels: maxPixels })
       .removeAlpha()
       .toColourspace(colourspace)
       .raw({ depth })
@@ -69,7 +85,7 @@ export async function decodeAndResize(
     const raw = { width: sourceWidth, height: sourceHeight, channels };
     const samples = deep ? asUint16(decoded.data) : decoded.data;
     try {
-      resized = await sharp(samples, { raw })
+      resized = await sharp(samples, { raw, limitInputPixels: maxPixels })
         .resize(width, height, { fit: FIT[policy], kernel: 'linear', position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 } })
         .toColourspace(colourspace)
         .raw({ depth })
@@ -88,7 +104,8 @@ export async function decodeAndResize(
 }
 
 function asUint16(buffer: Buffer): Uint16Array {
-  // sharp's output buffers may not be 2-byte aligned within their ArrayBuffer.
+  // sharp's output buffers may not be 2-byte aligned within their ArrayBuffer; copy only those.
+  if (buffer.byteOffset % 2 === 0) return new Uint16Array(buffer.buffer, buffer.byteOffset, buffer.length / 2);
   return new Uint16Array(buffer.buffer.slice(buffer.byteOffset, buffer.byteOffset + buffer.length));
 }
 

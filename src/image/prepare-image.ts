@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
-import { KryptonError, messageOf } from '../errors.js';
+import { KryptonError } from '../errors.js';
+import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { luma } from './channel-conversion.js';
-import { decodeAndResize } from './decode-image.js';
+import { decodeAndResize, imageError } from './decode-image.js';
 import type { DecodedImage } from './decode-image.js';
 import { normalizePixelValue, validateInputSpec } from './input-spec.js';
 import type { InputSpec } from './input-spec.js';
@@ -26,12 +26,7 @@ export interface PreparedImage {
 /** Reads, decodes, resizes and normalises an image file for the model described by `spec`. */
 export async function prepareImage(path: string, spec: InputSpec): Promise<PreparedImage> {
   validateInputSpec(spec);
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw new KryptonError(`Image '${path}' ${describeReadFailure(error)}`, 'image');
-  }
+  const bytes = await readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
   return prepareImageFromBuffer(bytes, spec, path);
 }
 
@@ -97,18 +92,4 @@ function toDisplay(image: DecodedImage): Uint8Array {
     }
   }
   return display;
-}
-
-export function describeReadFailure(error: unknown): string {
-  switch ((error as NodeJS.ErrnoException).code) {
-    case 'ENOENT':
-      return 'not found';
-    case 'EISDIR':
-      return 'is a directory, not an image file';
-    case 'EACCES':
-    case 'EPERM':
-      return 'is not readable (permission denied)';
-    default:
-      return `cannot be read (${messageOf(error)})`;
-  }
 }

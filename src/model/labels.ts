@@ -1,15 +1,11 @@
-import { readFile } from 'node:fs/promises';
-import { KryptonError, messageOf } from '../errors.js';
+import { KryptonError } from '../errors.js';
+import { modelFileCap, readRegularFile } from '../io/read-regular-file.js';
 
 /** Class names, one per line; line n (from 1) names class n - 1. */
 export async function readLabels(path: string): Promise<string[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new KryptonError(code === 'ENOENT' ? `labels file not found: ${path}` : `cannot read labels file ${path}: ${messageOf(error)}`, 'io');
-  }
+  const bytes = await readRegularFile(path, modelFileCap(), ({ reason, problem }) =>
+    new KryptonError(reason === 'missing' ? `labels file not found: ${path}` : `labels file ${path} ${problem}`, 'io'));
+  const text = bytes.toString('utf8');
   const lines = text.split(/\r?\n/);
   while (lines.length && lines[lines.length - 1].trim() === '') lines.pop();
   return lines.map((line) => line.trim());

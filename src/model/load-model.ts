@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
+import { modelFileCap, modelFileError, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
 import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from './model-output.js';
@@ -142,16 +142,7 @@ export function modelFromPortable(portable: PortableModel): LoadedModel {
 }
 
 async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[] }> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new KryptonError(`model file not found: ${path}`, 'model');
-    if (code === 'EISDIR') throw new KryptonError(`model path is a directory, not an ONNX file: ${path}`, 'model');
-    throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
-  }
-  const proto = decodeModel(path, bytes);
+  const proto = decodeModel(path, await readRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem)));
   return { proto, externalData: await inlineExternalData(path, proto) };
 }
 
@@ -188,7 +179,7 @@ async function inlineExternalData(path: string, proto: onnx.ModelProto): Promise
     }
     let read = files.get(file);
     if (!read) {
-      read = readFile(file);
+      read = readRegularFile(file, modelFileCap(), (problem) => fail(`its external data file ${location} (for ${what}) ${problem.reason === 'missing' ? `is not in ${folder}` : problem.problem}`));
       read.catch(() => undefined);
       files.set(file, read);
     }
@@ -196,10 +187,8 @@ async function inlineExternalData(path: string, proto: onnx.ModelProto): Promise
     try {
       data = await read;
     } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      throw fail(code === 'ENOENT'
-        ? `its external data file ${location} (for ${what}) is not in ${folder}`
-        : `cannot read its external data file ${location} (for ${what}): ${messageOf(error)}`);
+      if (error instanceof KryptonError) throw error;
+      throw fail(`cannot read its external data file ${location} (for ${what}): ${messageOf(error)}`);
     }
     const offset = Number(entries.get('offset') ?? 0);
     const length = entries.has('length') ? Number(entries.get('length')) : data.length - offset;

@@ -1,6 +1,6 @@
 /** The Krypton language: script text → typed statements, or every problem with its position. */
-export { parseScript } from './parse-script.js';
-export type { ParsedScript } from './parse-script.js';
+export { parseScript, parseScriptWithSql } from './parse-script.js';
+export type { ParsedScript, SqlSyntaxCheck } from './parse-script.js';
 export type { SyntaxProblem } from './syntax-problem.js';
 export { splitScript, isCompleteScript } from './split-script.js';
 export type { ScriptPiece, SplitScript } from './split-script.js';

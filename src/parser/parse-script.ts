@@ -5,7 +5,7 @@
  */
 import type { OpaqueSpan } from '../../grammar/sql-text.js';
 import { freezeNode } from './ast.js';
-import type { SqlStatement, Statement } from './ast.js';
+import type { OccludeStatement, SqlStatement, Statement } from './ast.js';
 import { LineIndex } from './line-index.js';
 import { parseKryptonStatement } from './parse-statement.js';
 import { splitScript } from './split-script.js';
@@ -42,6 +42,33 @@ export function parseScript(text: string): ParsedScript {
   }
   errors.sort((a, b) => a.offset - b.offset);
   return { statements, errors };
+}
+
+/** The first syntax error of one SQL text (offset in it, and what is wrong), or undefined. */
+export type SqlSyntaxCheck = (sql: string) => Promise<{ readonly offset: number; readonly detail: string } | undefined>;
+
+/**
+ * parseScript, with the script's SQL checked by `checkSql` as well (DuckDB's parser: statements
+ * passed through, and the query of an OCCLUDE (SELECT …) source), so that a syntax error anywhere
+ * means nothing runs. Parsing only: names are bound when each statement runs.
+ */
+export async function parseScriptWithSql(text: string, checkSql: SqlSyntaxCheck): Promise<ParsedScript> {
+  const parsed = parseScript(text);
+  const lines = new LineIndex(text);
+  const errors = [...parsed.errors];
+  for (const { sql, offset } of parsed.statements.flatMap(sqlTextsOf)) {
+    const problem = await checkSql(sql);
+    if (problem) errors.push(syntaxProblem(lines.position(offset + problem.offset), problem.detail));
+  }
+  errors.sort((a, b) => a.offset - b.offset);
+  return { statements: parsed.statements, errors };
+}
+
+function sqlTextsOf(statement: Statement): { sql: string; offset: number }[] {
+  const occlude: OccludeStatement | undefined = statement.kind === 'Occlude' ? statement : statement.kind === 'Explain' ? statement.occlude : undefined;
+  if (statement.kind === 'Sql') return [{ sql: statement.text, offset: statement.position.offset }];
+  if (occlude?.source.kind === 'select') return [{ sql: occlude.source.sql, offset: occlude.source.position.offset }];
+  return [];
 }
 
 function sqlStatement(piece: ScriptPiece, lines: LineIndex): SqlStatement {

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { KryptonError, messageOf } from '../errors.js';
+import { KryptonError } from '../errors.js';
+import { hashRegularFile, modelFileCap, modelFileError } from '../io/read-regular-file.js';
 import type { InputSpec, ResizePolicy } from '../image/input-spec.js';
 import { imagenetInputSpec } from '../image/input-spec.js';
 import { readLabels } from '../model/labels.js';
@@ -51,16 +51,17 @@ export class ModelCache {
    */
   async fileHash(path: string): Promise<string> {
     const absolute = resolve(path);
+    const hashNow = () => hashRegularFile(absolute, modelFileCap(), (problem) => modelFileError(path, problem));
     let info;
     try {
       info = await stat(absolute);
-    } catch (error) {
-      throw new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model');
+    } catch {
+      return hashNow(); // which names what is wrong with the path
     }
     const key = JSON.stringify([absolute, info.size, info.mtimeMs]);
     let hash = this.hashes.get(key);
     if (!hash) {
-      hash = hashFile(absolute);
+      hash = hashNow();
       hash.catch(() => this.hashes.delete(key));
       this.hashes.set(key, hash);
     }
@@ -201,14 +202,4 @@ export interface DefinedModel {
 export function outputIdentity(model: LoadedModel): { activation: string; output?: string } {
   const { activation, name, outputs } = model.output;
   return { activation, ...(name !== outputs[0] && { output: name }) };
-}
-
-function hashFile(path: string): Promise<string> {
-  return new Promise((done, fail) => {
-    const hash = createHash('sha256');
-    createReadStream(path)
-      .on('data', (chunk) => hash.update(chunk))
-      .on('error', (error) => fail(new KryptonError(`cannot read model ${path}: ${messageOf(error)}`, 'model')))
-      .on('end', () => done(hash.digest('hex')));
-  });
 }

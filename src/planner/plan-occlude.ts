@@ -265,6 +265,8 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
       if (sampleSize > logical.images.length) {
         located(statement, 'tune', new KryptonError(`TUNE ON ${sampleSize} IMAGES but the query has ${logical.images.length} image${logical.images.length === 1 ? '' : 's'}`, 'plan'));
       }
+      // Tuning computes heatmaps: a results target that cannot take them is refused first.
+      await context.store.checkResultsTarget(logical.table);
       tuning = await tuneQuality({
         logical, pricing, store: context.store, target: logical.quality!.target, sampleSize, sampleSizeAsked: statement.tuneSample !== undefined, retune: statement.retune,
         disabled, modelHash: model.fileHash, onProgress: context.onTuning, signal: context.signal,

@@ -106,6 +106,7 @@ export async function ensureResultsTable(connection: DuckDBConnection, name: Tab
   } catch (error) {
     throw new KryptonError(`cannot create results table ${shown}: ${errorLine(error)}`, 'store');
   }
+  await refuseViewTarget(connection, name);
   let found = await describe(connection, shown);
   const missing = RESULTS_COLUMNS.slice(found.length);
   if (missing.length > 0 && missing.every((c) => ADDED_COLUMNS.has(c.name)) && !describeDifference(found, found.length)) {
@@ -122,6 +123,21 @@ export async function ensureResultsTable(connection: DuckDBConnection, name: Tab
       `table ${shown} exists but is not a Krypton results table (${difference}); choose another INTO name`,
       'store',
     );
+  }
+}
+
+/**
+ * CREATE TABLE IF NOT EXISTS passes over a view of the same name, and appending to it fails only
+ * once heatmaps are computed. An empty INSERT resolves the name as the writer will, and changes
+ * nothing; a name that does not exist yet passes.
+ */
+export async function refuseViewTarget(connection: DuckDBConnection, name: TableName): Promise<void> {
+  const shown = quoteTableName(name);
+  try {
+    await connection.run(`INSERT INTO ${shown} SELECT * FROM ${shown} LIMIT 0`);
+  } catch (error) {
+    const message = errorLine(error);
+    if (/is not an? table/i.test(message)) throw new KryptonError(`${shown} is a view, not a table: results cannot be stored in it; choose another INTO name`, 'store');
   }
 }
 
@@ -146,9 +162,10 @@ function describeDifference(found: readonly { name: string; type: string }[], up
 
 /**
  * `FROM heatmap_cells('heatmaps')`: one row per heatmap cell. A table macro reads any results
- * table through `query_table`, so one definition serves every INTO name (quote or qualify it
- * inside the string: `heatmap_cells('analytics."My Maps"')`). x/y are cell indices,
- * pixel_x/pixel_y the top-left of the patch that produced the cell.
+ * table through `query`, so one definition serves every INTO name, written inside the string as
+ * INTO took it: `heatmap_cells('analytics."My Maps"')`, `heatmap_cells('"we""ird"')`
+ * (`query_table` reads no name with a doubled quote in it). x/y are cell indices, pixel_x/pixel_y
+ * the top-left of the patch that produced the cell.
  */
 export const HEATMAP_CELLS_MACRO = `CREATE OR REPLACE MACRO heatmap_cells(tbl) AS TABLE
 SELECT query_id, image_id, image_path, model, class_index, x, y,
@@ -158,6 +175,6 @@ FROM (
   FROM (
     SELECT query_id, image_id, image_path, model, class_index, width, stride_x, stride_y, origin_x, origin_y,
            unnest(range(len(heatmap))) AS cell, unnest(heatmap) AS value
-    FROM query_table(tbl)
+    FROM query('SELECT * FROM ' || tbl)
   )
 )`;

@@ -12,7 +12,7 @@ import { CREATE_MODELS_TABLE, dropModel, getModel, listModels, putModel, unknown
 import type { ModelDefinition, ModelEntry } from './model-catalog.js';
 import { openDatabase } from './open-database.js';
 import type { OpenDatabase } from './open-database.js';
-import { DEFAULT_RESULTS_TABLE, HEATMAP_CELLS_MACRO, ensureResultsTable } from './results-schema.js';
+import { DEFAULT_RESULTS_TABLE, HEATMAP_CELLS_MACRO, ensureResultsTable, refuseViewTarget } from './results-schema.js';
 import { completedImages, insertHeatmaps, storedInputs } from './results-writer.js';
 import type { InsertResult, StoredInputs } from './results-writer.js';
 import { runQuery } from './run-query.js';
@@ -117,6 +117,11 @@ export class Store {
   /** Creates the results table if missing; an existing table of another shape is an error. */
   ensureResultsTable(table: string = DEFAULT_RESULTS_TABLE): Promise<void> {
     return this.exclusive((connection) => this.ensureChecked(connection, parseTableName(table)));
+  }
+
+  /** Refuses an INTO name that is a view, creating nothing: for work done before the table is made. */
+  checkResultsTarget(table: string = DEFAULT_RESULTS_TABLE): Promise<void> {
+    return this.exclusive((connection) => refuseViewTarget(connection, parseTableName(table)));
   }
 
   /** Writes one batch of heatmaps in its own transaction; see results-writer.ts. */
