@@ -1,6 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { KryptonError } from './errors.js';
-import { executeOcclude, type OcclusionProgress, type OcclusionRun } from './executor/execute-occlude.js';
+import { executeOcclude, type OcclusionRun } from './executor/execute-occlude.js';
 import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast.js';
 import type { InputSpec, ResizePolicy } from './image/input-spec.js';
 import { parseScript } from './parser/index.js';
@@ -11,8 +11,9 @@ import { describeSpec } from './planner/candidates/index.js';
 import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
 import { occludeStatement, type OccludeOptions } from './occlude-options.js';
+import type { OcclusionProgress } from './occlusion-progress.js';
 
-export type { OcclusionProgress } from './executor/execute-occlude.js';
+export type { OcclusionProgress } from './occlusion-progress.js';
 export type { Throughput } from './planner/calibration.js';
 
 /** The result of one statement: rows (plain JS and Arrow) and, for Krypton's own statements, a message. */
