@@ -1,16 +1,16 @@
 import * as arrow from 'apache-arrow';
-import { KryptonError } from './errors.js';
+import { KryptonError, StatementError } from './errors.js';
 import { executeOcclude, type OcclusionRun } from './executor/execute-occlude.js';
 import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast.js';
 import type { InputSpec, ResizePolicy } from './image/input-spec.js';
 import { parseScript } from './parser/index.js';
 import { bindModel, defineModel, ModelCache } from './planner/bind-model.js';
-import { explainOcclude } from './planner/explain.js';
+import { explainOcclude, explainText } from './planner/explain.js';
 import { planOcclude, type PhysicalOcclude, type PlanningContext } from './planner/plan-occlude.js';
 import { describeSpec } from './planner/candidates/index.js';
 import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
-import { occludeStatement, type OccludeOptions } from './occlude-options.js';
+import { expandImages, renderOcclude, type OccludeOptions, type RenderedOcclude } from './occlude-options.js';
 import type { OcclusionProgress } from './occlusion-progress.js';
 
 export type { OcclusionProgress } from './occlusion-progress.js';
@@ -26,6 +26,14 @@ export interface StatementResult {
   readonly arrow: arrow.Table;
   /** e.g. "model cxr created", "occluded 12 images into heatmaps in 8.1 s". */
   readonly message?: string;
+  /** EXPLAIN's plan as the CLI prints it; `rows` hold the same lines by section. */
+  readonly plan?: string;
+}
+
+/** The result of an EXPLAIN: `text` is the statement, `plan` what EXPLAIN shows. */
+export interface ExplainResult extends StatementResult {
+  readonly kind: 'Explain';
+  readonly plan: string;
 }
 
 export interface OpenOptions {
@@ -79,7 +87,7 @@ const ARROW_TYPES: Record<string, () => arrow.DataType> = {
 };
 
 /** A result of Krypton's own, whose few column types map directly to Arrow. */
-function result(statement: Statement, columns: readonly { name: string; type: string }[], rows: Record<string, unknown>[], message?: string): StatementResult {
+function result(statement: Statement, columns: readonly { name: string; type: string }[], rows: Record<string, unknown>[], message?: string, plan?: string): StatementResult {
   let table: arrow.Table | undefined;
   return {
     kind: statement.kind,
@@ -91,6 +99,7 @@ function result(statement: Statement, columns: readonly { name: string; type: st
       return table;
     },
     message,
+    ...(plan !== undefined && { plan }),
   };
 }
 
@@ -117,6 +126,7 @@ export class Krypton {
    * and every image an OCCLUDE finished stay done).
    */
   async execute(script: string, options: ExecuteOptions = {}): Promise<StatementResult[]> {
+    checkExecuteOptions(options);
     const { statements, errors } = parseScript(script);
     if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
     const results: StatementResult[] = [];
@@ -133,12 +143,27 @@ export class Krypton {
 
   /** OCCLUDE from typed options; the result is the statement's (one row per image). */
   async occlude(options: OccludeOptions, execute: ExecuteOptions = {}): Promise<StatementResult> {
-    return this.query(occludeStatement(options), execute);
+    return this.runRendered(renderOcclude(await expandImages(options)), execute);
   }
 
   /** EXPLAIN (or, with analyze, EXPLAIN ANALYZE) of the occlusion the options describe. */
-  async explain(options: OccludeOptions, { analyze = false, ...execute }: ExecuteOptions & { analyze?: boolean } = {}): Promise<StatementResult> {
-    return this.query(`EXPLAIN ${analyze ? 'ANALYZE ' : ''}${occludeStatement(options)}`, execute);
+  async explain(options: OccludeOptions, { analyze = false, ...execute }: ExecuteOptions & { analyze?: boolean } = {}): Promise<ExplainResult> {
+    return this.runRendered(renderOcclude(await expandImages(options), analyze ? 'EXPLAIN ANALYZE ' : 'EXPLAIN '), execute) as Promise<ExplainResult>;
+  }
+
+  /** A statement rendered from options, whose problems are told as problems with the options. */
+  private async runRendered(rendered: RenderedOcclude, options: ExecuteOptions): Promise<StatementResult> {
+    const { statements, errors } = parseScript(rendered.text);
+    if (errors.length > 0) {
+      const detail = (problem: (typeof errors)[number]) => problem.message.slice(`line ${problem.line}, column ${problem.column}: `.length);
+      throw new KryptonError(errors.map((problem) => rendered.problem(problem.offset, detail(problem), problem.token)).join('; '));
+    }
+    try {
+      return await this.runStatement(statements[0], options);
+    } catch (error) {
+      if (error instanceof StatementError) throw new KryptonError(rendered.problem(error.position.offset, error.detail), error.code);
+      throw error;
+    }
   }
 
   /**
@@ -179,6 +204,7 @@ export class Krypton {
 
   /** One statement already parsed (by `parseScript`), for callers that step through a script themselves. */
   async runStatement(statement: Statement, options: ExecuteOptions = {}): Promise<StatementResult> {
+    checkExecuteOptions(options);
     switch (statement.kind) {
       case 'Sql': {
         const answer = await this.store.query(statement.text);
@@ -213,10 +239,18 @@ export class Krypton {
     return result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan));
   }
 
-  private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
+  private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<ExplainResult> {
     const plan = await planOcclude(statement.occlude, this.planning(options));
     const run = statement.analyze ? await executeOcclude(plan, this.store, options) : undefined;
-    return result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })));
+    const lines = explainOcclude(plan, run);
+    return result(statement, EXPLAIN_COLUMNS, lines.map((l) => ({ ...l })), undefined, explainText(lines)) as ExplainResult;
+  }
+}
+
+/** Checked before anything runs; the operators would refuse a bad batch size only once an image is under way. */
+function checkExecuteOptions({ batchSize }: ExecuteOptions): void {
+  if (batchSize !== undefined && !(Number.isSafeInteger(batchSize) && batchSize > 0)) {
+    throw new KryptonError(`execute option 'batchSize': must be a positive integer, got ${batchSize}`);
   }
 }
 

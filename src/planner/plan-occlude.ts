@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { KryptonError } from '../errors.js';
+import { KryptonError, StatementError } from '../errors.js';
 import type { PatchColor } from '../image/patch-color.js';
 import { costModel, type CostReport } from '../model/cost-model.js';
 import { classIndexOf } from '../model/labels.js';
@@ -82,7 +82,7 @@ export const DISABLED_STRATEGIES_VARIABLE = 'krypton_disabled_strategies';
 function located(statement: OccludeStatement, clause: keyof OccludeStatement['clauses'], error: unknown): never {
   if (!(error instanceof KryptonError)) throw error;
   const position = statement.clauses[clause] ?? statement.position;
-  throw new KryptonError(`line ${position.line}, column ${position.column}: ${error.message}`, error.code);
+  throw new StatementError(position, error.message, error.code);
 }
 
 export async function bindOcclude(statement: OccludeStatement, context: PlanningContext): Promise<LogicalOcclude> {
