@@ -65,6 +65,11 @@ beforeAll(() => {
   const manifest = JSON.parse(readFileSync(join(installed, 'package.json'), 'utf8'));
   for (const dependency of Object.keys(manifest.dependencies)) link(dependency, join(consumer, 'node_modules'));
   link('@types/node', join(consumer, 'node_modules'));
+  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'] },
+    include: ['*.ts'],
+  }));
 }, 300_000);
 
 afterAll(() => {
@@ -78,11 +83,6 @@ test('the package holds the compiled library and the CLI, not the sources, tests
 });
 
 test('a strict TypeScript project imports it, compiles without skipLibCheck and runs an occlusion', () => {
-  writeFileSync(join(consumer, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
-  writeFileSync(join(consumer, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { target: 'ES2022', module: 'nodenext', moduleResolution: 'nodenext', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'] },
-    include: ['main.ts'],
-  }));
   writeFileSync(join(consumer, 'main.ts'), `
 import { open, KryptonError, type OccludeOptions, type StatementResult } from 'krypton';
 
@@ -103,3 +103,34 @@ test("the package's CLI runs from the consumer's node_modules", () => {
   const output = run(process.execPath, [join(consumer, 'node_modules/krypton/bin/krypton.js'), '--db', ':memory:', '--json', '-c', 'SELECT 41 + 1 AS answer'], consumer);
   expect(JSON.parse(output)).toEqual({ answer: 42 });
 });
+
+/** The fenced blocks of one language in the README's library paragraph, in order. */
+function libraryExamples(language: string): string[] {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const library = readme.slice(readme.indexOf('**Library**'), readme.indexOf('## The language'));
+  return [...library.matchAll(new RegExp('```' + language + '\\n([\\s\\S]*?)```', 'g'))].map((match) => match[1]);
+}
+
+test("the README's library examples run as written, in order, where the files they name exist", () => {
+  const [install] = libraryExamples('sh');
+  expect(install).toContain('npm pack');
+  expect(install).toContain(`npm install ../krypton/${packed.filename}`);
+
+  const examples = libraryExamples('ts');
+  expect(examples.length).toBeGreaterThanOrEqual(2);
+  examples.forEach((code, i) => writeFileSync(join(consumer, `readme-${i + 1}.ts`), code));
+  mkdirSync(join(consumer, 'models'));
+  mkdirSync(join(consumer, 'scans'));
+  cpSync(CXR_MODEL, join(consumer, 'models/cxr.onnx'));
+  cpSync(CXR_LABELS, join(consumer, 'models/cxr-labels.txt'));
+  cpSync(XRAY, join(consumer, 'scans/scan1.png'));
+  cpSync(join(dirname(XRAY), '00870a9c.png'), join(consumer, 'scans/scan2.png'));
+  run(process.execPath, [TSC, '-p', consumer], consumer);
+  const outputs = examples.map((_, i) => run(process.execPath, [join(consumer, 'out', `readme-${i + 1}.js`)], consumer));
+
+  expect(outputs[0]).toMatch(/occluded 2 images into heatmaps \((incremental|naive)\) in [\d.]+ s/);
+  expect(outputs[0]).toMatch(/image_id: 'scan1'[\s\S]*image_id: 'scan2'/);
+  expect(outputs[1]).toMatch(/scan1: done, max drop [\d.]+[\s\S]*scan2: done/);
+  expect(outputs[1]).toMatch(/^logical plan:$[\s\S]*^physical plan:$/m);
+  expect(outputs[1]).toContain("occlude option 'stride': must be a positive integer, got 0");
+}, 240_000);
