@@ -13,6 +13,20 @@ export class KryptonError extends Error {
   }
 }
 
+/**
+ * A problem at one place of a statement: the message leads with "line L, column C", and the place
+ * and the bare detail are kept for callers that name the place in their own terms (typed options).
+ */
+export class StatementError extends KryptonError {
+  constructor(
+    readonly position: { readonly line: number; readonly column: number; readonly offset: number },
+    readonly detail: string,
+    code: KryptonErrorCode = 'argument',
+  ) {
+    super(`line ${position.line}, column ${position.column}: ${detail}`, code);
+  }
+}
+
 export type KryptonErrorCode =
   | 'argument'
   | 'model'

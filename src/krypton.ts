@@ -1,19 +1,20 @@
 import * as arrow from 'apache-arrow';
-import { KryptonError } from './errors.js';
-import { executeOcclude, type OcclusionProgress, type OcclusionRun } from './executor/execute-occlude.js';
+import { KryptonError, StatementError } from './errors.js';
+import { executeOcclude, type OcclusionRun } from './executor/execute-occlude.js';
 import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast.js';
 import type { InputSpec, ResizePolicy } from './image/input-spec.js';
 import { parseScript, parseScriptWithSql, type ParsedScript } from './parser/index.js';
 import { bindModel, defineModel, ModelCache } from './planner/bind-model.js';
-import { explainOcclude } from './planner/explain.js';
+import { explainOcclude, explainText } from './planner/explain.js';
 import { planOcclude, repeatedNote, type PhysicalOcclude, type PlanningContext } from './planner/plan-occlude.js';
 import { describeSpec } from './planner/candidates/index.js';
 import type { Throughput } from './planner/calibration.js';
 import { openStore, rowsToArrow, type Store } from './store/index.js';
 import { sqlSyntaxError } from './store/sql-syntax.js';
-import { occludeStatement, type OccludeOptions } from './occlude-options.js';
+import { expandImages, renderOcclude, type OccludeOptions, type RenderedOcclude } from './occlude-options.js';
+import type { OcclusionProgress } from './occlusion-progress.js';
 
-export type { OcclusionProgress } from './executor/execute-occlude.js';
+export type { OcclusionProgress } from './occlusion-progress.js';
 export type { Throughput } from './planner/calibration.js';
 
 /** The result of one statement: rows (plain JS and Arrow) and, for Krypton's own statements, a message. */
@@ -28,12 +29,20 @@ export interface StatementResult {
   readonly message?: string;
   /** An OCCLUDE's (or EXPLAIN ANALYZE's) images that failed, each with its error; empty when none did. */
   readonly failures?: readonly ImageFailure[];
+  /** EXPLAIN's plan as the CLI prints it; `rows` hold the same lines by section. */
+  readonly plan?: string;
 }
 
 export interface ImageFailure {
   readonly imageId: string;
   readonly imagePath: string;
   readonly error: string;
+}
+
+/** The result of an EXPLAIN: `text` is the statement, `plan` what EXPLAIN shows. */
+export interface ExplainResult extends StatementResult {
+  readonly kind: 'Explain';
+  readonly plan: string;
 }
 
 export interface OpenOptions {
@@ -117,7 +126,8 @@ const ARROW_TYPES: Record<string, () => arrow.DataType> = {
 
 /** A result of Krypton's own, whose few column types map directly to Arrow. */
 function result(
-  statement: Statement, columns: readonly { name: string; type: string }[], rows: Record<string, unknown>[], message?: string, run?: OcclusionRun,
+  statement: Statement, columns: readonly { name: string; type: string }[], rows: Record<string, unknown>[], message?: string,
+  extra: { run?: OcclusionRun; plan?: string } = {},
 ): StatementResult {
   let table: arrow.Table | undefined;
   return {
@@ -130,7 +140,8 @@ function result(
       return table;
     },
     message,
-    ...(run ? { failures: failuresOf(run) } : {}),
+    ...(extra.run ? { failures: failuresOf(extra.run) } : {}),
+    ...(extra.plan !== undefined && { plan: extra.plan }),
   };
 }
 
@@ -167,6 +178,7 @@ export class Krypton {
    * and every image an OCCLUDE finished stay done).
    */
   async execute(script: string, options: ExecuteOptions = {}): Promise<StatementResult[]> {
+    checkExecuteOptions(options);
     const { statements, errors } = await checkScript(script);
     if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
     const results: StatementResult[] = [];
@@ -183,12 +195,27 @@ export class Krypton {
 
   /** OCCLUDE from typed options; the result is the statement's (one row per image). */
   async occlude(options: OccludeOptions, execute: ExecuteOptions = {}): Promise<StatementResult> {
-    return this.query(occludeStatement(options), execute);
+    return this.runRendered(renderOcclude(await expandImages(options)), execute);
   }
 
   /** EXPLAIN (or, with analyze, EXPLAIN ANALYZE) of the occlusion the options describe. */
-  async explain(options: OccludeOptions, { analyze = false, ...execute }: ExecuteOptions & { analyze?: boolean } = {}): Promise<StatementResult> {
-    return this.query(`EXPLAIN ${analyze ? 'ANALYZE ' : ''}${occludeStatement(options)}`, execute);
+  async explain(options: OccludeOptions, { analyze = false, ...execute }: ExecuteOptions & { analyze?: boolean } = {}): Promise<ExplainResult> {
+    return this.runRendered(renderOcclude(await expandImages(options), analyze ? 'EXPLAIN ANALYZE ' : 'EXPLAIN '), execute) as Promise<ExplainResult>;
+  }
+
+  /** A statement rendered from options, whose problems are told as problems with the options. */
+  private async runRendered(rendered: RenderedOcclude, options: ExecuteOptions): Promise<StatementResult> {
+    const { statements, errors } = parseScript(rendered.text);
+    if (errors.length > 0) {
+      const detail = (problem: (typeof errors)[number]) => problem.message.slice(`line ${problem.line}, column ${problem.column}: `.length);
+      throw new KryptonError(errors.map((problem) => rendered.problem(problem.offset, detail(problem), problem.token)).join('; '));
+    }
+    try {
+      return await this.runStatement(statements[0], options);
+    } catch (error) {
+      if (error instanceof StatementError) throw new KryptonError(rendered.problem(error.position.offset, error.detail), error.code);
+      throw error;
+    }
   }
 
   /**
@@ -232,6 +259,7 @@ export class Krypton {
 
   /** One statement already parsed (by `parseScript`), for callers that step through a script themselves. */
   async runStatement(statement: Statement, options: ExecuteOptions = {}): Promise<StatementResult> {
+    checkExecuteOptions(options);
     switch (statement.kind) {
       case 'Sql': {
         const answer = await this.store.query(statement.text);
@@ -265,13 +293,21 @@ export class Krypton {
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement, this.planning(options));
     const run = await executeOcclude(plan, this.store, options);
-    return checked(result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan), run), options);
+    return checked(result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan), { run }), options);
   }
 
-  private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<StatementResult> {
+  private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<ExplainResult> {
     const plan = await planOcclude(statement.occlude, this.planning(options));
     const run = statement.analyze ? await executeOcclude(plan, this.store, options) : undefined;
-    return checked(result(statement, EXPLAIN_COLUMNS, explainOcclude(plan, run).map((l) => ({ ...l })), undefined, run), options);
+    const lines = explainOcclude(plan, run);
+    return checked(result(statement, EXPLAIN_COLUMNS, lines.map((l) => ({ ...l })), undefined, { run, plan: explainText(lines) }), options) as ExplainResult;
+  }
+}
+
+/** Checked before anything runs; the operators would refuse a bad batch size only once an image is under way. */
+function checkExecuteOptions({ batchSize }: ExecuteOptions): void {
+  if (batchSize !== undefined && !(Number.isSafeInteger(batchSize) && batchSize > 0)) {
+    throw new KryptonError(`execute option 'batchSize': must be a positive integer, got ${batchSize}`);
   }
 }
 

@@ -1,13 +1,13 @@
 import { writeFileAtomically } from '../io/write-atomically.js';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { KryptonError, messageOf } from '../errors.js';
+import { KryptonError, messageOf, StatementError } from '../errors.js';
 import { parsePatchColor } from '../image/patch-color.js';
 import { prepareImage } from '../image/prepare-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { ImageFailures, open, SyntaxErrors } from '../krypton.js';
-import type { OccludeOptions } from '../occlude-options.js';
+import { occludeStatement, type OccludeOptions } from '../occlude-options.js';
 import { quoteString } from '../store/index.js';
 import { numbers, oneOf, positiveInteger, rectangle, size } from './args.js';
 import { addModelInputOptions, type ModelInputOptions } from './model-input.js';
@@ -42,7 +42,6 @@ interface HeatmapOptions extends ModelInputOptions {
 /** The language's words for what the flags set, so its checks read as the command's. */
 const FLAG_TERMS: readonly [RegExp, string][] = [
   [/^line \d+, column \d+: /, ''],
-  [/QUALITY tunes THRESHOLD and DRILLDOWN itself: give QUALITY or a fixed approximate STRATEGY, not both/, '--quality tunes the threshold and drill-down itself: give --quality or --threshold/--drilldown, not both'],
   [/^SSIM target/, '--quality'],
   [/^THRESHOLD/, '--threshold'],
   [/^DRILLDOWN STRIDE (\S+) cannot reach STRIDE/, '--drilldown stride $1 cannot reach --stride'],
@@ -116,6 +115,9 @@ function occludeOptions(options: HeatmapOptions): OccludeOptions {
   const strideSize = size('--stride', options.stride);
   const color = parsePatchColor(options.color);
   if (options.mode && options.strategy) throw new KryptonError('give --mode or --strategy, not both');
+  if (options.quality && (options.threshold || options.drilldown)) {
+    throw new KryptonError('--quality tunes the threshold and drill-down itself: give --quality or --threshold/--drilldown, not both');
+  }
   const strategy = options.mode
     ? ({ naive: 'naive', exact: 'incremental' } as const)[oneOf('--mode', options.mode, ['naive', 'exact'] as const)]
     : options.strategy
@@ -165,13 +167,16 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
     const progress = progressBar('heatmap', options.quiet ?? false);
     let result;
     try {
-      result = await db.occlude({ ...occlusion, into: 'heatmaps' }, {
+      // The statement rather than db.occlude, whose messages name its options: the language's own are put in the flags' terms here.
+      result = await db.query(occludeStatement({ ...occlusion, into: 'heatmaps' }), {
         batchSize,
         onProgress: (p) => { if (!p.tuning) progress.update(p.positionsDone, p.positions); },
       });
     } catch (error) {
       if (error instanceof ImageFailures) throw new KryptonError(error.result.failures![0].error, 'image');
-      throw error instanceof SyntaxErrors ? new KryptonError(error.problems.map(inFlagTerms).join('; '), 'argument') : error;
+      if (error instanceof SyntaxErrors) throw new KryptonError(error.problems.map(inFlagTerms).join('; '), 'argument');
+      if (error instanceof StatementError) throw new KryptonError(inFlagTerms(error.detail), error.code);
+      throw error;
     } finally {
       progress.stop();
     }

@@ -1,5 +1,6 @@
 import { formatTable } from '../format/text-table.js';
 import type { StatementResult } from '../krypton.js';
+import { explainText } from '../planner/explain.js';
 import { formatCell, isNumericType, rowToJson } from './format-value.js';
 import type { CliStreams } from './streams.js';
 
@@ -97,19 +98,4 @@ function isDuckDBExplain(result: PrintableResult): boolean {
 function rowCount(count: number, shown: number): string {
   const rows = `${count.toLocaleString('en-US')} row${count === 1 ? '' : 's'}`;
   return shown < count ? `(${rows}, first ${shown.toLocaleString('en-US')} shown; --max-rows 0 or --json shows all)` : `(${rows})`;
-}
-
-/** EXPLAIN rows are (section, line): each section as a heading with its lines indented under it. */
-function explainText(rows: readonly Record<string, unknown>[]): string {
-  const lines: string[] = [];
-  let section: unknown;
-  for (const row of rows) {
-    if (row.section !== section) {
-      section = row.section;
-      if (lines.length > 0) lines.push('');
-      lines.push(`${String(section)}:`);
-    }
-    lines.push(`  ${String(row.line)}`);
-  }
-  return lines.join('\n');
 }

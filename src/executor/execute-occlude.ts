@@ -21,20 +21,9 @@ import type { Store } from '../store/index.js';
 import { quoteString, summariseHeatmap } from '../store/index.js';
 import { sameInputs, type StoredInputs } from '../store/results-writer.js';
 import type { ImageRef } from './image-source.js';
+import type { OcclusionProgress } from '../occlusion-progress.js';
 
-export interface OcclusionProgress {
-  /** Images finished (done, failed or already done) and all of them. */
-  readonly imagesDone: number;
-  readonly images: number;
-  readonly imagePath: string;
-  /** Positions of the current image done, and per image. */
-  readonly positionsDone: number;
-  readonly positions: number;
-  /** While the planner tunes an approximate plan: what it is running (no image is being occluded). */
-  readonly tuning?: string;
-  /** The planner's estimate for the images still to compute, in seconds. */
-  readonly estimatedSeconds?: number;
-}
+export type { OcclusionProgress } from '../occlusion-progress.js';
 
 export type ImageStatus = 'done' | 'already done' | 'failed';
 

@@ -13,6 +13,21 @@ export interface ExplainLine {
   readonly line: string;
 }
 
+/** EXPLAIN as the CLI and the library print it: each section a heading, its lines indented under it. */
+export function explainText(lines: readonly { readonly section?: unknown; readonly line?: unknown }[]): string {
+  const text: string[] = [];
+  let section: unknown;
+  for (const { section: lineSection, line } of lines) {
+    if (lineSection !== section) {
+      section = lineSection;
+      if (text.length > 0) text.push('');
+      text.push(`${String(section)}:`);
+    }
+    text.push(`  ${String(line)}`);
+  }
+  return text.join('\n');
+}
+
 function params(entries: Record<string, string | number | undefined>): string {
   return Object.entries(entries).filter(([, v]) => v !== undefined && v !== '').map(([k, v]) => `${k}=${v}`).join(' ');
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { isKryptonError, KryptonError, messageOf } from '../errors.js';
+import { isKryptonError, KryptonError, messageOf, StatementError } from '../errors.js';
 import { imageDimensions } from '../image/decode-image.js';
 import type { InputSpec } from '../image/input-spec.js';
 import { regionInModelPixels, regionText, type Rectangle } from '../image/source-region.js';
@@ -89,7 +89,7 @@ export const DISABLED_STRATEGIES_VARIABLE = 'krypton_disabled_strategies';
 function located(statement: OccludeStatement, clause: keyof OccludeStatement['clauses'], error: unknown): never {
   if (!(error instanceof KryptonError)) throw error;
   const position = statement.clauses[clause] ?? statement.position;
-  throw new KryptonError(`line ${position.line}, column ${position.column}: ${error.message}`, error.code);
+  throw new StatementError(position, error.message, error.code);
 }
 
 export async function bindOcclude(statement: OccludeStatement, context: PlanningContext): Promise<LogicalOcclude> {

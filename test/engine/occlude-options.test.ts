@@ -3,7 +3,7 @@
  * where it matters, the rendered statement is parsed to show the language reads it as meant.
  */
 import { KryptonError } from '../../src/errors.js';
-import { occludeStatement } from '../../src/occlude-options.js';
+import { occludeStatement, renderOcclude } from '../../src/occlude-options.js';
 import type { OccludeOptions } from '../../src/occlude-options.js';
 import { parseScript } from '../../src/parser/index.js';
 import type { OccludeStatement } from '../../src/parser/index.js';
@@ -113,32 +113,45 @@ describe('occludeStatement', () => {
     });
 
     test.each<[Partial<OccludeOptions>, RegExp]>([
-      [{ strategy: 'auto', threshold: 0.5 }, /threshold and drilldown fix the plan: .*not 'auto'/],
-      [{ strategy: 'auto', drilldown: { stride: 8, fraction: 0.5 } }, /threshold and drilldown fix the plan/],
-      [{ strategy: 'naive', threshold: 0.5 }, /threshold: strategy 'naive' .*use strategy 'incremental'/],
-      [{ strategy: 'incremental', without: ['naive'] }, /without: only strategy 'auto'/],
-      [{ threshold: 0.5, without: ['naive'] }, /without: only strategy 'auto'/],
+      [{ strategy: 'auto', threshold: 0.5 }, /^occlude option 'threshold': threshold and drilldown fix the plan: .*not 'auto'/],
+      [{ strategy: 'auto', drilldown: { stride: 8, fraction: 0.5 } }, /^occlude option 'drilldown': threshold and drilldown fix the plan/],
+      [{ strategy: 'naive', threshold: 0.5 }, /^occlude option 'threshold': strategy 'naive' .*use strategy 'incremental'/],
+      [{ strategy: 'incremental', without: ['naive'] }, /^occlude option 'without': only strategy 'auto'/],
+      [{ threshold: 0.5, without: ['naive'] }, /^occlude option 'without': only strategy 'auto'/],
     ])('combinations the language cannot say are refused by name: %j', (options, message) => {
       expect(() => rendered(options)).toThrow(KryptonError);
       expect(() => rendered(options)).toThrow(message);
     });
   });
 
-  test('ranges are left to the language, which reports them with the rendered positions', () => {
-    const statement = rendered({ threshold: 2 });
-    expect(statement).toBe(`${HEAD} STRATEGY INCREMENTAL THRESHOLD 2`);
-    expect(parseScript(statement).errors.map((problem) => problem.message)).toEqual([
-      `line 1, column ${statement.length}: THRESHOLD must be in (0, 1]`,
+  test("ranges are left to the language, whose problems are told by the option that wrote the value", () => {
+    const statement = renderOcclude({ ...BASE, threshold: 2, region: { x: 0, y: 0, width: 0, height: 8 } }, 'EXPLAIN ');
+    expect(statement.text).toBe(`EXPLAIN ${HEAD} REGION (0, 0, 0, 8) STRATEGY INCREMENTAL THRESHOLD 2`);
+    const problems = parseScript(statement.text).errors;
+    expect(problems.map((problem) => problem.message)).toEqual([
+      `line 1, column ${statement.text.indexOf('0, 8') + 1}: REGION width must be a positive integer`,
+      `line 1, column ${statement.text.length}: THRESHOLD must be in (0, 1]`,
+    ]);
+    expect(problems.map((problem) => statement.problem(problem.offset, problem.message.replace(/^line 1, column \d+: /, ''), problem.token))).toEqual([
+      "occlude option 'region.width': must be a positive integer, got 0",
+      "occlude option 'threshold': must be in (0, 1], got 2",
     ]);
   });
 
+  test('a problem at words no option wrote names no option', () => {
+    expect(renderOcclude(BASE).problem(0, 'something about OCCLUDE')).toBe('occlude options: something about OCCLUDE');
+    expect(renderOcclude(BASE).problem(HEAD.indexOf('MODEL'), 'unknown model')).toBe("occlude option 'model': unknown model");
+  });
+
   test.each<[Partial<OccludeOptions>, string]>([
-    [{ quality: { ssim: Number.NaN } }, 'quality.ssim must be a number, got NaN'],
-    [{ quality: { ssim: 0.9, tuneOn: Infinity } }, 'quality.tuneOn must be a number, got Infinity'],
-    [{ quality: { ssim: 0.9, verifyPercent: Number.NaN } }, 'quality.verifyPercent must be a number, got NaN'],
-    [{ threshold: Number.NaN }, 'threshold must be a number, got NaN'],
-    [{ drilldown: { stride: { x: 8, y: -Infinity }, fraction: 0.5 } }, 'drilldown.stride must be a number, got -Infinity'],
-    [{ drilldown: { stride: 8, fraction: Number.NaN } }, 'drilldown.fraction must be a number, got NaN'],
+    [{ quality: { ssim: Number.NaN } }, "occlude option 'quality.ssim': must be a number, got NaN"],
+    [{ quality: { ssim: 0.9, tuneOn: Infinity } }, "occlude option 'quality.tuneOn': must be a number, got Infinity"],
+    [{ quality: { ssim: 0.9, verifyPercent: Number.NaN } }, "occlude option 'quality.verifyPercent': must be a number, got NaN"],
+    [{ threshold: Number.NaN }, "occlude option 'threshold': must be a number, got NaN"],
+    [{ drilldown: { stride: { x: 8, y: -Infinity }, fraction: 0.5 } }, "occlude option 'drilldown.stride.y': must be a number, got -Infinity"],
+    [{ drilldown: { stride: 8, fraction: Number.NaN } }, "occlude option 'drilldown.fraction': must be a number, got NaN"],
+    [{ patch: { width: 16, height: Number.NaN } }, "occlude option 'patch.height': must be a number, got NaN"],
+    [{ color: { r: 0, g: 0, b: Infinity } }, "occlude option 'color.b': must be a number, got Infinity"],
   ])('a number that cannot be written is refused: %j', (options, message) => {
     expect(() => rendered(options)).toThrow(new KryptonError(message));
   });

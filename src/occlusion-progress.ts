@@ -1,0 +1,18 @@
+/**
+ * How far an OCCLUDE statement has got, as the library's `onProgress` reports it. Declared apart
+ * from the executor so that the library's public types stay clear of the engine's internals (and
+ * of their dependencies' type declarations).
+ */
+export interface OcclusionProgress {
+  /** Images finished (done, failed or already done) and all of them. */
+  readonly imagesDone: number;
+  readonly images: number;
+  readonly imagePath: string;
+  /** Positions of the current image done, and per image. */
+  readonly positionsDone: number;
+  readonly positions: number;
+  /** While the planner tunes an approximate plan: what it is running (no image is being occluded). */
+  readonly tuning?: string;
+  /** The planner's estimate for the images still to compute, in seconds. */
+  readonly estimatedSeconds?: number;
+}
