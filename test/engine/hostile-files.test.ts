@@ -197,7 +197,9 @@ test('an OCCLUDE over hostile images reports each one as that image\'s failure a
     ['--db', ':memory:', '--json', '-c', `CREATE MODEL mnist FROM '${MNIST_MODEL}' SCALE 255 NORMALIZE NONE; OCCLUDE (${list}) USING MODEL mnist WITH PATCH 14 STRIDE 14 STRATEGY NAIVE`],
     { env: { KRYPTON_MAX_IMAGE_BYTES: IMAGE_BYTES_CAP } },
   );
-  expect(run.code).toBe(0);
+  // The others are done and listed; the failures make the statement fail, in one line.
+  expect(run.code).toBe(1);
+  expect(run.stderr).toMatch(/^krypton: line 1: \d+ of \d+ images failed: /m);
   expectNoStackTrace(run.stdout + run.stderr);
   const rows = new Map(run.stdout.trim().split('\n').map((line) => JSON.parse(line)).map((row) => [row.image_path, row]));
   expect(rows.get(MNIST_IMAGE)).toMatchObject({ status: 'done', error: null });
@@ -240,10 +242,11 @@ describe.each([
     const sql = statement.replace("'MNIST'", `'${MNIST_MODEL}'`).replace('FIFO.', `${temp.path}/fifo.`);
     const run = await runMeasured(['--db', ':memory:', '-c', sql], { timeoutMs: 30_000 });
     if (sql.startsWith('OCCLUDE (')) {
-      // One image failed: the statement reports it in its row and message.
-      expect(run.code).toBe(0);
+      // Its one image failed: the row says why, and so does the statement's one-line error.
+      expect(run.code).toBe(1);
       expect(run.stdout).toMatch(problem);
-      expect(run.stderr).toBe('');
+      expect(run.stderr).toMatch(/^krypton: 1 of 1 image failed: zero: /);
+      expect(run.stderr).toMatch(problem);
     } else {
       expectOneLineError(run, problem);
     }
