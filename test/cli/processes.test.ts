@@ -71,3 +71,10 @@ test('bin/krypton.js, the installed command, runs the built CLI (dist/ is built 
   child.stdin.end();
   expect(await child.done).toEqual({ code: 0, signal: null, stdout: 'answer\n------\n    42\n(1 row)\n', stderr: '' });
 });
+
+test('a -c script of 40,000 characters loads a model without crashing (onnxruntime dies on such a command line)', async () => {
+  const script = `${CREATE_CXR}; SELECT 42 AS answer; -- ${'x'.repeat(40_000)}`;
+  const child = startCli(['--db', ':memory:', '-c', script], {}, join(ROOT, 'bin', 'krypton.js'));
+  child.stdin.end();
+  expect(await child.done).toEqual({ code: 0, signal: null, stdout: expect.stringMatching(/^model cxr created .*\n\nanswer\n------\n    42\n\(1 row\)\n$/), stderr: '' });
+});
