@@ -55,21 +55,35 @@ export function decodeRleFrame(frame: Uint8Array, shape: RleFrameShape, label: s
  * 1 − n times, −128 does nothing. Fills `output` at most and returns how many bytes it wrote (a
  * segment may end with a padding byte beyond the image).
  */
+/** Runs up to this long are copied byte by byte: X-ray segments are mostly short runs, for which set/fill cost more than they save. */
+const LONG_RUN = 24;
+
 function unpackBits(input: Uint8Array, output: Uint8Array): number {
+  const inputEnd = input.length;
+  const outputEnd = output.length;
   let read = 0;
   let written = 0;
-  while (read < input.length && written < output.length) {
+  while (read < inputEnd && written < outputEnd) {
     const header = input[read++];
     if (header < 128) {
-      const run = Math.min(header + 1, input.length - read, output.length - written);
-      output.set(input.subarray(read, read + run), written);
-      read += header + 1;
-      written += run;
+      const count = Math.min(header + 1, outputEnd - written, inputEnd - read);
+      if (count > LONG_RUN) {
+        output.set(input.subarray(read, read + count), written);
+        written += count;
+        read += count;
+      } else {
+        for (const stop = written + count; written < stop; ) output[written++] = input[read++];
+      }
     } else if (header > 128) {
-      if (read >= input.length) break;
-      const run = Math.min(257 - header, output.length - written);
-      output.fill(input[read++], written, written + run);
-      written += run;
+      if (read >= inputEnd) break;
+      const value = input[read++];
+      const count = Math.min(257 - header, outputEnd - written);
+      if (count > LONG_RUN) {
+        output.fill(value, written, written + count);
+        written += count;
+      } else {
+        for (const stop = written + count; written < stop; ) output[written++] = value;
+      }
     }
   }
   return written;
