@@ -56,7 +56,7 @@ function pixelLayout(dataSet: DataSet, label: string): PixelLayout {
   const samples = dataSet.uint16('x00280002') ?? 1;
   const photometric = dataSet.string('x00280004') ?? '';
   if (samples !== 1 || !MONOCHROME.has(photometric)) {
-    throw dicomError(label, `is a ${photometric || 'colour'} image with ${samples} samples per pixel; only grayscale (MONOCHROME1, MONOCHROME2) is decoded`);
+    throw dicomError(label, `has PhotometricInterpretation ${photometric || '(none)'} with ${samples} samples per pixel; only grayscale (MONOCHROME1, MONOCHROME2) is decoded`);
   }
   const bitsAllocated = dataSet.uint16('x00280100') ?? 0;
   if (bitsAllocated !== 8 && bitsAllocated !== 16) throw dicomError(label, `has ${bitsAllocated} bits allocated per pixel; 8 and 16 are decoded`);

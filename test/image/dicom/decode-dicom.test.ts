@@ -99,6 +99,18 @@ describe('stored values to the displayed image', () => {
     expect(Array.from(image.data)).toEqual([0, 0, 0, 128, 191, 255, 255, 255]);
   });
 
+  test.each([
+    ['LINEAR_EXACT', 0, 2000, [-1000, 0, 500, 1000], [0, 128, 191, 255]],
+    ['SIGMOID', 0, 100, [-25, 0, 25, 1000], [69, 128, 186, 255]],
+  ])('VOILUTFunction %s (PS3.3 C.11.2.1.3)', async (kind, center, width, values, shown) => {
+    const bytes = writeDicom({
+      transferSyntax: UIDS.explicit,
+      elements: grayImageElements({ rows: 1, columns: values.length, bitsAllocated: 16, signed: true, extra: [...window(center, width), { tag: [0x0028, 0x1056], vr: 'CS', value: kind }] }),
+      pixels: { native: samples16(values) },
+    });
+    expect(Array.from((await decodeBytes(bytes)).data)).toEqual(shown);
+  });
+
   test('the modality LUT (rescale) comes before the window', async () => {
     const bytes = writeDicom({
       transferSyntax: UIDS.explicit,
@@ -242,6 +254,13 @@ describe('files that cannot be shown', () => {
   test.each([[0, 4], [4, 0]])('an image of %i rows and %i columns', async (rows, columns) => {
     const bytes = writeDicom({ transferSyntax: UIDS.explicit, elements: grayImageElements({ rows, columns, bitsAllocated: 8 }), pixels: { native: new Uint8Array(0) } });
     await expect(decodeBytes(bytes, 'empty.dcm')).rejects.toThrow(`DICOM file 'empty.dcm' has no pixels (Rows ${rows}, Columns ${columns})`);
+  });
+
+  test('a colour image', async () => {
+    const rgb = grayImageElements({ rows: 1, columns: 1, bitsAllocated: 8 }).map((e) =>
+      e.tag[1] === 0x0002 && e.tag[0] === 0x0028 ? { ...e, value: 3 } : e.tag[1] === 0x0004 && e.tag[0] === 0x0028 ? { ...e, value: 'RGB' } : e);
+    const bytes = writeDicom({ transferSyntax: UIDS.explicit, elements: rgb, pixels: { native: new Uint8Array([1, 2, 3, 0]) } });
+    await expect(decodeBytes(bytes, 'colour.dcm')).rejects.toThrow("DICOM file 'colour.dcm' has PhotometricInterpretation RGB with 3 samples per pixel; only grayscale (MONOCHROME1, MONOCHROME2) is decoded");
   });
 
   test('no pixel data, and 32-bit samples', async () => {
