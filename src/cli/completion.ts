@@ -1,4 +1,3 @@
-import { TAG_COLUMNS } from '../image/dicom/dicom-tags.js';
 import { KEYWORDS } from '../parser/index.js';
 
 /** SQL that DuckDB understands and a Krypton session often types. */
@@ -11,9 +10,6 @@ export const SQL_WORDS: readonly string[] = [
   // Functions are lower case, as DuckDB's documentation writes them.
   'getvariable', 'heatmap_cells', 'krypton_ssim', 'list_max', 'list_min', 'read_csv', 'read_json', 'read_parquet', 'unnest',
 ];
-
-/** The typed columns of LOAD DICOM's tables, as written (DuckDB matches them in any case). */
-export const DICOM_TAG_WORDS: readonly string[] = TAG_COLUMNS.map((column) => column.name);
 
 export const DOT_COMMANDS: readonly string[] = ['.help', '.tables', '.models', '.quit', '.exit'];
 
@@ -36,7 +32,7 @@ export function complete(line: string, names: readonly string[], atEntryStart: b
   for (const keyword of KEYWORD_SET) {
     if (keyword.toLowerCase().startsWith(lower)) hits.add(typedLower ? keyword.toLowerCase() : keyword);
   }
-  for (const name of [...SQL_WORDS.filter((w) => !KEYWORD_SET.has(w)), ...DICOM_TAG_WORDS, ...names]) {
+  for (const name of [...SQL_WORDS.filter((w) => !KEYWORD_SET.has(w)), ...names]) {
     if (name.toLowerCase().startsWith(lower)) hits.add(name);
   }
   return [[...hits].sort(), word];
