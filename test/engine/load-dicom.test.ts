@@ -63,6 +63,8 @@ describe('LOAD DICOM', () => {
     expect(byTransfer.rows).toEqual([
       { uid: UIDS.implicit, n: 2, bits: '12' }, { uid: UIDS.explicit, n: 6, bits: '12' }, { uid: UIDS.jpegBaseline, n: 2, bits: '8' }, { uid: UIDS.rle, n: 2, bits: '12' },
     ]);
+    const chosen = await db.query(`LOAD DICOM (SELECT path FROM scans WHERE PatientSex = 'F' AND TransferSyntaxUID = '${UIDS.rle}') INTO rle_women`);
+    expect(chosen.rows.map((r) => r.path)).toEqual([join(DICOM_DIR, 'fff13f3a.dcm')]);
     const again = await db.query(`LOAD DICOM '${DICOM_DIR}/*.dcm' INTO scans`);
     expect(again.message).toMatch(/^loaded 0 DICOM files into scans in [\d.]+ s, 12 already loaded$/);
   });

@@ -63,6 +63,8 @@ const BINARY_NUMBERS: Record<string, { size: number; read: (view: DataView, at: 
 /** Sequences nest; deeper items are left out of the JSON. */
 const MAX_SEQUENCE_DEPTH = 3;
 const FIRST_CHUNK_BYTES = 64 * 1024;
+/** A header larger than this is not a header anyone means: the file is refused rather than read whole. */
+const MAX_HEADER_BYTES = 64 * 1024 * 1024;
 
 /**
  * Reads the file's header (not its pixel data) and returns its tags: a first chunk, and larger
@@ -79,6 +81,7 @@ export async function readDicomTags(path: string): Promise<DicomTags> {
     const stats = await file.stat();
     if (!stats.isFile()) throw new KryptonError(`DICOM file '${path}' is not a regular file`, 'image');
     for (let length = Math.min(stats.size, FIRST_CHUNK_BYTES); ; length = Math.min(stats.size, length * 4)) {
+      if (length > MAX_HEADER_BYTES) throw new KryptonError(`DICOM file '${path}' has no pixel data in its first ${MAX_HEADER_BYTES / 2 ** 20} MiB: its header is too large to load`, 'image');
       const buffer = Buffer.allocUnsafe(length);
       const { bytesRead } = await file.read(buffer, 0, length, 0);
       const whole = bytesRead >= stats.size;
