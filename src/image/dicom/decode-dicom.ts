@@ -120,8 +120,10 @@ function encapsulatedFirstFrame(dataSet: DataSet, element: Element, label: strin
   try {
     const frames = dataSet.intString('x00280008') ?? 1;
     if (frames <= 1) return readEncapsulatedPixelDataFromFragments(dataSet, element, 0, element.fragments.length);
-    const offsets = element.basicOffsetTable?.length ? element.basicOffsetTable : createJPEGBasicOffsetTable(dataSet, element);
-    return readEncapsulatedImageFrame(dataSet, element, 0, offsets);
+    if (element.basicOffsetTable?.length) return readEncapsulatedImageFrame(dataSet, element, 0, element.basicOffsetTable);
+    // Without an offset table: an RLE frame is one fragment (PS3.5 A.4.2), as is any frame when there are as many fragments as frames.
+    if (syntax.encoding === 'rle' || element.fragments.length === frames) return readEncapsulatedPixelDataFromFragments(dataSet, element, 0, 1);
+    return readEncapsulatedImageFrame(dataSet, element, 0, createJPEGBasicOffsetTable(dataSet, element));
   } catch (error) {
     throw dicomError(label, `is truncated or corrupt: its first frame cannot be read (${messageOf(error)})`);
   }

@@ -218,6 +218,15 @@ describe('RLE Lossless (PS3.5 Annex G)', () => {
     expect(Array.from((await decodeBytes(bytes)).data)).toEqual([7, 7, 7, 9]);
   });
 
+  test('a multi-frame RLE file without an offset table shows its first frame (one fragment per frame)', async () => {
+    const bytes = writeDicom({
+      transferSyntax: UIDS.rle,
+      elements: grayImageElements({ rows: 2, columns: 2, bitsAllocated: 8, frames: 2 }),
+      pixels: { frames: [rleFrame([[254, 7, 0, 9]]), rleFrame([[3, 1, 2, 3, 4]])] },
+    });
+    expect(Array.from((await decodeBytes(bytes)).data)).toEqual([7, 7, 7, 9]);
+  });
+
   test('a segment that decodes short, or a wrong segment count, is an error', () => {
     const shape = { rows: 2, columns: 3, samplesPerPixel: 1, bitsAllocated: 16 };
     expect(() => decodeRleFrame(rleFrame([[252, 1], [5, 0, 10, 20, 30, 40, 50]]), shape, 'x.dcm')).toThrow("Image 'x.dcm' has corrupt RLE Lossless pixel data: segment 1 decodes to 5 bytes where the image has 6 pixels");
