@@ -5,6 +5,7 @@
  */
 import { readEncapsulatedImageFrame, readEncapsulatedPixelDataFromFragments, createJPEGBasicOffsetTable } from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
+import { endianness } from 'node:os';
 import sharp from 'sharp';
 import { messageOf } from '../../errors.js';
 import { dicomError, parseDicomFile, PIXEL_DATA_TAG, transferSyntaxUidOf } from './dicom-file.js';
@@ -30,6 +31,7 @@ interface PixelLayout {
   readonly signed: boolean;
 }
 
+const LITTLE_ENDIAN = endianness() === 'LE';
 const MONOCHROME = new Set(['MONOCHROME1', 'MONOCHROME2']);
 const VOI_FUNCTIONS = new Set<VoiWindow['function']>(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
 
@@ -41,11 +43,8 @@ export async function decodeDicomImage(bytes: Buffer, label: string): Promise<Gr
   }
   const dataSet = parseDicomFile(bytes, label);
   const layout = pixelLayout(dataSet, label);
-  const stored = await firstFrameStoredValues(dataSet, layout, syntax, label);
-  const table = displayLookupTable(displayMapping(dataSet, layout));
-  const data = Buffer.allocUnsafe(stored.length);
-  const offset = layout.signed ? 2 ** (layout.bitsStored - 1) : 0;
-  for (let i = 0; i < stored.length; i++) data[i] = table[stored[i] + offset];
+  const samples = await firstFrameSamples(dataSet, layout, syntax, label);
+  const data = lookUp(samples, layout, displayLookupTable(displayMapping(dataSet, layout)));
   return { width: layout.columns, height: layout.rows, data };
 }
 
@@ -85,8 +84,8 @@ function displayMapping(dataSet: DataSet, layout: PixelLayout): DisplayMapping {
   };
 }
 
-/** The first frame's stored values (sign-extended where PixelRepresentation says signed). */
-async function firstFrameStoredValues(dataSet: DataSet, layout: PixelLayout, syntax: TransferSyntax, label: string): Promise<Int32Array> {
+/** The first frame's samples as a native little-endian frame holds them. */
+async function firstFrameSamples(dataSet: DataSet, layout: PixelLayout, syntax: TransferSyntax, label: string): Promise<Uint8Array> {
   const element = dataSet.elements[PIXEL_DATA_TAG];
   if (element === undefined) throw dicomError(label, 'has no Pixel Data (7FE0,0010)');
   const pixels = layout.rows * layout.columns;
@@ -97,16 +96,16 @@ async function firstFrameStoredValues(dataSet: DataSet, layout: PixelLayout, syn
       if (available < frameBytes) {
         throw dicomError(label, `is truncated: its pixel data holds ${Math.max(available, 0)} bytes, its first frame needs ${frameBytes} (${layout.columns}×${layout.rows}, ${layout.bitsAllocated} bits)`);
       }
-      return unpackStoredValues(dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + frameBytes), layout);
+      return dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + frameBytes);
     }
     case 'rle': {
       const frame = encapsulatedFirstFrame(dataSet, element, label, syntax);
-      return unpackStoredValues(decodeRleFrame(frame, { ...layout, samplesPerPixel: 1 }, label), layout);
+      return decodeRleFrame(frame, { ...layout, samplesPerPixel: 1 }, label);
     }
     case 'jpeg-baseline': {
       if (layout.bitsAllocated !== 8) throw dicomError(label, `declares ${layout.bitsAllocated} bits allocated, but JPEG Baseline holds 8-bit samples`);
       const frame = encapsulatedFirstFrame(dataSet, element, label, syntax);
-      return unpackStoredValues(await decodeJpegFrame(frame, layout, label), layout);
+      return decodeJpegFrame(frame, layout, label);
     }
     default:
       throw dicomError(label, `uses the transfer syntax ${syntax.name} (${syntax.uid}), which Krypton cannot decode`);
@@ -143,18 +142,25 @@ async function decodeJpegFrame(frame: Uint8Array, layout: PixelLayout, label: st
   return decoded.data;
 }
 
-/** Little-endian samples to stored values: the BitsStored bits ending at HighBit, sign-extended if signed. */
-function unpackStoredValues(bytes: Uint8Array, layout: PixelLayout): Int32Array {
+/**
+ * Each sample's display value: its stored value (the BitsStored bits ending at HighBit) indexes
+ * the table, which starts at the range's minimum. For a signed value that index is the stored bits
+ * with the sign bit flipped (two's complement offset by 2^(BitsStored − 1)).
+ */
+function lookUp(bytes: Uint8Array, layout: PixelLayout, table: Uint8Array): Buffer {
   const count = layout.rows * layout.columns;
-  const values = new Int32Array(count);
+  const display = Buffer.allocUnsafe(count);
   const shift = layout.highBit + 1 - layout.bitsStored;
   const mask = 2 ** layout.bitsStored - 1;
-  const signBit = 2 ** (layout.bitsStored - 1);
+  const flip = layout.signed ? 2 ** (layout.bitsStored - 1) : 0;
   if (layout.bitsAllocated === 8) {
-    for (let i = 0; i < count; i++) values[i] = (bytes[i] >> shift) & mask;
+    for (let i = 0; i < count; i++) display[i] = table[((bytes[i] >> shift) & mask) ^ flip];
+  } else if (LITTLE_ENDIAN && bytes.byteOffset % 2 === 0) {
+    // Aligned 16-bit samples on a little-endian machine are read as they lie, without byte shuffling.
+    const samples = new Uint16Array(bytes.buffer, bytes.byteOffset, count);
+    for (let i = 0; i < count; i++) display[i] = table[((samples[i] >> shift) & mask) ^ flip];
   } else {
-    for (let i = 0; i < count; i++) values[i] = ((bytes[2 * i] | (bytes[2 * i + 1] << 8)) >> shift) & mask;
+    for (let i = 0; i < count; i++) display[i] = table[(((bytes[2 * i] | (bytes[2 * i + 1] << 8)) >> shift) & mask) ^ flip];
   }
-  if (layout.signed) for (let i = 0; i < count; i++) if (values[i] & signBit) values[i] -= 2 * signBit;
-  return values;
+  return display;
 }

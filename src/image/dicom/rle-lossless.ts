@@ -3,6 +3,7 @@
  * then up to 15 segment offsets) followed by PackBits-coded segments: one per byte of each sample,
  * most significant byte first, each holding that byte for every pixel.
  */
+import { endianness } from 'node:os';
 import { KryptonError } from '../../errors.js';
 
 export interface RleFrameShape {
@@ -13,6 +14,7 @@ export interface RleFrameShape {
 }
 
 const HEADER_BYTES = 64;
+const LITTLE_ENDIAN = endianness() === 'LE';
 const MAX_SEGMENTS = 15;
 
 /**
@@ -20,7 +22,7 @@ const MAX_SEGMENTS = 15;
  * pixel by pixel). `label` names the file in errors.
  */
 export function decodeRleFrame(frame: Uint8Array, shape: RleFrameShape, label: string): Uint8Array {
-  const fail = (problem: string) => new KryptonError(`Image '${label}' has corrupt RLE Lossless pixel data: ${problem}`, 'image');
+  const fail = (problem: string) => new KryptonError(`DICOM file '${label}' has corrupt RLE Lossless pixel data: ${problem}`, 'image');
   const bytesPerSample = shape.bitsAllocated / 8;
   const pixels = shape.rows * shape.columns;
   const expectedSegments = shape.samplesPerPixel * bytesPerSample;
@@ -34,19 +36,29 @@ export function decodeRleFrame(frame: Uint8Array, shape: RleFrameShape, label: s
   for (let s = 0; s < segmentCount; s++) offsets.push(header.getUint32(4 + 4 * s, true));
   offsets.push(frame.length);
 
-  const output = new Uint8Array(pixels * expectedSegments);
-  const segmentBytes = new Uint8Array(pixels);
-  for (let segment = 0; segment < segmentCount; segment++) {
-    const start = offsets[segment];
+  const planes = offsets.slice(0, -1).map((start, segment) => {
     const end = offsets[segment + 1];
     if (start < HEADER_BYTES || end > frame.length || end < start) throw fail(`segment ${segment + 1} lies outside the frame`);
-    const decoded = unpackBits(frame.subarray(start, end), segmentBytes);
+    const plane = new Uint8Array(pixels);
+    const decoded = unpackBits(frame.subarray(start, end), plane);
     if (decoded < pixels) throw fail(`segment ${segment + 1} decodes to ${decoded} bytes where the image has ${pixels} pixels`);
+    return plane;
+  });
+
+  const output = new Uint8Array(pixels * expectedSegments);
+  if (expectedSegments === 2 && LITTLE_ENDIAN) {
+    // One 16-bit gray sample per pixel (the common case): both bytes at once.
+    const samples = new Uint16Array(output.buffer);
+    const [high, low] = planes;
+    for (let i = 0; i < pixels; i++) samples[i] = (high[i] << 8) | low[i];
+    return output;
+  }
+  planes.forEach((plane, segment) => {
     // Segment k holds byte (k mod bytesPerSample) of sample ⌊k / bytesPerSample⌋, most significant first.
     const sample = Math.floor(segment / bytesPerSample);
     const at = sample * bytesPerSample + (bytesPerSample - 1 - (segment % bytesPerSample));
-    for (let i = 0, o = at; i < pixels; i++, o += expectedSegments) output[o] = segmentBytes[i];
-  }
+    for (let i = 0, o = at; i < pixels; i++, o += expectedSegments) output[o] = plane[i];
+  });
   return output;
 }
 

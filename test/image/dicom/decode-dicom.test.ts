@@ -97,6 +97,10 @@ describe('stored values to the displayed image', () => {
     const image = await decodeBytes(bytes);
     // x ≤ −1000.5 → 0; x > 999.5 → 255; else ((x + 0.5) / 2000 + 0.5) · 255, rounded.
     expect(Array.from(image.data)).toEqual([0, 0, 0, 128, 191, 255, 255, 255]);
+    // Samples at an odd address (a buffer sliced by its caller) are read byte by byte, to the same values.
+    const unaligned = Buffer.concat([Buffer.alloc(1), bytes]).subarray(1);
+    expect(unaligned.byteOffset % 2).toBe(1);
+    expect(Array.from((await decodeBytes(unaligned)).data)).toEqual(Array.from(image.data));
   });
 
   test.each([
@@ -229,7 +233,7 @@ describe('RLE Lossless (PS3.5 Annex G)', () => {
 
   test('a segment that decodes short, or a wrong segment count, is an error', () => {
     const shape = { rows: 2, columns: 3, samplesPerPixel: 1, bitsAllocated: 16 };
-    expect(() => decodeRleFrame(rleFrame([[252, 1], [5, 0, 10, 20, 30, 40, 50]]), shape, 'x.dcm')).toThrow("Image 'x.dcm' has corrupt RLE Lossless pixel data: segment 1 decodes to 5 bytes where the image has 6 pixels");
+    expect(() => decodeRleFrame(rleFrame([[252, 1], [5, 0, 10, 20, 30, 40, 50]]), shape, 'x.dcm')).toThrow("DICOM file 'x.dcm' has corrupt RLE Lossless pixel data: segment 1 decodes to 5 bytes where the image has 6 pixels");
     expect(() => decodeRleFrame(rleFrame([[5, 0, 10, 20, 30, 40, 50]]), shape, 'x.dcm')).toThrow('1 segments where 1 sample(s) of 16 bits need 2');
   });
 });
