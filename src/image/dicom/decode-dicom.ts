@@ -3,7 +3,7 @@
  * (native little endian, RLE Lossless or JPEG Baseline), then rescale, VOI window and MONOCHROME1
  * inversion (display-lut.ts).
  */
-import { readEncapsulatedImageFrame, readEncapsulatedPixelDataFromFragments, createJPEGBasicOffsetTable } from 'dicom-parser';
+import { createJPEGBasicOffsetTable, readEncapsulatedImageFrame, readEncapsulatedPixelDataFromFragments } from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
 import { endianness } from 'node:os';
 import sharp from 'sharp';
@@ -35,6 +35,7 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 const MONOCHROME = new Set(['MONOCHROME1', 'MONOCHROME2']);
 const VOI_FUNCTIONS = new Set<VoiWindow['function']>(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
 
+/** Decodes a Part 10 file's bytes; `label` (its path) names it in errors. */
 export async function decodeDicomImage(bytes: Buffer, label: string): Promise<GrayImage> {
   const syntax = transferSyntaxOf(transferSyntaxUidOf(bytes, label));
   if (syntax.encoding === undefined) {
