@@ -46,6 +46,24 @@ SELECT f.strategy, f.tau, f.coarse_stride_x AS coarse_stride, f.drill_fraction, 
 FROM xray_fast f JOIN xray_heatmaps e USING (image_id)
 GROUP BY ALL;
 
+-- Twelve more X-rays as a hospital keeps them, DICOM in six encodings: their header tags become a
+-- table (a second run adds only new files), and the posterior-anterior digital radiographs are
+-- chosen by their tags and occluded straight from the DICOM files.
+LOAD DICOM 'data/images/chest-xray-hannover-dicom/*.dcm' INTO dicom_scans;
+
+OCCLUDE (SELECT path, regexp_extract(ImageComments, 'image_id=(.*)', 1) AS image_id
+         FROM dicom_scans WHERE ViewPosition = 'PA' AND Modality = 'DX')
+  USING MODEL cxr FOR PREDICTED CLASS
+  WITH PATCH 16 COLOR GRAY STRIDE 16
+  RENDER TO 'out/demo/dicom/'
+  INTO dicom_heatmaps;
+
+-- The DICOM heatmaps joined back to their tags: the model's call, by sex and encoding.
+SELECT s.PatientSex AS sex, s.TransferSyntaxUID AS transfer_syntax, s.PhotometricInterpretation AS photometric,
+       h.image_id, h.class_label, round(h.base_probability, 3) AS probability, round(h.max_drop, 3) AS largest_drop
+FROM dicom_heatmaps h JOIN dicom_scans s ON h.image_path = s.path
+ORDER BY h.image_id;
+
 -- What the ImageNet model sees in a few photos.
 OCCLUDE ('data/images/natural-winml/kitten_224.png', 'data/images/natural-winml/fish.png',
          'data/images/natural-skimage/chelsea.png', 'data/images/natural-skimage/coffee.png')
@@ -81,4 +99,6 @@ FROM natural_heatmaps ORDER BY image_id;
 SELECT 'out/demo/xray/' || image_id || '.png' AS overlay FROM xray_heatmaps
 UNION ALL
 SELECT 'out/demo/natural/' || image_id || '.png' FROM natural_heatmaps
+UNION ALL
+SELECT 'out/demo/dicom/' || image_id || '.png' FROM dicom_heatmaps
 ORDER BY 1;

@@ -11,6 +11,7 @@ export type StatementCstChildren = {
   dropModel?: DropModelCstNode[];
   occlude?: OccludeCstNode[];
   explain?: ExplainCstNode[];
+  loadDicom?: LoadDicomCstNode[];
 };
 
 export interface CreateModelCstNode extends CstNode {
@@ -390,6 +391,19 @@ export type IntoClauseCstChildren = {
   Dot?: IToken[];
 };
 
+export interface LoadDicomCstNode extends CstNode {
+  name: "loadDicom";
+  children: LoadDicomCstChildren;
+}
+
+export type LoadDicomCstChildren = {
+  LOAD: IToken[];
+  DICOM: IToken[];
+  imageSource: ImageSourceCstNode[];
+  intoClause: IntoClauseCstNode[];
+  DEIDENTIFY?: IToken[];
+};
+
 export interface NameCstNode extends CstNode {
   name: "name";
   children: NameCstChildren;
@@ -454,6 +468,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   drilldownPart(children: DrilldownPartCstChildren, param?: IN): OUT;
   renderClause(children: RenderClauseCstChildren, param?: IN): OUT;
   intoClause(children: IntoClauseCstChildren, param?: IN): OUT;
+  loadDicom(children: LoadDicomCstChildren, param?: IN): OUT;
   name(children: NameCstChildren, param?: IN): OUT;
   number(children: NumberCstChildren, param?: IN): OUT;
   numberList(children: NumberListCstChildren, param?: IN): OUT;

@@ -29,6 +29,7 @@ export class KryptonParser extends CstParser {
       { ALT: () => this.SUBRULE(this.dropModel) },
       { ALT: () => this.SUBRULE(this.occlude) },
       { ALT: () => this.SUBRULE(this.explain) },
+      { ALT: () => this.SUBRULE(this.loadDicom) },
     ]);
   });
 
@@ -339,6 +340,17 @@ export class KryptonParser extends CstParser {
   readonly intoClause = this.RULE('intoClause', () => {
     this.CONSUME(t.Into);
     this.AT_LEAST_ONE_SEP({ SEP: t.Dot, DEF: () => this.SUBRULE(this.name) });
+  });
+
+  // ---- LOAD DICOM -------------------------------------------------------------------------------
+
+  /** One row of tags per DICOM file of the source, added to a table; DEIDENTIFY hashes or drops identifying tags. */
+  readonly loadDicom = this.RULE('loadDicom', () => {
+    this.CONSUME(t.Load);
+    this.CONSUME(t.Dicom);
+    this.SUBRULE(this.imageSource);
+    this.SUBRULE(this.intoClause);
+    this.OPTION(() => this.CONSUME(t.Deidentify));
   });
 
   // ---- shared pieces ----------------------------------------------------------------------------

@@ -47,7 +47,7 @@ export const StringLiteral = createToken({
  * A parenthesised query used as the image source: `(SELECT …)`, `(WITH …)`, `(VALUES …)`, `(FROM …)`.
  * It is one token holding the exact SQL up to the matching `)`; when the text ends before that `)`,
  * the token runs to the end and the parser reports the missing parenthesis. Only the source, right
- * after OCCLUDE, can be a query, so elsewhere `(` stays a parenthesis.
+ * after OCCLUDE (or LOAD DICOM), can be a query, so elsewhere `(` stays a parenthesis.
  */
 export const SelectSource = createToken({
   name: 'SelectSource',
@@ -127,6 +127,8 @@ export const Channels = keyword('CHANNELS');
 export const Class = keyword('CLASS');
 export const Color = keyword('COLOR');
 export const Create = keyword('CREATE');
+export const Deidentify = keyword('DEIDENTIFY');
+export const Dicom = keyword('DICOM');
 export const Drilldown = keyword('DRILLDOWN');
 export const Drop = keyword('DROP');
 export const Exists = keyword('EXISTS');
@@ -144,6 +146,7 @@ export const Incremental = keyword('INCREMENTAL');
 export const Input = keyword('INPUT');
 export const Into = keyword('INTO');
 export const Labels = keyword('LABELS');
+export const Load = keyword('LOAD');
 export const Logits = keyword('LOGITS');
 export const Mean = keyword('MEAN');
 export const Model = keyword('MODEL');
@@ -185,6 +188,8 @@ const keywordTokens = [
   Model, Naive, Name, None, Normalize, Occlude, On, Or, Output, Patch, Pixels, Predicted, Probabilities, Quality,
   Region, Render, Replace, Retune, Rgb, Scale, Sigmoid, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
   Verify, With, Without,
+  // LOAD DICOM
+  Deidentify, Dicom, Load,
 ];
 
 /**
@@ -239,7 +244,8 @@ export function isUnclosedSelectSource(image: string): boolean {
 const QUERY_START = /(?:SELECT|WITH|VALUES|FROM|TABLE)(?![A-Za-z0-9_$])/iy;
 
 function matchSelectSource(text: string, offset: number, tokens: IToken[]): CustomPatternMatcherReturn | null {
-  if (text[offset] !== '(' || tokens[tokens.length - 1]?.tokenType !== Occlude) return null;
+  const previous = tokens[tokens.length - 1]?.tokenType;
+  if (text[offset] !== '(' || (previous !== Occlude && previous !== Dicom)) return null;
   // Look past comments and further opening parentheses, as in `((SELECT …) UNION (SELECT …))`.
   let at = offset + 1;
   for (;;) {

@@ -1,7 +1,9 @@
 import * as arrow from 'apache-arrow';
 import { KryptonError, StatementError } from './errors.js';
 import { executeOcclude, type OcclusionRun } from './executor/execute-occlude.js';
-import type { ExplainStatement, OccludeStatement, Statement } from './parser/ast.js';
+import type { ExplainStatement, LoadDicomStatement, OccludeStatement, Statement } from './parser/ast.js';
+import { loadDicom, type DicomLoad } from './image/dicom/load-dicom.js';
+import { defaultImageId } from './executor/image-source.js';
 import type { InputSpec, ResizePolicy } from './image/input-spec.js';
 import { parseScript, parseScriptWithSql, type ParsedScript } from './parser/index.js';
 import { bindModel, defineModel, ModelCache } from './planner/bind-model.js';
@@ -114,6 +116,12 @@ const OCCLUDE_COLUMNS = [
   { name: 'error', type: 'VARCHAR' },
   { name: 'replaced', type: 'VARCHAR' },
   { name: 'query_id', type: 'VARCHAR' },
+] as const;
+
+const LOAD_DICOM_COLUMNS = [
+  { name: 'path', type: 'VARCHAR' },
+  { name: 'status', type: 'VARCHAR' },
+  { name: 'error', type: 'VARCHAR' },
 ] as const;
 
 const EXPLAIN_COLUMNS = [{ name: 'section', type: 'VARCHAR' }, { name: 'line', type: 'VARCHAR' }] as const;
@@ -287,7 +295,16 @@ export class Krypton {
         return this.runOcclude(statement, options);
       case 'Explain':
         return this.runExplain(statement, options);
+      case 'LoadDicom':
+        return this.runLoadDicom(statement, options);
     }
+  }
+
+  private async runLoadDicom(statement: LoadDicomStatement, options: ExecuteOptions): Promise<StatementResult> {
+    const load = await loadDicom(statement, this.store, options.signal);
+    const rows = load.files.map((f) => ({ path: f.path, status: f.status, error: f.error ?? null }));
+    const failures = load.files.filter((f) => f.status === 'failed').map((f) => ({ imageId: defaultImageId(f.path), imagePath: f.path, error: f.error ?? 'failed' }));
+    return checked({ ...result(statement, LOAD_DICOM_COLUMNS, rows, loadDicomMessage(load, statement)), failures }, options);
   }
 
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
@@ -353,6 +370,16 @@ function occludeMessage(run: OcclusionRun, plan: PhysicalOcclude): string {
   if (replaced) parts.push(`${replaced} recomputed because ${replaced === 1 ? 'its' : 'their'} stored row${replaced === 1 ? ' was' : 's were'} computed from other file contents (see the replaced column)`);
   if (plan.logical.repeatedImages.length) parts.push(repeatedNote(plan.logical.repeatedImages));
   if (count('failed')) parts.push(`${count('failed')} failed: ${run.outcomes.filter((o) => o.status === 'failed').map((o) => `${o.imageId} (${o.error})`).join('; ')}`);
+  return parts.join(', ');
+}
+
+function loadDicomMessage(load: DicomLoad, statement: LoadDicomStatement): string {
+  const count = (status: string) => load.files.filter((f) => f.status === status).length;
+  const loaded = count('loaded');
+  const parts = [`loaded ${loaded} DICOM file${loaded === 1 ? '' : 's'} into ${load.table}${statement.deidentify ? ' (de-identified)' : ''} in ${(load.elapsedMs / 1000).toFixed(1)} s`];
+  if (count('already loaded')) parts.push(`${count('already loaded')} already loaded`);
+  const failed = load.files.filter((f) => f.status === 'failed');
+  if (failed.length) parts.push(`${failed.length} failed: ${failed.map((f) => `${defaultImageId(f.path)} (${f.error})`).join('; ')}`);
   return parts.join(', ');
 }
 

@@ -17,6 +17,7 @@ export const HELP = `Statements end with ';' and may span lines. Krypton's own:
   DROP MODEL [IF EXISTS] name;
   [EXPLAIN [ANALYZE]] OCCLUDE 'images/*.png' USING MODEL name WITH PATCH 16 STRIDE 4
     [QUALITY SSIM >= 0.9 [TUNE ON 3 IMAGES] [RETUNE] [VERIFY 10 %]] [STRATEGY …] [INTO table];
+  LOAD DICOM 'scans/**/*.dcm' INTO table [DEIDENTIFY];
 Everything else is SQL for DuckDB, e.g. SELECT image_id, max_drop, ssim FROM heatmaps;
 Commands:
   .help     this text

@@ -1,6 +1,7 @@
 import sharp from 'sharp';
 import { KryptonError, messageOf } from '../errors.js';
 import { limitFromEnvironment } from '../io/read-regular-file.js';
+import { decodeDicomImage, hasDicomMarker, isDicomName } from './dicom/index.js';
 import type { ResizePolicy } from './input-spec.js';
 
 /** A decoded, resized image: gray or RGB (alpha dropped), interleaved, on the 0–255 scale. */
@@ -32,7 +33,9 @@ const PIXELS_VARIABLE = 'KRYPTON_MAX_IMAGE_PIXELS';
  * (antialiased bilinear, like PIL's BILINEAR) kernel. Runs in two steps (decode at full size, then
  * resize) so that alpha can be dropped before resizing and JPEGs are not shrunk on load: every
  * format gets the same arithmetic. Embedded ICC profiles are applied (colours come out in sRGB);
- * EXIF orientation is not, as PIL and torchvision do not apply it by default either.
+ * EXIF orientation is not, as PIL and torchvision do not apply it by default either. DICOM files
+ * (the DICM marker, or a .dcm name) are decoded to their displayed 8-bit image (src/image/dicom)
+ * and resized by the same code.
  */
 export async function decodeAndResize(
   input: Buffer,
@@ -43,6 +46,10 @@ export async function decodeAndResize(
 ): Promise<DecodedImage> {
   if (input.length === 0) throw imageError(label, 'is empty (0 bytes)');
   const maxPixels = limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS);
+  if (hasDicomMarker(input) || isDicomName(label)) {
+    const gray = await decodeDicomImage(input, label, maxPixels, PIXELS_VARIABLE);
+    return resizeFullSize({ ...gray, channels: 1, deep: false }, label, width, height, policy);
+  }
   let metadata: sharp.Metadata;
   try {
     // The header alone, without sharp's own pixel limit, so that a refusal can give the size.
@@ -80,12 +87,29 @@ export async function decodeAndResize(
     throw imageError(label, `decoded to ${decoded.info.channels} channels where ${channels} were expected`);
   }
 
-  let resized = decoded.data;
+  return resizeFullSize({ data: decoded.data, width: sourceWidth, height: sourceHeight, channels, deep }, label, width, height, policy);
+}
+
+/** Decoded pixels at the source's size, interleaved; 16-bit samples in native byte order when deep. */
+interface FullSizeImage {
+  readonly data: Buffer;
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3;
+  readonly deep: boolean;
+}
+
+/** The resize every format shares (so a DICOM and the PNG of its displayed image prepare alike). */
+async function resizeFullSize(image: FullSizeImage, label: string, width: number, height: number, policy: ResizePolicy): Promise<DecodedImage> {
+  const { width: sourceWidth, height: sourceHeight, channels, deep } = image;
+  const colourspace = channels === 1 ? (deep ? 'grey16' : 'b-w') : deep ? 'rgb16' : 'srgb';
+  const depth = deep ? 'ushort' : 'uchar';
+  let resized = image.data;
   if (sourceWidth !== width || sourceHeight !== height) {
     const raw = { width: sourceWidth, height: sourceHeight, channels };
-    const samples = deep ? asUint16(decoded.data) : decoded.data;
+    const samples = deep ? asUint16(image.data) : image.data;
     try {
-      resized = await sharp(samples, { raw, limitInputPixels: maxPixels })
+      resized = await sharp(samples, { raw, limitInputPixels: false })
         .resize(width, height, { fit: FIT[policy], kernel: 'linear', position: 'centre', background: { r: 0, g: 0, b: 0, alpha: 1 } })
         .toColourspace(colourspace)
         .raw({ depth })

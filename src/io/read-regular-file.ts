@@ -111,7 +111,8 @@ export async function hashRegularFile(path: string, cap: FileCap, fail: (problem
 const READ_CHUNK = 64 * MIB;
 const HASH_CHUNK = MIB;
 
-async function openRegularFile(path: string, cap: FileCap, fail: (problem: FileProblem) => KryptonError): Promise<{ handle: FileHandle; size: number }> {
+/** An open regular file (checked as readRegularFile checks it) and its size, for callers that read only part of it. */
+export async function openRegularFile(path: string, cap: FileCap, fail: (problem: FileProblem) => KryptonError): Promise<{ handle: FileHandle; size: number }> {
   let info: Stats;
   try {
     info = await stat(path);

@@ -16,6 +16,7 @@ export type Statement =
   | DropModelStatement
   | OccludeStatement
   | ExplainStatement
+  | LoadDicomStatement
   | SqlStatement;
 
 export type StatementKind = Statement['kind'];
@@ -138,6 +139,17 @@ export interface ExplainStatement extends StatementBase {
   /** EXPLAIN ANALYZE runs the query and reports measured figures next to the estimates. */
   readonly analyze: boolean;
   readonly occlude: OccludeStatement;
+}
+
+// ---- LOAD DICOM -----------------------------------------------------------------------------------
+
+/** LOAD DICOM source INTO table [DEIDENTIFY]: one row of tags per file the source names. */
+export interface LoadDicomStatement extends StatementBase {
+  readonly kind: 'LoadDicom';
+  readonly source: ImageSource;
+  readonly into: TableName;
+  /** Identifying tags hashed or dropped (PS3.15 Annex E); see src/image/dicom/deidentify.ts. */
+  readonly deidentify: boolean;
 }
 
 /** Anything else: DuckDB's to parse and run, passed on exactly as written. */

@@ -54,6 +54,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     if (ctx.dropModel) return this.dropModel(ctx.dropModel[0].children);
     if (ctx.occlude) return this.occlude(ctx.occlude[0].children);
     if (ctx.explain) return this.explain(ctx.explain[0].children);
+    if (ctx.loadDicom) return this.loadDicom(ctx.loadDicom[0].children);
     throw new Error('statement without a known alternative');
   }
 
@@ -220,6 +221,18 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
         into: ctx.intoClause,
       }),
     } satisfies ast.OccludeStatement);
+  }
+
+  // ---- LOAD DICOM -------------------------------------------------------------------------------
+
+  loadDicom(ctx: cst.LoadDicomCstChildren): ast.LoadDicomStatement {
+    return freezeNode({
+      kind: 'LoadDicom',
+      ...this.statementBase(ctx.LOAD[0]),
+      source: this.imageSource(ctx.imageSource[0].children),
+      into: this.intoClause(ctx.intoClause[0].children),
+      deidentify: ctx.DEIDENTIFY !== undefined,
+    } satisfies ast.LoadDicomStatement);
   }
 
   imageSource(ctx: cst.ImageSourceCstChildren): ast.ImageSource {

@@ -23,7 +23,8 @@ function leadingWords(text: string, count: number): string[] {
 
 /**
  * True when the statement is one of Krypton's: OCCLUDE, EXPLAIN [ANALYZE] OCCLUDE, CREATE [OR
- * REPLACE] MODEL or DROP MODEL. Leading whitespace and comments are allowed.
+ * REPLACE] MODEL, DROP MODEL or LOAD DICOM (DuckDB's own LOAD of an extension passes through).
+ * Leading whitespace and comments are allowed.
  */
 export function isKryptonStatementStart(text: string): boolean {
   const [first, second, third, fourth] = leadingWords(text, 4);
@@ -34,6 +35,8 @@ export function isKryptonStatementStart(text: string): boolean {
       return second === 'MODEL' || (second === 'OR' && third === 'REPLACE' && fourth === 'MODEL');
     case 'DROP':
       return second === 'MODEL';
+    case 'LOAD':
+      return second === 'DICOM';
     case 'EXPLAIN':
       return second === 'OCCLUDE' || (second === 'ANALYZE' && third === 'OCCLUDE');
     default:

@@ -4,6 +4,7 @@ export type { ModelDefinition, ModelEntry, ChannelOrder, OutputKind } from './mo
 export type { CalibrationEntry } from './calibration.js';
 export type { TuningEntry } from './tuning-cache.js';
 export type { HeatmapRecord, HeatmapSummary } from './heatmap-record.js';
+export type { DicomTagRecord } from './dicom-tags-table.js';
 export { summariseHeatmap } from './heatmap-record.js';
 export type { InsertResult } from './results-writer.js';
 export { DEFAULT_RESULTS_TABLE, RESULTS_COLUMNS } from './results-schema.js';

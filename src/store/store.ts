@@ -2,6 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { KryptonError, isKryptonError } from '../errors.js';
 import { errorLine, isDuckDBError } from './duckdb-error.js';
 import { CREATE_CALIBRATION_TABLE, getCalibration, putCalibration } from './calibration.js';
+import { deidentifyKey, ensureDicomTagsTable, insertDicomTags, loadedDicomFiles } from './dicom-tags-table.js';
+import type { DicomTagRecord } from './dicom-tags-table.js';
 import { CREATE_TUNING_TABLE, getTuning, putTuning } from './tuning-cache.js';
 import type { TuningEntry } from './tuning-cache.js';
 import type { CalibrationEntry } from './calibration.js';
@@ -149,6 +151,29 @@ export class Store {
       await this.ensureChecked(connection, name);
       return storedInputs(connection, name, queryId);
     });
+  }
+
+  /** The files a DICOM tags table holds (creating it if missing), each with whether it was de-identified. */
+  loadedDicomFiles(table: string): Promise<Map<string, boolean>> {
+    const name = parseTableName(table);
+    return this.exclusive(async (connection) => {
+      await ensureDicomTagsTable(connection, name);
+      return loadedDicomFiles(connection, name);
+    });
+  }
+
+  /** Adds rows to a DICOM tags table in one transaction; see dicom-tags-table.ts. */
+  insertDicomTags(table: string, records: readonly DicomTagRecord[]): Promise<void> {
+    const name = parseTableName(table);
+    return this.exclusive(async (connection) => {
+      await ensureDicomTagsTable(connection, name);
+      await insertDicomTags(connection, name, records);
+    });
+  }
+
+  /** The database's secret for DEIDENTIFY's pseudonyms, made on first use. */
+  deidentifyKey(): Promise<Buffer> {
+    return this.exclusive((connection) => deidentifyKey(connection));
   }
 
   /** Waits for running operations, then closes the database. Safe to call twice. */

@@ -22,6 +22,10 @@ describe('isKryptonStatementStart', () => {
     ['OCCLUDED', false],
     ['', false],
     ['-- OCCLUDE', false],
+    ["LOAD DICOM 'scans/*.dcm' INTO scans", true],
+    ['load /* tags */ dicom', true],
+    ['LOAD json', false],
+    ["LOAD 'extension.duckdb_extension'", false],
   ])('%j → %s', (text, expected) => {
     expect(isKryptonStatementStart(text)).toBe(expected);
   });
@@ -30,7 +34,7 @@ describe('isKryptonStatementStart', () => {
 test('KEYWORDS lists every keyword once, upper case and sorted', () => {
   expect(KEYWORDS).toContain('OCCLUDE');
   expect(KEYWORDS).toContain('PROBABILITIES');
-  expect(KEYWORDS).toHaveLength(59);
+  expect(KEYWORDS).toHaveLength(62);
   expect([...KEYWORDS].sort()).toEqual(KEYWORDS);
   expect(new Set(KEYWORDS).size).toBe(KEYWORDS.length);
   expect(KEYWORDS.every((keyword) => keyword === keyword.toUpperCase())).toBe(true);

@@ -1,0 +1,74 @@
+/**
+ * Stored pixel values to the 8-bit gray a viewer shows, as DICOM PS3.3 C.11 orders it: the
+ * modality LUT (RescaleSlope, RescaleIntercept), then the VOI window (C.11.2.1.2), then
+ * MONOCHROME1's inversion (white is zero). Computed once per stored value as a lookup table.
+ */
+
+export interface StoredValueRange {
+  /** The smallest and largest values BitsStored and PixelRepresentation allow. */
+  readonly min: number;
+  readonly max: number;
+}
+
+export interface Rescale {
+  readonly slope: number;
+  readonly intercept: number;
+}
+
+export interface VoiWindow {
+  readonly center: number;
+  readonly width: number;
+  /** VOILUTFunction (0028,1056); LINEAR when absent. */
+  readonly function: 'LINEAR' | 'LINEAR_EXACT' | 'SIGMOID';
+}
+
+export interface DisplayMapping {
+  readonly stored: StoredValueRange;
+  readonly rescale: Rescale;
+  /** Absent: the full range of the stored values (after rescale) maps onto 0–255. */
+  readonly window?: VoiWindow;
+  readonly invert: boolean;
+}
+
+const Y_MAX = 255;
+
+export function storedValueRange(bitsStored: number, signed: boolean): StoredValueRange {
+  return signed ? { min: -(2 ** (bitsStored - 1)), max: 2 ** (bitsStored - 1) - 1 } : { min: 0, max: 2 ** bitsStored - 1 };
+}
+
+/** display[stored − range.min] for every stored value of the range. */
+export function displayLookupTable(mapping: DisplayMapping): Uint8Array {
+  const { stored, rescale, window, invert } = mapping;
+  const voi = window ? windowFunction(window) : fullRangeFunction(mapping);
+  const table = new Uint8Array(stored.max - stored.min + 1);
+  for (let value = stored.min; value <= stored.max; value++) {
+    const shown = Math.round(voi(value * rescale.slope + rescale.intercept));
+    table[value - stored.min] = invert ? Y_MAX - shown : shown;
+  }
+  return table;
+}
+
+/** The VOI window functions of PS3.3 C.11.2.1.2.1 (LINEAR), C.11.2.1.3.2 (LINEAR_EXACT) and C.11.2.1.3.1 (SIGMOID). */
+function windowFunction({ center: c, width: w, function: kind }: VoiWindow): (x: number) => number {
+  switch (kind) {
+    case 'LINEAR': {
+      const low = c - 0.5 - (w - 1) / 2;
+      const high = c - 0.5 + (w - 1) / 2;
+      return (x) => (x <= low ? 0 : x > high ? Y_MAX : ((x - (c - 0.5)) / (w - 1) + 0.5) * Y_MAX);
+    }
+    case 'LINEAR_EXACT': {
+      const low = c - w / 2;
+      const high = c + w / 2;
+      return (x) => (x <= low ? 0 : x > high ? Y_MAX : ((x - c) / w + 0.5) * Y_MAX);
+    }
+    case 'SIGMOID':
+      return (x) => Y_MAX / (1 + Math.exp(-4 * ((x - c) / w)));
+  }
+}
+
+function fullRangeFunction({ stored, rescale }: DisplayMapping): (x: number) => number {
+  const ends = [stored.min * rescale.slope + rescale.intercept, stored.max * rescale.slope + rescale.intercept];
+  const low = Math.min(...ends);
+  const span = Math.max(...ends) - low;
+  return span === 0 ? () => 0 : (x) => ((x - low) / span) * Y_MAX;
+}
