@@ -83,7 +83,10 @@ export function narrowToNearMiss(expected: readonly string[], token: IToken): re
   if (!/^[A-Za-z_]+$/.test(token.image)) return expected;
   const word = token.image.toUpperCase();
   const allowed = word.length <= 4 ? 1 : 2;
-  const near = expected.filter((name) => /^[A-Z]+$/.test(name) && editDistance(word, name) <= allowed);
+  // Words differing in length by more than `allowed` are further apart than that: no need to compare them.
+  const near = expected.filter(
+    (name) => /^[A-Z]+$/.test(name) && Math.abs(word.length - name.length) <= allowed && editDistance(word, name) <= allowed,
+  );
   return near.length === 1 ? near : expected;
 }
 

@@ -156,6 +156,15 @@ describe('syntax errors', () => {
     expect(messagesOf(`${HEAD} WITH PATCH 16 STRIDE 4 INTO "x\ry"`)).toEqual([]);
   });
 
+  test('a very long misplaced word is reported at once: spotting keyword typos does not read all of it', () => {
+    const word = 'n'.repeat(200_000);
+    const started = performance.now();
+    expect(messagesOf(`CREATE MODEL m FROM 'a.onnx' ${word}`)).toEqual([
+      "line 1, column 30: expected INPUT, CHANNELS, SCALE, NORMALIZE, LABELS, OUTPUT or the end of the statement but found 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…'",
+    ]);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
   test('independent mistakes in one statement are all reported; echoes of one mistake are not', () => {
     const script = `${HEAD} WITH PATCH 16 STRDE 4 REGION (1, 2 3, 4) STRATEGY fast`;
     // Past the first error the tokens before it are no longer a valid prefix, so later messages
