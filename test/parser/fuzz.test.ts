@@ -26,6 +26,12 @@ const ENGINE_EVERY = Number(process.env.KRYPTON_PARSER_FUZZ_ENGINE_EVERY ?? 8);
 interface Regression {
   readonly found: string;
   readonly script: string;
+  /**
+   * A bug found here whose fix belongs to another part of Krypton: the problem the script still
+   * shows, and where it is to be fixed. The replay checks that the problem is still there, so the
+   * entry is noticed (and this marker removed) once the fix lands.
+   */
+  readonly pending?: { readonly problem: string; readonly fixIn: string };
 }
 
 const RATES = { fullMacsPerSecond: 1e11, cropMacsPerSecond: 8e10, copyFloatsPerSecond: 2e9, secondsPerCall: 5e-5 };
@@ -155,9 +161,13 @@ describe('fuzzed scripts', () => {
 
   it('every kept regression input still holds every property', async () => {
     const failures: string[] = [];
-    for (const { found, script } of readRegressions()) {
+    for (const { found, script, pending } of readRegressions()) {
       const result = await checkScript(script, false, true);
-      if (result.problems.length > 0) failures.push(`${found}\n  now: ${result.problems.join('; ')}`);
+      if (pending === undefined) {
+        if (result.problems.length > 0) failures.push(`${found}\n  now: ${result.problems.join('; ')}`);
+      } else if (!result.problems.some((problem) => problem.includes(pending.problem))) {
+        failures.push(`${found}\n  no longer shows '${pending.problem}' (${result.problems.join('; ') || 'no problem at all'}): fixed in ${pending.fixIn}? then drop its "pending"`);
+      }
     }
     expect(failures).toEqual([]);
   });
