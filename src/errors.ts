@@ -8,7 +8,8 @@ export class KryptonError extends Error {
     /** A stable, machine-readable category, e.g. 'model', 'image', 'argument', 'syntax', 'store'. */
     readonly code: KryptonErrorCode = 'argument',
   ) {
-    super(message);
+    // A path or name quoted in the message may hold a line break; shown escaped, it stays one line.
+    super(message.replace(/\r\n|[\r\n\u2028\u2029]/g, escapeLineBreak));
     this.name = 'KryptonError';
   }
 }
@@ -25,6 +26,12 @@ export class StatementError extends KryptonError {
   ) {
     super(`line ${position.line}, column ${position.column}: ${detail}`, code);
   }
+}
+
+const LINE_BREAK_ESCAPES: Record<string, string> = { '\r\n': '\\r\\n', '\r': '\\r', '\n': '\\n', '\u2028': '\\u2028', '\u2029': '\\u2029' };
+
+function escapeLineBreak(lineBreak: string): string {
+  return LINE_BREAK_ESCAPES[lineBreak];
 }
 
 export type KryptonErrorCode =

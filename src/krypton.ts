@@ -73,7 +73,9 @@ export interface ExecuteOptions {
 /** Raised for a script with syntax errors: every problem, each with line and column. */
 export class SyntaxErrors extends KryptonError {
   constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'), 'syntax');
+    super('', 'syntax');
+    // One problem per line, each of them one line.
+    this.message = problems.join('\n');
   }
 }
 

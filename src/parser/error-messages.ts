@@ -56,11 +56,20 @@ export function isEndOfInput(token: IToken): boolean {
   return token.tokenType === EOF;
 }
 
+/** Characters that would break the message's one line (or hide in it), shown as escapes. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+const ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+function escapeUnprintable(text: string): string {
+  return text.replace(UNPRINTABLE, (char) => ESCAPES[char] ?? `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** The offending token as the message quotes it. */
 export function foundText(token: IToken): string {
   if (isEndOfInput(token)) return END_OF_STATEMENT;
   const long = token.image.length > LONGEST_SHOWN;
-  const image = long ? `${token.image.slice(0, LONGEST_SHOWN - 1)}…` : token.image;
+  const image = escapeUnprintable(long ? `${token.image.slice(0, LONGEST_SHOWN - 1)}…` : token.image);
   // A string literal carries its own quotes.
   if (tokenMatcher(token, StringLiteral)) return long ? `${image}'` : image;
   return `'${image}'`;
@@ -74,7 +83,10 @@ export function narrowToNearMiss(expected: readonly string[], token: IToken): re
   if (!/^[A-Za-z_]+$/.test(token.image)) return expected;
   const word = token.image.toUpperCase();
   const allowed = word.length <= 4 ? 1 : 2;
-  const near = expected.filter((name) => /^[A-Z]+$/.test(name) && editDistance(word, name) <= allowed);
+  // Words differing in length by more than `allowed` are further apart than that: no need to compare them.
+  const near = expected.filter(
+    (name) => /^[A-Z]+$/.test(name) && Math.abs(word.length - name.length) <= allowed && editDistance(word, name) <= allowed,
+  );
   return near.length === 1 ? near : expected;
 }
 

@@ -21,7 +21,7 @@ export function drawResidual(ctx: DrawContext, x: Activation): Drawn {
   } else {
     const stride = halvingStride(random, x);
     const target: [number, number] = [Math.ceil(x.height / stride[0]), Math.ceil(x.width / stride[1])];
-    const out = random.int(2, 16);
+    const out = Math.min(random.int(2, 16), ctx.maxChannels ?? Infinity);
     left = drawConv(ctx, x, { out, stride, target });
     right = drawConv(ctx, x, { out, stride, target });
   }
@@ -68,7 +68,7 @@ export function drawConcat(ctx: DrawContext, x: Activation): Drawn {
       branches.push(pool);
       continue;
     }
-    let branch = drawConv(ctx, x, { out: random.int(2, 6), stride, target });
+    let branch = drawConv(ctx, x, { out: Math.min(random.int(2, 6), ctx.maxChannels ?? Infinity), stride, target });
     if (random.chance(0.4)) branch = then(branch, drawPointwise(ctx, branch.value));
     branches.push(branch);
   }

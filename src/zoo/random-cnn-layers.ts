@@ -16,6 +16,8 @@ export interface DrawContext {
   readonly random: SeededRandom;
   readonly builder: OnnxGraphBuilder;
   readonly opset: number;
+  /** Most output channels a conv may choose for itself (not where a shape requires more). */
+  readonly maxChannels?: number;
 }
 
 /** A drawn layer: its output and a short text for the model's description. */
@@ -62,7 +64,7 @@ interface Window {
  */
 export function drawConv(ctx: DrawContext, x: Activation, constraint: WindowConstraint = {}): Drawn {
   const { random, builder } = ctx;
-  const { groups, out } = drawChannels(random, x.channels, constraint.out);
+  const { groups, out } = drawChannels(random, x.channels, constraint.out, ctx.maxChannels ?? Infinity);
   const window = drawWindow(random, x, constraint, 'conv') ?? fallbackWindow(x, constraint);
   const [kh, kw] = window.kernel;
   const fanIn = (x.channels / groups) * kh * kw;
@@ -177,21 +179,22 @@ function binaryWithConstant(ctx: DrawContext, opType: 'Mul' | 'Add', x: Activati
 }
 
 /** Dense (1 group), depthwise (groups = channels) or grouped; `out` is honoured when given. */
-function drawChannels(random: SeededRandom, channels: number, wanted: number | undefined): { groups: number; out: number } {
+function drawChannels(random: SeededRandom, channels: number, wanted: number | undefined, most: number): { groups: number; out: number } {
   const mode = random.weighted<'dense' | 'depthwise' | 'grouped'>([['dense', 6], ['depthwise', 2], ['grouped', 2]]);
   if (mode === 'depthwise' && channels > 1) {
-    const out = wanted ?? channels * (channels * 2 <= 16 && random.chance(0.4) ? 2 : 1);
+    const doubled = channels * 2 <= 16 && random.chance(0.4) && channels * 2 <= most;
+    const out = wanted ?? channels * (doubled ? 2 : 1);
     if (out % channels === 0) return { groups: channels, out };
   }
   if (mode === 'grouped') {
     const divisors = [2, 3, 4, 5, 6, 7, 8].filter((g) => g < channels && channels % g === 0);
     if (divisors.length > 0) {
       const groups = random.pick(divisors);
-      const out = wanted ?? groups * random.int(1, Math.floor(16 / groups));
+      const out = wanted ?? groups * Math.max(1, Math.min(random.int(1, Math.floor(16 / groups)), Math.floor(most / groups)));
       if (out % groups === 0) return { groups, out };
     }
   }
-  return { groups: 1, out: wanted ?? random.int(2, 16) };
+  return { groups: 1, out: wanted ?? Math.min(random.int(2, 16), most) };
 }
 
 type WindowKind = 'conv' | 'maxpool' | 'avgpool';

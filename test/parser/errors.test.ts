@@ -149,6 +149,26 @@ describe('syntax errors', () => {
     expect(problem.token).toBe(path);
   });
 
+  test('an offending token with a line break or other control character in it still gives a one-line message', () => {
+    // U+2028 belongs to names (as any character past Latin-1 does in DuckDB), and strings may span lines.
+    expect(messagesOf(`${HEAD} FOR PREDIC\u2028TED CLASS WITH PATCH 16 STRIDE 4`)).toEqual([
+      "line 1, column 35: expected CLASS or PREDICTED but found 'PREDIC\\u2028TED'",
+    ]);
+    expect(messagesOf(`${HEAD} WITH PATCH 'a\nb\tc' STRIDE 4`)).toEqual([
+      "line 1, column 42: expected a number but found 'a\\nb\\tc'",
+    ]);
+    expect(messagesOf(`${HEAD} WITH PATCH 16 STRIDE 4 INTO "x\ry"`)).toEqual([]);
+  });
+
+  test('a very long misplaced word is reported at once: spotting keyword typos does not read all of it', () => {
+    const word = 'n'.repeat(200_000);
+    const started = performance.now();
+    expect(messagesOf(`CREATE MODEL m FROM 'a.onnx' ${word}`)).toEqual([
+      "line 1, column 30: expected INPUT, CHANNELS, SCALE, NORMALIZE, LABELS, OUTPUT or the end of the statement but found 'nnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnnn…'",
+    ]);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
   test('independent mistakes in one statement are all reported; echoes of one mistake are not', () => {
     const script = `${HEAD} WITH PATCH 16 STRDE 4 REGION (1, 2 3, 4) STRATEGY fast`;
     // Past the first error the tokens before it are no longer a valid prefix, so later messages

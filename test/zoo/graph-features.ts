@@ -1,5 +1,8 @@
 import { onnx } from 'onnx-proto';
 
+const ELEMENTWISE = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Max', 'Min', 'Sum', 'Mean']);
+const UNARY = new Set(['Sqrt', 'Reciprocal', 'Abs', 'Neg', 'Exp', 'Log']);
+
 /**
  * The features a model actually contains, read back from its ONNX bytes (not from what the
  * generator meant to build): op types, window geometry, merges, heads, opset, element type.
@@ -54,13 +57,19 @@ export function graphFeatures(bytes: Uint8Array): Set<string> {
       if (op === 'AveragePool') features.add(`AveragePool.countIncludePad${int('count_include_pad') ?? 0}`);
       if ((ints('dilations') ?? [1, 1]).some((d) => d > 1)) features.add('MaxPool.dilation');
     }
-    if (op === 'Mul' || op === 'Add') {
-      if (constantInputs.length === 0) features.add(`${op}.twoActivations`);
+    if (ELEMENTWISE.has(op)) {
+      if (node.input!.length > 0 && constantInputs.length === node.input!.length) features.add('constantSubgraph');
+      else if (constantInputs.length === 0) features.add(`${op}.twoActivations`);
       for (const name of constantInputs) {
         const dims = initializers.get(name)!;
-        features.add(dims.length === 4 && dims[1] > 1 ? `${op}.perChannel` : `${op}.scalar`);
+        const spatial = dims.length >= 2 && dims.slice(-2).some((d) => d > 1);
+        features.add(spatial ? `${op}.spatial` : dims.length === 4 && dims[1] > 1 ? `${op}.perChannel` : `${op}.scalar`);
       }
     }
+    if (UNARY.has(op) && node.input!.every((name) => initializers.has(name))) features.add('constantSubgraph');
+    if (op === 'Sum' || op === 'Mean') features.add(`${op}.${node.input!.length}`);
+    if (op === 'Shrink') features.add(attrs.has('bias') ? 'Shrink.soft' : 'Shrink.hard');
+    if (op === 'PRelu') features.add(initializers.get(node.input![1])!.length === 1 ? 'PRelu.shared' : 'PRelu.perChannel');
     if (op === 'Concat') features.add(`Concat.${node.input!.length}`);
     if (op === 'Flatten' && !['GlobalAveragePool', 'GlobalMaxPool'].includes(producers.get(node.input![0]) ?? '')) {
       features.add('Flatten.spatial');
