@@ -1,4 +1,5 @@
-import { listValue, timestampValue } from '@duckdb/node-api';
+import { DOUBLE, LIST, listValue, timestampValue } from '@duckdb/node-api';
+import type { DuckDBType } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { rollBack } from './transaction.js';
 import { KryptonError } from '../errors.js';
@@ -71,6 +72,11 @@ export async function upgradeModelsTable(connection: DuckDBConnection): Promise<
   }
 }
 
+// Left to itself the binder types a list by its first value: MEAN (128, -0.1, 0) would be INTEGER[].
+const MEAN_STD_TYPES: DuckDBType[] = [];
+MEAN_STD_TYPES[6] = LIST(DOUBLE);
+MEAN_STD_TYPES[7] = LIST(DOUBLE);
+
 export async function putModel(
   connection: DuckDBConnection,
   model: ModelDefinition,
@@ -101,7 +107,7 @@ export async function putModel(
       model.outputKind,
       timestampValue(BigInt(now.getTime()) * 1000n),
       model.outputName,
-    ]);
+    ], MEAN_STD_TYPES);
     await connection.run('COMMIT');
   } catch (error) {
     await rollBack(connection);

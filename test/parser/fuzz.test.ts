@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { checkScript as checkScriptSyntax } from '../../src/krypton';
 import { open } from '../../src/krypton';
 import type { Krypton } from '../../src/krypton';
 import type { Statement } from '../../src/parser/index';
@@ -108,7 +109,8 @@ async function checkScript(script: string, valid: boolean, withEngine: boolean):
   if (valid && syntaxErrors > 0) problems.push(`a script from the grammar was refused: ${parse.parsed.errors[0].message}`);
   if (!withEngine) return { problems, parseMs: parse.elapsedMs, ran: 0, syntaxErrors, engine: false };
   await restoreBaseModel();
-  const engine = await checkEngine(db, script, parse.parsed, baseline, staysNowhere);
+  // The engine also checks the SQL statements' syntax (DuckDB's parser) before running anything.
+  const engine = await checkEngine(db, script, await checkScriptSyntax(script), baseline, staysNowhere);
   baseline = engine.snapshot;
   problems.push(...engine.problems);
   return { problems, parseMs: parse.elapsedMs, ran: engine.ran, syntaxErrors, engine: true };

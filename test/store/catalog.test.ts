@@ -60,6 +60,12 @@ describe('model catalog', () => {
     expect(entry?.createdAt.getTime()).toBeLessThanOrEqual(Date.now() + 1);
   });
 
+  test('MEAN and STD lists whose first value is whole keep their fractions', async () => {
+    const mixed = { ...cxr, name: 'mixed', mean: [128, -0.1, 0], std: [1, 0.25, 1e-3] };
+    await store.putModel(mixed);
+    expect(await store.getModel('mixed')).toMatchObject({ mean: [128, -0.1, 0], std: [1, 0.25, 1e-3] });
+  });
+
   test('names match case-insensitively and keep their spelling', async () => {
     await store.putModel(mnist);
     expect((await store.getModel('MNIST'))?.name).toBe('Mnist');
