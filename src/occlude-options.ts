@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { glob, isDynamicPattern } from 'tinyglobby';
+import { isDynamicPattern } from 'tinyglobby';
+import { matchImages } from './executor/image-source.js';
 import { KryptonError } from './errors.js';
 import { KEYWORDS } from './parser/index.js';
 
@@ -277,9 +278,9 @@ export async function expandImages(options: OccludeOptions): Promise<OccludeOpti
       paths.push(entry);
       continue;
     }
-    const matches = await glob(entry, { onlyFiles: true, absolute: true, expandDirectories: false });
+    const matches = await matchImages(entry);
     if (matches.length === 0) throw optionError('images', `no images match '${entry}'`, 'image');
-    paths.push(...matches.sort());
+    paths.push(...matches);
   }
   return { ...options, images: paths };
 }

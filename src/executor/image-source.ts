@@ -30,13 +30,9 @@ export function defaultImageId(path: string): string {
 export async function resolveImages(source: ImageSource, store: Store): Promise<ResolvedImages> {
   switch (source.kind) {
     case 'glob': {
-      const matches = await glob(source.pattern, { onlyFiles: true, absolute: true, expandDirectories: false }).catch((error: unknown) => {
-        // The matcher refuses some patterns outright (e.g. one over 65,536 characters).
-        const shown = source.pattern.length > 80 ? `${source.pattern.slice(0, 79)}…` : source.pattern;
-        throw new KryptonError(`the image pattern '${shown}' (${source.pattern.length.toLocaleString('en-US')} characters) cannot be matched: ${messageOf(error)}`, 'image');
-      });
+      const matches = await matchImages(source.pattern);
       if (matches.length === 0) throw new KryptonError(`no images match '${source.pattern}'`, 'image');
-      return assignImageIds(matches.map((path) => ({ path: resolve(path) })).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)));
+      return assignImageIds(matches.map((path) => ({ path })));
     }
     case 'list':
       return assignImageIds(source.paths.map((path) => ({ path: resolve(path) })));
@@ -58,6 +54,16 @@ export async function resolveImages(source: ImageSource, store: Store): Promise<
       return assignImageIds(named);
     }
   }
+}
+
+/** The files a glob matches, absolute and sorted: how every image pattern is expanded. */
+export async function matchImages(pattern: string): Promise<string[]> {
+  const matches = await glob(pattern, { onlyFiles: true, absolute: true, expandDirectories: false }).catch((error: unknown) => {
+    // The matcher refuses some patterns outright (e.g. one over 65,536 characters).
+    const shown = pattern.length > 80 ? `${pattern.slice(0, 79)}…` : pattern;
+    throw new KryptonError(`the image pattern '${shown}' (${pattern.length.toLocaleString('en-US')} characters) cannot be matched: ${messageOf(error)}`, 'image');
+  });
+  return matches.map((path) => resolve(path)).sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 interface NamedPath {
