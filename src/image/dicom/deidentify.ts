@@ -1,16 +1,21 @@
 /**
  * DEIDENTIFY: tags with the patient's identity taken out, after the Basic Application Level
- * Confidentiality Profile of DICOM PS3.15 Annex E (Table E.1-1) with its Retain Patient
- * Characteristics Option (sex and age stay: analyses group by them). Per column:
- *   - PatientID: replaced by a keyed pseudonym (HMAC-SHA-256 under the database's key), so one
- *     patient's images still group together, where the profile empties it;
- *   - StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID: replaced by UIDs derived the same way
- *     (profile action U: consistent within the database), as 2.25.<decimal>;
- *   - StudyDate and ImageComments: removed (actions Z and X);
- *   - the others are not on the profile's list and are kept.
+ * Confidentiality Profile of DICOM PS3.15 Annex E (Table E.1-1, checked against the 2024b
+ * edition) with its Retain Patient Characteristics Option (sex and age stay: analyses group by
+ * them). Per column, with the table's action:
+ *   - PatientID (Z/D): replaced by a keyed pseudonym (HMAC-SHA-256 under the database's key), a
+ *     dummy value in the sense of D that keeps one patient's images together;
+ *   - StudyInstanceUID, SeriesInstanceUID, SOPInstanceUID (U): replaced by UIDs derived the same
+ *     way, consistent within the database, as 2.25.<decimal>;
+ *   - StudyDate (Z) and ImageComments (X): removed;
+ *   - PatientSex (Z) and PatientAge (X): kept, as the option says (K);
+ *   - the others (Modality, ViewPosition, BodyPartExamined, Rows, Columns,
+ *     PhotometricInterpretation, TransferSyntaxUID, PixelSpacing, Manufacturer) are not in the
+ *     table and are kept.
  * The JSON column keeps only attributes known to describe the acquisition and the pixels (none of
- * them on the profile's list); every other attribute, private attributes and sequences included,
- * is dropped, which is stricter than the profile.
+ * them in the table); every other attribute, private attributes and sequences included, is
+ * dropped, which is stricter than the profile (it keeps what it does not list, and the option
+ * keeps size and weight). The attributes the profile adds to a de-identified data set are added.
  */
 import { createHmac } from 'node:crypto';
 import type { DicomTags, TagValue } from './dicom-tags.js';
@@ -54,6 +59,8 @@ export function deidentifyTags(tags: DicomTags, key: Buffer): DicomTags {
   for (const [name, value] of Object.entries(tags.other)) if (KEPT_ATTRIBUTES.has(name)) other[name] = value;
   other.PatientIdentityRemoved = 'YES';
   other.DeidentificationMethod = DEIDENTIFICATION_METHOD;
+  // PS3.15 E.2: required when no Retain Longitudinal Temporal Information Option is applied.
+  other.LongitudinalTemporalInformationModified = 'REMOVED';
   return { columns, other };
 }
 

@@ -112,6 +112,7 @@ const ENTRIES: readonly (readonly [string, string, string])[] = [
   ['00280106', 'US', 'SmallestImagePixelValue'],
   ['00280107', 'US', 'LargestImagePixelValue'],
   ['00280301', 'CS', 'BurnedInAnnotation'],
+  ['00280303', 'CS', 'LongitudinalTemporalInformationModified'],
   ['00281040', 'CS', 'PixelIntensityRelationship'],
   ['00281041', 'SS', 'PixelIntensityRelationshipSign'],
   ['00281050', 'DS', 'WindowCenter'],
