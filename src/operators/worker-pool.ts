@@ -78,6 +78,16 @@ function weightBytes(model: LoadedModel): number {
  * the process and outlive them (a REPL's next statement finds them started); an idle thread does
  * not keep the process alive.
  */
+/** Set by whatever loads the TypeScript sources directly (the tests' hook): a worker must load them the same way. */
+const TYPESCRIPT_HOOK = 'KRYPTON_TYPESCRIPT_HOOK';
+
+function sourceHook(entry: string): string[] {
+  if (!entry.endsWith('.ts')) return [];
+  const hook = process.env[TYPESCRIPT_HOOK];
+  if (!hook) throw new Error(`worker threads need the built code (dist/) or ${TYPESCRIPT_HOOK} naming a module that compiles the sources`);
+  return ['--require', hook];
+}
+
 class PoolWorker {
   private readonly worker: Worker;
   private nextId = 0;
@@ -86,9 +96,7 @@ class PoolWorker {
 
   constructor() {
     const entry = join(__dirname, `pool-worker${extname(__filename)}`);
-    // Run from the TypeScript sources (the tests), the worker compiles them as the tests do.
-    const execArgv = entry.endsWith('.ts') ? ['--require', join(__dirname, '..', '..', 'test', 'support', 'register-typescript.js')] : [];
-    this.worker = new Worker(entry, { execArgv });
+    this.worker = new Worker(entry, { execArgv: sourceHook(entry) });
     this.worker.unref();
     this.worker.on('message', (reply: PoolReply) => {
       const waiting = this.pending.get(reply.id);

@@ -8,9 +8,13 @@ const SHARED = [
   'Int32Array', 'Uint32Array', 'Float32Array', 'Float64Array', 'BigInt64Array', 'BigUint64Array',
 ];
 
+// Tests run the TypeScript sources: worker threads they start compile them with the same hook.
+process.env.KRYPTON_TYPESCRIPT_HOOK = require.resolve('./register-typescript.js');
+
 class NodeRealmEnvironment extends TestEnvironment {
   constructor(config, context) {
     super(config, context);
+    this.global.process.env.KRYPTON_TYPESCRIPT_HOOK = process.env.KRYPTON_TYPESCRIPT_HOOK;
     for (const name of SHARED) this.global[name] = globalThis[name];
   }
 }

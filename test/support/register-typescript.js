@@ -1,6 +1,9 @@
 // Lets a plain Node child process of the tests require the TypeScript sources directly, compiled
 // by @swc/core as jest does, so child-process tests run the code under test whether built or not.
 const fs = require('node:fs');
+
+// Worker threads the sources start (src/operators/worker-pool.ts) load them through this hook too.
+process.env.KRYPTON_TYPESCRIPT_HOOK = __filename;
 const Module = require('node:module');
 const { transformSync } = require('@swc/core');
 
