@@ -57,16 +57,45 @@ test(`${RUNS} OCCLUDEs killed at random moments, then a rerun: every image once,
   for (const file of files) expect([file, await isWholePng(join(overlays, file))]).toEqual([file, true]);
 });
 
-/** A 1 MiB tmpfs for the disk-full case; undefined where this process may not mount one (not root). */
-function smallDisk(): { path: string; release(): void } | undefined {
-  const path = join(dir(), 'small-disk');
+/** A small tmpfs for the disk-full cases; undefined where this process may not mount one (not root). */
+function smallDisk(name: string, size = '1m'): { path: string; release(): void } | undefined {
+  const path = join(dir(), name);
   mkdirSync(path);
-  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', path]).status !== 0) return undefined;
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', path]).status !== 0) return undefined;
   return { path, release: () => void spawnSync('umount', [path]) };
 }
 
+test('a database on a disk that fills up: a one-line error, nothing half-written, a rerun with room finishes', async () => {
+  const disk = smallDisk('db-disk', '4m');
+  if (!disk) {
+    console.warn('disk-full case not run: mounting a tmpfs needs root');
+    return;
+  }
+  try {
+    const database = join(disk.path, 'full.duckdb');
+    const images = readdirSync(XRAYS).filter((f) => f.endsWith('.png')).sort().slice(0, 5).map((f) => `'${join(XRAYS, f)}'`);
+    const occlude = `OCCLUDE (${images.join(', ')}) USING MODEL cxr WITH PATCH 32 STRIDE 8 INTO maps`;
+    expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
+    // Fill what is left of the disk.
+    spawnSync('dd', ['if=/dev/zero', `of=${join(disk.path, 'filler')}`, 'bs=64k']);
+    const full = await runCli(['--db', database, '-c', occlude]);
+    expect(full.code).toBe(1);
+    expect(full.stderr.trimEnd().split('\n')).toEqual([expect.stringMatching(/^krypton: .*No space left on device/)]);
+    spawnSync('rm', [join(disk.path, 'filler')]);
+    // Room again: the database opens, holds only whole heatmaps, and the rerun completes the rest.
+    const kept = await runCli(['--db', database, '--json', '-c', `SELECT count(*)::INTEGER AS n, count(*) FILTER (WHERE len(heatmap) <> width * height)::INTEGER AS broken FROM maps`]);
+    if (kept.code === 0) expect(JSON.parse(kept.stdout)).toMatchObject({ broken: 0 });
+    else expect(kept.stderr).toMatch(/Table with name maps does not exist/);
+    const rerun = await runCli(['--db', database, '--json', '-c', `${occlude}; SELECT count(DISTINCT image_path)::INTEGER AS n FROM maps`]);
+    expect(rerun.code).toBe(0);
+    expect(JSON.parse(rerun.stdout.trim().split('\n').at(-1)!)).toEqual({ n: images.length });
+  } finally {
+    disk.release();
+  }
+});
+
 test('RENDER TO a disk that fills up: a loud failure, every overlay there whole, no temporary left, a rerun finishes', async () => {
-  const disk = smallDisk();
+  const disk = smallDisk('small-disk');
   if (!disk) {
     console.warn('disk-full case not run: mounting a tmpfs needs root');
     return;
