@@ -8,6 +8,7 @@ import type { RandomCnnOptions } from '../../src/zoo/random-cnn';
 import { SeededRandom } from '../../src/zoo/seeded-random';
 import { NaiveOcclusion } from '../../src/operators/naive-inference';
 import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
+import { heatmapDifference } from './heatmaps';
 import { messageOf } from '../../src/errors';
 import { randomInput } from './random-input';
 
@@ -100,7 +101,7 @@ export async function runRandomGraphCase(testCase: RandomGraphCase, dir: string)
     try {
       const naive = await naiveOp.run(task);
       const incremental = await incrementalOp.run(task);
-      const { maxAbs, range } = difference(naive.values, incremental.values);
+      const { maxAbs, range } = heatmapDifference(naive.values, incremental.values);
       if (incremental.classIndex !== naive.classIndex) {
         return { kind: 'mismatch', detail: `class ${incremental.classIndex} instead of ${naive.classIndex}; ${cnn.description}` };
       }
@@ -115,20 +116,6 @@ export async function runRandomGraphCase(testCase: RandomGraphCase, dir: string)
   } catch (error) {
     return { kind: 'error', detail: `${stage}: ${messageOf(error)}` };
   }
-}
-
-function difference(expected: Float32Array, actual: Float32Array): { maxAbs: number; range: number } {
-  if (expected.length !== actual.length) return { maxAbs: Infinity, range: 0 };
-  let maxAbs = 0;
-  let min = Infinity;
-  let max = -Infinity;
-  for (let i = 0; i < expected.length; i++) {
-    if (!Number.isFinite(actual[i]) || !Number.isFinite(expected[i])) return { maxAbs: Infinity, range: 0 };
-    maxAbs = Math.max(maxAbs, Math.abs(expected[i] - actual[i]));
-    min = Math.min(min, expected[i]);
-    max = Math.max(max, expected[i]);
-  }
-  return { maxAbs, range: max - min };
 }
 
 /** What one shrinking step did, for the record kept with the case. */
