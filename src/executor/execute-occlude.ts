@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
-import { prepareImage, type PreparedImage } from '../image/prepare-image.js';
-import { hashRegularFile, imageFileCap } from '../io/read-regular-file.js';
+import { prepareImageFromBuffer, type PreparedImage } from '../image/prepare-image.js';
+import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { imageError } from '../image/decode-image.js';
 import { renderOverlay } from '../image/render-overlay.js';
 import { removeAbandonedTemporaries } from '../io/write-atomically.js';
@@ -89,9 +89,9 @@ function staleness(stored: StoredInputs, imageSha256: string, modelSha256: strin
   return `the ${changed.join(' and ')} file changed since it was stored`;
 }
 
-/** SHA-256 of an image file, read under the same checks as decoding (a regular file, within the size cap). */
-function imageFileHash(path: string): Promise<string> {
-  return hashRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
+/** An image file's bytes, read under the decoder's checks (a regular file, within the size cap). */
+function readImageFile(path: string): Promise<Buffer> {
+  return readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
 }
 
 /**
@@ -134,21 +134,23 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
       const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions, estimatedSeconds });
       const failed = (error: unknown) => outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'failed', error: messageOf(error) });
       if (signal?.aborted) throw interrupted(outcomes, logical.tableName);
-      let imageSha256: string;
+      // Read once: the hash recorded is that of the very bytes decoded.
+      let bytes: Buffer;
       try {
-        imageSha256 = await imageFileHash(image.path);
+        bytes = await readImageFile(image.path);
       } catch (error) {
         if (!isKryptonError(error)) throw error;
         failed(error);
         continue;
       }
+      const imageSha256 = createHash('sha256').update(bytes).digest('hex');
       const storedInputs = stored.get(image.path);
       const replaced = storedInputs && staleness(storedInputs, imageSha256, modelSha256);
       const overlayFile = logical.renderDir ? join(logical.renderDir, overlayNames.get(image.path)!) : undefined;
       if (storedInputs && !replaced) {
         let overlay: string | undefined;
         try {
-          overlay = overlayFile ? await renderStored(plan, store, image, overlayFile) : undefined;
+          overlay = overlayFile ? await renderStored(plan, store, image, bytes, overlayFile) : undefined;
         } catch (error) {
           if (!isKryptonError(error)) throw error;
           failed(error);
@@ -160,14 +162,14 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
       report(0);
       let prepared;
       try {
-        prepared = await prepareImage(image.path, spec);
+        prepared = await prepareImageFromBuffer(bytes, spec, image.path);
       } catch (error) {
         if (!isKryptonError(error)) throw error;
         failed(error);
         continue;
       }
-      // A tuning heatmap stands for the image only if the file is still the one it was computed from.
-      const sample = !replaced ? sampleResults?.get(image.path) : undefined;
+      // The tuning computed the sample's heatmaps in this run, from the files as they are.
+      const sample = sampleResults?.get(image.path);
       const imageStarted = performance.now();
       let heatmap: Heatmap;
       let measuredSsim: number | undefined;
@@ -290,7 +292,7 @@ async function isWholePng(path: string): Promise<boolean> {
  * overlay is missing or broken (a RENDER TO added on the rerun, a folder cleared since, a write
  * cut short).
  */
-async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, overlay: string): Promise<string | undefined> {
+async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, bytes: Buffer, overlay: string): Promise<string | undefined> {
   const { logical } = plan;
   if (await isWholePng(overlay)) return overlay;
   const { rows } = await store.query(
@@ -298,7 +300,7 @@ async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef
   );
   if (rows.length === 0) return undefined;
   const [row] = rows;
-  const prepared = await prepareImage(image.path, logical.model.spec);
+  const prepared = await prepareImageFromBuffer(bytes, logical.model.spec, image.path);
   const values = Float32Array.from(row.heatmap as number[]);
   await render(plan, image, prepared, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`, overlay);
   return overlay;
