@@ -26,7 +26,7 @@ test(`${RUNS} OCCLUDEs killed at random moments, then a rerun: every image once,
   expect(images.length).toBeGreaterThanOrEqual(40);
   const database = join(dir(), 'faults.duckdb');
   const overlays = join(dir(), 'overlays');
-  const occlude = `OCCLUDE '${XRAYS}/*.png' USING MODEL cxr WITH PATCH 112 STRIDE 56 RENDER TO '${overlays}' INTO maps`;
+  const occlude = `OCCLUDE '${XRAYS}/*.png' USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${overlays}' INTO maps`;
   expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
   const random = new SeededRandom(20261201);
   const kills: string[] = [];
@@ -74,7 +74,7 @@ test('a database on a disk that fills up: a one-line error, nothing half-written
   try {
     const database = join(disk.path, 'full.duckdb');
     const images = readdirSync(XRAYS).filter((f) => f.endsWith('.png')).sort().slice(0, 5).map((f) => `'${join(XRAYS, f)}'`);
-    const occlude = `OCCLUDE (${images.join(', ')}) USING MODEL cxr WITH PATCH 32 STRIDE 8 INTO maps`;
+    const occlude = `OCCLUDE (${images.join(', ')}) USING MODEL cxr WITH PATCH 112 STRIDE 56 INTO maps`;
     expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
     // Fill what is left of the disk.
     spawnSync('dd', ['if=/dev/zero', `of=${join(disk.path, 'filler')}`, 'bs=64k']);
