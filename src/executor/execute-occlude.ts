@@ -101,10 +101,12 @@ function readImageFile(path: string): Promise<Buffer> {
  */
 export function overlayFileNames(images: readonly ImageRef[]): Map<string, string> {
   const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length)) || '_';
+  const names = images.map((image) => safe(image.imageId));
+  // Case-insensitive file systems would take 'Scan' and 'scan' for one file.
   const counts = new Map<string, number>();
-  for (const image of images) counts.set(safe(image.imageId).toLowerCase(), (counts.get(safe(image.imageId).toLowerCase()) ?? 0) + 1);
-  return new Map(images.map((image) => {
-    const name = safe(image.imageId);
+  for (const name of names) counts.set(name.toLowerCase(), (counts.get(name.toLowerCase()) ?? 0) + 1);
+  return new Map(images.map((image, i) => {
+    const name = names[i];
     const unique = counts.get(name.toLowerCase())! > 1 ? `${name}-${createHash('sha256').update(image.path).digest('hex').slice(0, 8)}` : name;
     return [image.path, `${unique}.png`];
   }));
