@@ -3,9 +3,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Krypton } from '../../src/krypton';
-import { KryptonError } from '../../src/errors';
 import { encodePng, temporaryFolder } from '../image/image-fixtures';
 import { tinyClassifier } from '../support/tiny-models';
+import { oneLineRejection } from '../support/one-line-rejection';
 
 const folder = temporaryFolder('region-pixels');
 let db: Krypton;
@@ -26,18 +26,6 @@ afterAll(async () => {
   await db.close();
   folder.remove();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KryptonError);
-    const message = (error as Error).message;
-    expect(message.split('\n')).toHaveLength(1);
-    return message;
-  }
-  throw new Error('expected a KryptonError');
-}
 
 describe('REGION in image pixels', () => {
   it('is the model-pixel region its images scale it to: the same grid, heatmaps and query', async () => {
@@ -65,17 +53,17 @@ describe('REGION in image pixels', () => {
     const square = await writeImage('square.png', 32, 32, 13);
     const statement = (images: string[], region: string) =>
       `OCCLUDE (${images.map((p) => `'${p}'`).join(', ')}) USING MODEL tiny WITH PATCH 4 STRIDE 2 REGION ${region}`;
-    expect(await rejection(db.query(statement([wide], '(0, 0, 900, 10) IN IMAGE PIXELS')))).toBe(
+    expect(await oneLineRejection(db.query(statement([wide], '(0, 0, 900, 10) IN IMAGE PIXELS')))).toBe(
       `line 1, column ${statement([wide], '').length + 1 - 'REGION '.length}: REGION 0, 0, 900, 10 (image pixels) exceeds the 64x32 image ${wide}`,
     );
-    expect(await rejection(db.query(statement([wide, square], '(0, 0, 32, 32) IN IMAGE PIXELS')))).toMatch(
+    expect(await oneLineRejection(db.query(statement([wide, square], '(0, 0, 32, 32) IN IMAGE PIXELS')))).toMatch(
       new RegExp(`: REGION 0, 0, 32, 32 IN IMAGE PIXELS is a different model-input rectangle in different images: \\(0, 0, 8, 16\\) for ${wide} \\(64x32\\), \\(0, 0, 16, 16\\) for ${square} \\(32x32\\); a query has one grid, so occlude images of one size together or give the REGION IN MODEL PIXELS$`),
     );
-    expect(await rejection(db.query(statement([wide], '(0, 0, 8, 8) IN IMAGE PIXELS')))).toMatch(
+    expect(await oneLineRejection(db.query(statement([wide], '(0, 0, 8, 8) IN IMAGE PIXELS')))).toMatch(
       /: patch 4x4 is larger than the region \(0, 0, 2, 4\) \(REGION 0, 0, 8, 8 in image pixels is 0, 0, 2, 4 in model-input pixels\)$/,
     );
     // Model pixels are checked against the model input, as before.
-    expect(await rejection(db.query(statement([wide], '(0, 0, 900, 10)')))).toMatch(/: region \(0, 0, 900, 10\) lies outside the 16x16 model-input image$/);
+    expect(await oneLineRejection(db.query(statement([wide], '(0, 0, 900, 10)')))).toMatch(/: region \(0, 0, 900, 10\) lies outside the 16x16 model-input image$/);
   });
 
   it('leaves an unreadable image to be reported with the others done', async () => {

@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { open } from '../../src/krypton';
-import { KryptonError } from '../../src/errors';
 import { loadModel } from '../../src/model/load-model';
 import { ModelCache } from '../../src/planner/bind-model';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
 import { temporaryFolder, encodePng } from '../image/image-fixtures';
 import { expectSameHeatmap, runBoth } from '../support/heatmaps';
 import { tinyClassifier, withExternalData } from '../support/tiny-models';
+import { oneLineRejection } from '../support/one-line-rejection';
 
 const folder = temporaryFolder('external');
 afterAll(() => folder.remove());
@@ -19,18 +19,6 @@ function writeExternal(under: string, name: string, location: string, dataPath =
   writeFileSync(join(under, name), model);
   writeFileSync(dataPath, data);
   return join(under, name);
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KryptonError);
-    const message = (error as Error).message;
-    expect(message.split('\n')).toHaveLength(1);
-    return message;
-  }
-  throw new Error('expected the model to be refused');
 }
 
 describe('models whose weights are in an external-data file beside them', () => {
@@ -90,14 +78,14 @@ describe('models whose weights are in an external-data file beside them', () => 
 
   it('are refused with a clear error when the data file is missing or its location leaves the model folder', async () => {
     const missing = writeExternal(join(folder.path, 'missing'), 'tiny.onnx', 'tiny.onnx.data', join(folder.path, 'elsewhere.data'));
-    expect(await refusal(loadModel(missing))).toBe(
+    expect(await oneLineRejection(loadModel(missing))).toBe(
       `cannot load model ${missing}: its external data file tiny.onnx.data (for initializer 'w1') is not in ${join(folder.path, 'missing')}`,
     );
     const escaping = writeExternal(join(folder.path, 'escape', 'models'), 'tiny.onnx', '../x.data');
-    expect(await refusal(loadModel(escaping))).toBe(
+    expect(await oneLineRejection(loadModel(escaping))).toBe(
       `cannot load model ${escaping}: the external data location '../x.data' (initializer 'w1') lies outside the model's folder; onnxruntime reads external data only from the model's folder and below`,
     );
     const absolute = writeExternal(join(folder.path, 'absolute'), 'tiny.onnx', join(folder.path, 'absolute', 'tiny.data'));
-    expect(await refusal(loadModel(absolute))).toMatch(/external data location '.*tiny\.data' \(initializer 'w1'\) is an absolute path/);
+    expect(await oneLineRejection(loadModel(absolute))).toMatch(/external data location '.*tiny\.data' \(initializer 'w1'\) is an absolute path/);
   });
 });

@@ -6,7 +6,6 @@ import * as ort from 'onnxruntime-node';
 import sharp from 'sharp';
 import { open } from '../../src/krypton';
 import { prepareImage } from '../../src/image/prepare-image';
-import { KryptonError } from '../../src/errors';
 import { loadModel, type LoadModelOptions } from '../../src/model/load-model';
 import { interpretOutput, probabilityProblem } from '../../src/model/model-output';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
@@ -15,6 +14,7 @@ import { IncrementalOcclusion } from '../../src/operators/incremental-inference'
 import { temporaryFolder } from '../image/image-fixtures';
 import { expectSameHeatmap, runBoth } from '../support/heatmaps';
 import { tinyClassifier, type TinyModelOptions } from '../support/tiny-models';
+import { oneLineRejection } from '../support/one-line-rejection';
 
 const folder = temporaryFolder('outputs');
 afterAll(() => folder.remove());
@@ -23,18 +23,6 @@ function write(name: string, options: TinyModelOptions): string {
   const path = join(folder.path, `${name}.onnx`);
   writeFileSync(path, tinyClassifier(options));
   return path;
-}
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(KryptonError);
-    const message = (error as Error).message;
-    expect(message.split('\n')).toHaveLength(1);
-    return message;
-  }
-  throw new Error('expected a refusal');
 }
 
 const SIZE = 16;
@@ -102,7 +90,7 @@ describe('single-output classifiers', () => {
     expect(model.output).toMatchObject({ classes: 1, activation: 'sigmoid', kind: 'sigmoid' });
     expect(model.output.notes).toEqual(['one output: its sigmoid is the probability of class 0 (OUTPUT SIGMOID)']);
     expect((await loadModel(path, { outputKind: 'sigmoid' })).output.notes).toEqual([]);
-    expect(await refusal(loadModel(path, { outputKind: 'logits' }))).toMatch(/softmax over one value is always 1; use OUTPUT SIGMOID/);
+    expect(await oneLineRejection(loadModel(path, { outputKind: 'logits' }))).toMatch(/softmax over one value is always 1; use OUTPUT SIGMOID/);
 
     const input = image();
     const { naive, incremental } = await runBoth(model, grid, { input, patchValues: new Float32Array(3), target: 'predicted' });
@@ -116,7 +104,7 @@ describe('single-output classifiers', () => {
 
   it('refuse OUTPUT PROBABILITIES when the logit is not a probability', async () => {
     const path = write('one-logit-negative', { classes: 1, bias: -0.082 });
-    expect(await refusal(loadModel(path, { outputKind: 'probabilities' }))).toBe(
+    expect(await oneLineRejection(loadModel(path, { outputKind: 'probabilities' }))).toBe(
       `model ${path}: OUTPUT PROBABILITIES, but its output on a blank test image is not probabilities (value -0.082); use OUTPUT LOGITS or OUTPUT SIGMOID`,
     );
   });
@@ -128,7 +116,7 @@ describe('single-output classifiers', () => {
     expect((await loadModel(path, { outputKind: 'sigmoid' })).output).toMatchObject({
       activation: 'none', notes: ['the graph ends in Sigmoid: its outputs are used as they are (not put through a second sigmoid)'],
     });
-    expect(await refusal(loadModel(path, { outputKind: 'logits' }))).toMatch(/the graph ends in Sigmoid, so its outputs are probabilities already/);
+    expect(await oneLineRejection(loadModel(path, { outputKind: 'logits' }))).toMatch(/the graph ends in Sigmoid, so its outputs are probabilities already/);
     const input = image();
     const { naive, incremental } = await runBoth(model, grid, { input, patchValues: new Float32Array(3), target: 'predicted' });
     expect(naive.baseProbability).toBeCloseTo((await rawOutput(path, input, 'probabilities'))[0], 6);
@@ -156,7 +144,7 @@ describe('outputs declared to be probabilities', () => {
     for (const create of [NaiveOcclusion.create, IncrementalOcclusion.create]) {
       const operator = await create(model, grid);
       try {
-        expect(await refusal(operator.run(task))).toMatch(
+        expect(await oneLineRejection(operator.run(task))).toMatch(
           new RegExp(`^model ${path}: OUTPUT PROBABILITIES, but its output on the clean image is not probabilities \\(values -?[\\d.]+\\.\\.-?[\\d.]+, sum -?[\\d.]+\\); use OUTPUT LOGITS or OUTPUT SIGMOID$`),
         );
       } finally {
@@ -187,12 +175,12 @@ describe('models with several outputs', () => {
 
   it('refuse a first output that is not a class vector, naming the one to choose', async () => {
     const path = write('features-then-logits', { head: 'features-then-logits', classes: 1 });
-    expect(await refusal(load(path))).toBe(
+    expect(await oneLineRejection(load(path))).toBe(
       `${path} has 2 outputs ('features', 'logits') and the first is not a class vector: its output 'features' has shape [1, 4, 8, 8], expected [batch, classes]; choose the class scores with OUTPUT NAME 'logits'`,
     );
     const model = await load(path, { outputName: 'logits', outputKind: 'sigmoid' });
     expect(model.output).toMatchObject({ name: 'logits', classes: 1, activation: 'sigmoid' });
-    expect(await refusal(load(path, { outputName: 'scores' }))).toBe(`${path} has no output 'scores' (its outputs: 'features', 'logits')`);
+    expect(await oneLineRejection(load(path, { outputName: 'scores' }))).toBe(`${path} has no output 'scores' (its outputs: 'features', 'logits')`);
   });
 });
 
@@ -216,12 +204,12 @@ describe('through CREATE MODEL, OCCLUDE and EXPLAIN', () => {
       expect(Number(stored.high)).toBeLessThan(1);
       expect(Number(stored.high) - Number(stored.low)).toBeGreaterThan(1e-4);
 
-      expect(await refusal(db.query(`CREATE MODEL wrong FROM '${path}' OUTPUT LOGITS`))).toMatch(/softmax over one value is always 1; use OUTPUT SIGMOID/);
-      expect(await refusal(db.query(`CREATE MODEL wrong FROM '${path}' OUTPUT PROBABILITIES`))).toBe(
+      expect(await oneLineRejection(db.query(`CREATE MODEL wrong FROM '${path}' OUTPUT LOGITS`))).toMatch(/softmax over one value is always 1; use OUTPUT SIGMOID/);
+      expect(await oneLineRejection(db.query(`CREATE MODEL wrong FROM '${path}' OUTPUT PROBABILITIES`))).toBe(
         `model ${path}: OUTPUT PROBABILITIES, but its output on a blank test image is not probabilities (value -0.3); use OUTPUT LOGITS or OUTPUT SIGMOID`,
       );
 
-      expect(await refusal(db.query(`CREATE MODEL both FROM '${two}'`))).toMatch(/choose the class scores with OUTPUT NAME 'logits'$/);
+      expect(await oneLineRejection(db.query(`CREATE MODEL both FROM '${two}'`))).toMatch(/choose the class scores with OUTPUT NAME 'logits'$/);
       const named = await db.query(`CREATE MODEL both FROM '${two}' NORMALIZE NONE OUTPUT NAME 'logits' SIGMOID`);
       expect(named.message).toBe("model both created (16x16, rgb, sigmoid of output 'logits')");
       const explained = await db.query(`EXPLAIN OCCLUDE ('${png}') USING MODEL both WITH PATCH 4 STRIDE 2 STRATEGY INCREMENTAL`);
