@@ -15,4 +15,15 @@ export interface OcclusionProgress {
   readonly tuning?: string;
   /** The planner's estimate for the images still to compute, in seconds. */
   readonly estimatedSeconds?: number;
+  /** The current image's heatmap as far as it is computed, after each batch. */
+  readonly heatmap?: HeatmapSoFar;
+}
+
+/** A heatmap while it fills in: drill-down shows its coarse stage first, then the fine one over its estimate. */
+export interface HeatmapSoFar {
+  readonly stage: 'all' | 'coarse' | 'fine';
+  readonly columns: number;
+  readonly rows: number;
+  /** columns × rows, row-major; NaN where not yet known. Changes after the call: copy what is kept. */
+  readonly values: Float32Array;
 }
