@@ -130,12 +130,14 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   let verifier: OcclusionOperator | undefined;
   const columns = approximationColumns(plan.spec, logical.grid);
   const modelSha256 = logical.model.fileHash;
+  const { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY } = logical.grid;
+  const gridGeometry = { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY };
   const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(image.path)).length;
   try {
     for (const image of logical.images) {
       const report = (positionsDone: number, partial?: PartialHeatmap) => onProgress?.({
         imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions, estimatedSeconds,
-        ...(partial && { heatmap: { stage: partial.stage, columns: logical.grid.columns, rows: logical.grid.rows, values: partial.values } }),
+        ...(partial && { heatmap: { stage: partial.stage, ...gridGeometry, classIndex: partial.classIndex, baseProbability: partial.baseProbability, values: partial.values } }),
       });
       const failed = (error: unknown) => outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'failed', error: messageOf(error) });
       if (signal?.aborted) throw interrupted(outcomes, logical.tableName);
@@ -192,7 +194,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
         };
         if (sample) {
           heatmap = sample.heatmap;
-          report(positions, { stage: 'all', values: heatmap.values });
+          report(positions, { stage: 'all', values: heatmap.values, classIndex: heatmap.classIndex, baseProbability: heatmap.baseProbability });
           if (approximate) measuredSsim = sample.ssim;
         } else {
           operator ??= await createOperator(plan.spec, model, logical.grid);

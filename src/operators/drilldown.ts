@@ -31,11 +31,11 @@ export class DrilldownOcclusion implements OcclusionOperator {
     const computed = new Float32Array(cellCount(this.grid)).fill(NaN);
     // The second stage's size is known only after the first; its budget is the most it can be.
     const expected = this.coarse.length + fineCellBudget(this.grid, this.shape);
-    await run.evaluate(this.coarse, computed, (done) => task.onProgress?.(done, expected, { stage: 'coarse', values: computed }));
+    await run.evaluate(this.coarse, computed, (done) => task.onProgress?.(done, expected, { stage: 'coarse', values: computed, classIndex: run.classIndex, baseProbability: run.baseProbability }));
     const estimate = interpolateFromLattice(this.grid, this.shape, computed);
     const fine = fineCells(this.grid, this.shape, estimate, this.coarse);
     const total = this.coarse.length + fine.length;
-    const sofar = () => ({ stage: 'fine' as const, values: estimate.map((value, cell) => (Number.isNaN(computed[cell]) ? value : computed[cell])) });
+    const sofar = () => ({ stage: 'fine' as const, classIndex: run.classIndex, baseProbability: run.baseProbability, values: estimate.map((value, cell) => (Number.isNaN(computed[cell]) ? value : computed[cell])) });
     task.onProgress?.(this.coarse.length, total, sofar());
     await run.evaluate(fine, computed, (done) => task.onProgress?.(this.coarse.length + done, total, sofar()));
     return {

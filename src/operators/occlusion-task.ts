@@ -29,6 +29,9 @@ export interface PartialHeatmap {
   readonly stage: 'all' | 'coarse' | 'fine';
   /** Grid-sized, row-major; NaN where no value is known yet. The operator's live array: read it during the call. */
   readonly values: Float32Array;
+  /** The class the heatmap is for, and its probability on the clean image (known from the clean pass). */
+  readonly classIndex: number;
+  readonly baseProbability: number;
 }
 
 export interface Heatmap {
@@ -92,7 +95,7 @@ export async function runAllCells(operator: CellOperator, task: OcclusionTask): 
   const total = cellCount(operator.grid);
   // NaN until computed, so a partial heatmap tells the cells not yet run from the others; every cell is run.
   const values = new Float32Array(total).fill(NaN);
-  const partial: PartialHeatmap = { stage: 'all', values };
+  const partial: PartialHeatmap = { stage: 'all', values, classIndex: run.classIndex, baseProbability: run.baseProbability };
   await run.evaluate(allCells(operator.grid), values, (done) => task.onProgress?.(done, total, partial));
   return { grid: operator.grid, values, classIndex: run.classIndex, baseProbability: run.baseProbability, batchSize: run.batchSize };
 }
