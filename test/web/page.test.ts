@@ -94,7 +94,9 @@ describe('asking a new question', () => {
     await page.click('#ask-run');
     await page.waitForSelector('#ask-progress[data-state="done"]', { timeout: 30000 });
     expect(await page.textContent('#ask-progress')).toMatch(/^occluded 1 image into heatmaps/);
-    expect(await page.textContent('#ask-stage .caption')).toContain('patch 32×32, stride 16×16');
+    const caption = await page.textContent('#ask-stage .caption');
+    expect(caption).toMatch(new RegExp(`^${XRAY_IDS[2]}: (ap|pa) p=0\\.\\d{3}, largest drop -?0\\.\\d{3} \\(cxr\\)`));
+    expect(caption).toContain('patch 32×32, stride 16×16');
     const stored = (await fixture.db.query(`SELECT origin_x, origin_y, width, height, patch_w, stride_x FROM heatmaps WHERE image_id = '${XRAY_IDS[2]}'`)).rows;
     // REGION in image pixels becomes model pixels: the 640x524 X-ray is stretched to 224x224.
     const left = Math.round((x * 224) / 640);

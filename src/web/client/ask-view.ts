@@ -1,6 +1,7 @@
 import { getJson, loadImage, postJson, postStream, request, upload } from './api.js';
 import { byId, option, showError } from './dom.js';
-import { HeatmapView, type HeatmapGeometry } from './heatmap-view.js';
+import { titleOf } from './gallery-view.js';
+import { HeatmapView, type HeatmapData, type HeatmapGeometry } from './heatmap-view.js';
 
 interface CatalogModel {
   readonly name: string;
@@ -22,6 +23,19 @@ interface HeatmapEvent extends HeatmapGeometry {
   readonly values: (number | null)[];
 }
 
+/** A row of the statement's result, one per image. */
+interface OutcomeRow {
+  readonly image_id: string;
+  readonly image_path: string;
+  readonly status: string;
+  readonly class_index: number;
+  readonly class_label: string | null;
+  readonly base_probability: number;
+  readonly max_drop: number;
+  readonly max_drop_x: number;
+  readonly max_drop_y: number;
+}
+
 interface Region {
   x: number;
   y: number;
@@ -37,6 +51,8 @@ export class AskView {
   private region?: Region;
   private dragStart?: { x: number; y: number };
   private runId?: string;
+  /** The shown image's heatmap as last drawn, finished with its stored row once the run is done. */
+  private drawn?: { path: string; data: HeatmapData };
   private readonly images = byId<HTMLSelectElement>('ask-images');
   private readonly model = byId<HTMLSelectElement>('ask-model');
   private readonly error = byId('ask-error');
@@ -225,7 +241,8 @@ export class AskView {
         void this.fill(event, body);
         break;
       case 'done': {
-        const rows = event.rows as { status: string }[];
+        const rows = event.rows as OutcomeRow[];
+        this.finish(rows, String(body.model));
         this.progress.textContent = `${String(event.message)}`;
         this.progress.dataset.state = 'done';
         this.onStored(String(body.into ?? 'heatmaps'));
@@ -251,7 +268,18 @@ export class AskView {
     const model = this.models.find((m) => m.name.toLowerCase() === String(body.model).toLowerCase());
     if (!this.view || !model || this.shownPath !== path) return;
     const geometry = event as unknown as HeatmapEvent;
-    this.view.setHeatmap({ ...geometry, modelWidth: model.inputWidth, modelHeight: model.inputHeight, title: `${geometry.stage === 'coarse' ? 'coarse stage' : geometry.stage === 'fine' ? 'fine stage' : 'computing'}…` });
+    const data: HeatmapData = { ...geometry, modelWidth: model.inputWidth, modelHeight: model.inputHeight, title: `${geometry.stage === 'coarse' ? 'coarse stage' : geometry.stage === 'fine' ? 'fine stage' : 'computing'}…` };
+    this.drawn = { path, data };
+    this.view.setHeatmap(data);
+  }
+
+  /** The shown image's heatmap with what its stored row says: class, probability, the largest drop marked. */
+  private finish(rows: readonly OutcomeRow[], model: string): void {
+    const row = rows.find((r) => r.image_path === this.drawn?.path && r.status === 'done');
+    if (!row || !this.drawn || this.drawn.path !== this.shownPath) return;
+    this.view?.setHeatmap({
+      ...this.drawn.data, baseProbability: row.base_probability, maxDrop: { x: row.max_drop_x, y: row.max_drop_y }, title: titleOf({ ...row, model }),
+    });
   }
 
   private async stop(): Promise<void> {
