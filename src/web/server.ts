@@ -11,6 +11,7 @@ import { imageError } from '../image/decode-image.js';
 import { imageFileCap, readRegularFile, formatBytes } from '../io/read-regular-file.js';
 import { checkScript, SyntaxErrors, type Krypton, type StatementResult } from '../krypton.js';
 import { readLabels } from '../model/labels.js';
+import { quoteString } from '../store/index.js';
 import { occludeOptionsOf } from './ask-request.js';
 import { ImageAccess } from './image-access.js';
 import { jsonRows } from './json-values.js';
@@ -30,7 +31,11 @@ export interface ExplorerOptions {
   readonly port?: number;
   /** Ask for the token on loopback too. */
   readonly requireToken?: boolean;
-  /** Statements that change the database run from the SQL box; refused by default. */
+  /**
+   * Statements that change the database run from the SQL box; refused by default, and then DuckDB
+   * itself may read files only under the image folders (enable_external_access is turned off for
+   * the rest of the database's life in this process, so read_csv('/etc/passwd') fails too).
+   */
   readonly allowWrite?: boolean;
   /** Largest upload; default 20 MB. */
   readonly uploadLimitBytes?: number;
@@ -73,6 +78,7 @@ export async function startExplorer(options: ExplorerOptions): Promise<Explorer>
   const access = await ImageAccess.of(options.images ?? []);
   const uploads = await realpath(await mkdtemp(join(tmpdir(), 'krypton-uploads-')));
   access.add(uploads);
+  if (!options.allowWrite) await confineFileAccess(options.db, access.roots);
   const runs = new OccludeRuns(options.db);
   const app = buildApp(options, access, runs, uploads, token);
   try {
@@ -224,6 +230,19 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   });
 
   return app;
+}
+
+/**
+ * DuckDB reads files for SQL (read_csv, read_parquet, ATTACH, COPY): off beyond the image folders.
+ * DuckDB cannot turn it back on while the database is open, so a second server on the same
+ * database keeps the folders of the first.
+ */
+async function confineFileAccess(db: Krypton, folders: readonly string[]): Promise<void> {
+  const { rows } = await db.query("SELECT current_setting('enable_external_access') AS enabled");
+  if (rows[0].enabled === false) return;
+  const list = folders.map((folder) => quoteString(folder.endsWith(sep) ? folder : folder + sep)).join(', ');
+  await db.query(`SET allowed_directories = [${list}]`);
+  await db.query('SET enable_external_access = false');
 }
 
 function sameToken(given: string, token: string): boolean {

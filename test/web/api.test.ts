@@ -78,7 +78,7 @@ describe('only images under --images folders are read', () => {
   });
 
   it('takes an upload (size-capped, an image) into a folder that then counts as allowed', async () => {
-    const upload = (body: Buffer, type = 'image/png') => call('/api/uploads?name=scan.png', { method: 'POST', headers: { 'content-type': type }, body });
+    const upload = (body: Buffer, type = 'image/png') => call('/api/uploads?name=scan.png', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) });
     expectProblem(await upload(Buffer.from('not an image at all')), 400, /not an image/);
     expectProblem(await upload(Buffer.alloc(300 * 1024, 1)), 413, /too large/);
     const { readFileSync } = await import('node:fs');
@@ -116,6 +116,15 @@ describe('bad requests get one clear line and a 4xx, and change nothing', () => 
     }
     expect(await storedRows()).toBe(before);
     expect((await fixture.db.listModels())).toEqual(['cxr']);
+    // DuckDB itself reads files only under the image folders.
+    expectProblem(await post('/api/sql', { sql: "SELECT * FROM read_csv('/etc/passwd')" }), 403, /^Permission Error: Cannot access file "\/etc\/passwd"/);
+    writeFileSync(join(fixture.dir, 'secret.csv'), 'a,b\n1,2\n');
+    symlinkSync(join(fixture.dir, 'secret.csv'), join(fixture.images, 'secret-link.csv'));
+    for (const path of [`${fixture.images}/../secret.csv`, join(fixture.images, 'secret-link.csv')]) {
+      expectProblem(await post('/api/sql', { sql: `SELECT * FROM read_csv('${path}')` }), 403, /^Permission Error: Cannot access file/);
+    }
+    writeFileSync(join(fixture.images, 'metadata.csv'), 'image_id,sex\na,f\n');
+    expect((await post('/api/sql', { sql: `SELECT count(*)::INTEGER AS n FROM read_csv('${join(fixture.images, 'metadata.csv')}')` })).body.rows).toEqual([{ n: 1 }]);
     const read = await post('/api/sql', { sql: "WITH t AS (SELECT image_id FROM heatmaps) SELECT count(*)::INTEGER AS n FROM t" });
     expect(read.body.rows).toEqual([{ n: before }]);
     const explained = await post('/api/sql', { sql: `EXPLAIN OCCLUDE '${fixture.xray(XRAY_IDS[3])}' USING MODEL cxr WITH PATCH 112 STRIDE 112` });

@@ -1,7 +1,7 @@
 import { getJson, loadImage, postJson, postStream, request, upload } from './api.js';
 import { byId, option, showError } from './dom.js';
 import { titleOf } from './gallery-view.js';
-import { HeatmapView, type HeatmapData, type HeatmapGeometry } from './heatmap-view.js';
+import { HeatmapView, legend, type HeatmapData, type HeatmapGeometry } from './heatmap-view.js';
 
 interface CatalogModel {
   readonly name: string;
@@ -75,6 +75,7 @@ export class AskView {
   }
 
   async load(): Promise<void> {
+    byId('ask-legend').replaceChildren(legend(1, 'fixed'));
     try {
       this.models = await getJson<CatalogModel[]>('/api/models');
       this.model.replaceChildren(...this.models.map((m) => option(m.name, `${m.name} (${m.inputWidth}×${m.inputHeight})`)));

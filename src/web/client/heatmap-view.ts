@@ -110,8 +110,10 @@ export class HeatmapView {
       for (let cell = 0; cell < data.columns * data.rows; cell++) {
         const value = valueAt(data.values, cell);
         if (value === undefined) continue;
-        const index = 3 * colormapIndex(Math.max(0, data.baseProbability - value) / top);
-        cells.data.set([TURBO_TABLE[index], TURBO_TABLE[index + 1], TURBO_TABLE[index + 2], 255], 4 * cell);
+        const t = Math.max(0, data.baseProbability - value) / top;
+        const index = 3 * colormapIndex(t);
+        // Cells where the patch changed little stay faint, so the image shows through where nothing happened.
+        cells.data.set([TURBO_TABLE[index], TURBO_TABLE[index + 1], TURBO_TABLE[index + 2], Math.round(255 * Math.min(1, 0.2 + 1.6 * t))], 4 * cell);
       }
       const grid = document.createElement('canvas');
       grid.width = data.columns;
