@@ -71,7 +71,7 @@ export function explorerPage(): string {
       <label>Model <select id="gallery-model"><option value="">all</option></select></label>
       <label>Class <select id="gallery-class"><option value="">all</option></select></label>
       <label>Join <input type="text" id="gallery-join" size="30" placeholder="JOIN metadata m USING (image_id)"></label>
-      <label>Where <input type="text" id="gallery-where" size="34" placeholder="m.projection = 'PA' AND m.age > 60"></label>
+      <label>Where <input type="text" id="gallery-where" size="34" placeholder="m.projection = 'pa' AND m.age > 60"></label>
       <button class="primary" id="gallery-apply">Show</button>
       <label>Colour scale <select id="gallery-scale"><option value="fixed">fixed: drop 0–1</option><option value="image">per image</option></select></label>
       <label>Opacity <input type="range" id="gallery-opacity" min="0" max="100" value="55"></label>
