@@ -147,3 +147,26 @@ describe('the SQL box', () => {
     await page.waitForFunction(() => /Binder Error/.test(document.querySelector('#sql-error')!.textContent ?? ''));
   });
 });
+
+describe('bad input on the page', () => {
+  it('shows the one-line refusal of a patch larger than the REGION, and stores nothing', async () => {
+    const before = await count('SELECT count(*)::INTEGER AS n FROM heatmaps');
+    await page.click('#tab-ask');
+    await page.selectOption('#ask-images', fixture.xray(XRAY_IDS[3]));
+    await page.fill('#ask-batch', '');
+    await page.fill('#ask-into', 'heatmaps');
+    await page.fill('#ask-patch', '200');
+    const canvas = page.locator('#ask-stage canvas');
+    const box = (await canvas.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.4, box.y + box.height * 0.4);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.6, { steps: 4 });
+    await page.mouse.up();
+    await page.click('#ask-run');
+    await page.waitForFunction(() => (document.querySelector('#ask-error')!.textContent ?? '') !== '');
+    const problem = (await page.textContent('#ask-error'))!;
+    expect(problem).toMatch(/patch/i);
+    expect(problem).not.toContain('\n');
+    expect(await count('SELECT count(*)::INTEGER AS n FROM heatmaps')).toBe(before);
+  });
+});
