@@ -73,7 +73,7 @@ export function explorerPage(): string {
       <label>Join <input type="text" id="gallery-join" size="30" placeholder="JOIN metadata m USING (image_id)"></label>
       <label>Where <input type="text" id="gallery-where" size="34" placeholder="m.projection = 'pa' AND m.age > 60"></label>
       <button class="primary" id="gallery-apply">Show</button>
-      <label>Colour scale <select id="gallery-scale"><option value="fixed">fixed: drop 0–1</option><option value="image">per image</option></select></label>
+      <label>Colour scale <select id="gallery-scale"><option value="fixed">fixed: drop 0–1</option><option value="shared">shared: largest drop shown</option><option value="image">per image</option></select></label>
       <label>Opacity <input type="range" id="gallery-opacity" min="0" max="100" value="55"></label>
       <span class="legend" id="gallery-legend"></span>
     </div>

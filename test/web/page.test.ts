@@ -41,6 +41,9 @@ describe('the gallery', () => {
     }
     await page.selectOption('#gallery-scale', 'image');
     expect(await page.textContent('.card .caption')).toMatch(/per-image scale: drop 0–0\.\d{3}/);
+    await page.selectOption('#gallery-scale', 'shared');
+    const largest = (await fixture.db.query('SELECT max(max_drop) AS top FROM heatmaps')).rows[0].top as number;
+    expect(await page.$$eval('.card .caption', (captions) => captions.map((c) => /shared scale: drop 0–([\d.]+)/.exec(c.textContent ?? '')?.[1]))).toEqual([largest.toFixed(3), largest.toFixed(3)]);
     await page.selectOption('#gallery-scale', 'fixed');
   });
 

@@ -38,6 +38,8 @@ export function titleOf(row: Pick<ResultRow, 'image_id' | 'class_label' | 'class
 /** Browse: the results tables, filtered, as heatmaps drawn over their images. */
 export class GalleryView {
   private readonly views: HeatmapView[] = [];
+  /** The largest drop among the heatmaps shown, for the shared scale. */
+  private sharedTop = 1;
   private readonly table = byId<HTMLSelectElement>('gallery-table');
   private readonly model = byId<HTMLSelectElement>('gallery-model');
   private readonly klass = byId<HTMLSelectElement>('gallery-class');
@@ -78,10 +80,10 @@ export class GalleryView {
   private restyle(): void {
     const mode = this.scale.value as ScaleMode;
     for (const view of this.views) {
-      view.setScale(mode);
+      view.setScale(mode, this.sharedTop);
       view.setOpacity(Number(this.opacity.value) / 100);
     }
-    byId('gallery-legend').replaceChildren(legend(1, mode));
+    byId('gallery-legend').replaceChildren(legend(mode === 'shared' ? this.sharedTop : 1, mode));
   }
 
   async show(): Promise<void> {
@@ -96,6 +98,7 @@ export class GalleryView {
       keepOptions(this.model, answer.models);
       keepOptions(this.klass, answer.classes);
       this.views.length = 0;
+      this.sharedTop = Math.max(1e-6, ...answer.rows.map((r) => r.max_drop));
       this.grid.replaceChildren();
       if (answer.rows.length === 0) this.grid.textContent = 'No heatmaps match.';
       await Promise.all(answer.rows.map((row) => this.card(table, row)));
@@ -120,7 +123,7 @@ export class GalleryView {
       ]);
       const view = new HeatmapView(image);
       view.setOpacity(Number(this.opacity.value) / 100);
-      view.setScale(this.scale.value as ScaleMode);
+      view.setScale(this.scale.value as ScaleMode, this.sharedTop);
       view.setHeatmap({
         columns: stored.width, rows: stored.height, patchWidth: stored.patch_w, patchHeight: stored.patch_h,
         strideX: stored.stride_x, strideY: stored.stride_y, originX: stored.origin_x, originY: stored.origin_y,

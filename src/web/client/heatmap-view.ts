@@ -25,8 +25,11 @@ export interface HeatmapData extends HeatmapGeometry {
   readonly title?: string;
 }
 
-/** 'fixed': an absolute drop of 0–1 spans the colours, so images compare; 'image': each image's own largest drop does. */
-export type ScaleMode = 'fixed' | 'image';
+/**
+ * 'fixed': an absolute drop of 0–1 spans the colours, so images compare; 'shared': the largest drop
+ * among the heatmaps shown together does; 'image': each image's own largest drop does.
+ */
+export type ScaleMode = 'fixed' | 'shared' | 'image';
 
 const valueAt = (values: ArrayLike<number | null>, cell: number): number | undefined => {
   const value = values[cell];
@@ -43,6 +46,7 @@ export class HeatmapView {
   private data?: HeatmapData;
   private opacity = 0.55;
   private scale: ScaleMode = 'fixed';
+  private sharedTop = 1;
 
   constructor(readonly image: HTMLImageElement) {
     this.element.className = 'heatmap-view';
@@ -74,14 +78,17 @@ export class HeatmapView {
     this.draw();
   }
 
-  setScale(scale: ScaleMode): void {
+  /** `sharedTop`: the largest drop of the heatmaps shown together, for 'shared'. */
+  setScale(scale: ScaleMode, sharedTop = 1): void {
     this.scale = scale;
+    this.sharedTop = Math.max(sharedTop, 1e-6);
     this.draw();
   }
 
   /** The drop that gets the top colour. */
   scaleMax(): number {
     if (this.scale === 'fixed' || !this.data) return 1;
+    if (this.scale === 'shared') return this.sharedTop;
     let largest = 0;
     for (let cell = 0; cell < this.data.values.length; cell++) {
       const value = valueAt(this.data.values, cell);
@@ -136,7 +143,7 @@ export class HeatmapView {
         context.strokeStyle = '#fff';
         context.strokeRect(data.maxDrop.x * rx, data.maxDrop.y * ry, data.patchWidth * rx, data.patchHeight * ry);
       }
-      const scale = this.scale === 'fixed' ? 'fixed scale: drop 0–1' : `per-image scale: drop 0–${top.toFixed(3)}`;
+      const scale = this.scale === 'fixed' ? 'fixed scale: drop 0–1' : `${this.scale === 'shared' ? 'shared' : 'per-image'} scale: drop 0–${top.toFixed(3)}`;
       this.caption.textContent = '';
       if (data.title) {
         const title = document.createElement('b');
@@ -186,6 +193,6 @@ export function legend(top: number, mode: ScaleMode): HTMLElement {
   const cells = new ImageData(256, 1);
   for (let i = 0; i < 256; i++) cells.data.set([TURBO_TABLE[3 * i], TURBO_TABLE[3 * i + 1], TURBO_TABLE[3 * i + 2], 255], 4 * i);
   bar.getContext('2d')!.putImageData(cells, 0, 0);
-  element.append('drop 0', bar, mode === 'fixed' ? top.toFixed(1) : `each image's largest`);
+  element.append('drop 0', bar, mode === 'image' ? `each image's largest` : top.toFixed(mode === 'fixed' ? 1 : 3));
   return element;
 }
