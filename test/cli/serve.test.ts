@@ -9,7 +9,7 @@ const addressOf = (stdout: string) => /Krypton explorer on (http:\/\/\S+)/.exec(
 test('krypton serve prints its address on loopback, answers there, and stops on Ctrl-C', async () => {
   const path = join(dir(), 'served.duckdb');
   expect((await runCli(['--db', path, '-c', CREATE_CXR])).code).toBe(0);
-  const server = startCli(['serve', '--db', path, '--port', '0', '--images', XRAYS]);
+  const server = startCli(['--db', path, 'serve', '--port', '0', '--images', XRAYS]);
   try {
     await waitForOutput(server, /Ctrl-C stops/);
     const url = addressOf(server.output().stdout);
