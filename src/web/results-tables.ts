@@ -64,7 +64,8 @@ export function galleryQuery(table: ResultsTable, filter: GalleryFilter): string
     filter.classLabel ? `coalesce(h.class_label, 'class ' || h.class_index) = ${quoteString(filter.classLabel)}` : undefined,
     filter.where?.trim() ? `(${filter.where})` : undefined,
   ].filter((c) => c !== undefined);
-  const limit = Math.min(Math.max(Math.floor(filter.limit ?? 60), 1), 500);
+  const asked = Math.floor(filter.limit ?? 60);
+  const limit = Number.isFinite(asked) ? Math.min(Math.max(asked, 1), 500) : 60;
   return `SELECT ${LISTED.map((c) => `h.${c}`).join(', ')} FROM ${table.sql} h ${filter.join?.trim() ?? ''}
     ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY h.created_at DESC, h.image_id LIMIT ${limit}`;
 }
