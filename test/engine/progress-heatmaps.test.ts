@@ -24,4 +24,29 @@ describe('progress of an OCCLUDE carries the heatmap as it fills in', () => {
       await db.close();
     }
   });
+
+  it('drills down coarse stage first, then the fine stage, and the last report is what is stored', async () => {
+    const db = await open(':memory:', { throughput: RATES });
+    try {
+      await db.query(`CREATE MODEL mnist FROM '${join(DATA, 'models/mnist.onnx')}' SCALE 255 NORMALIZE NONE`);
+      const stages: string[] = [];
+      let last: Float32Array | undefined;
+      await db.query(`OCCLUDE '${join(DATA, 'images/natural-winml/mnist_28.png')}' USING MODEL mnist WITH PATCH 4 STRIDE 1
+        STRATEGY INCREMENTAL DRILLDOWN STRIDE 3 FRACTION 0.3 INTO drilled`, {
+        batchSize: 8,
+        onProgress: (p) => {
+          if (!p.heatmap) return;
+          stages.push(p.heatmap.stage);
+          last = Float32Array.from(p.heatmap.values);
+        },
+      });
+      expect(stages[0]).toBe('coarse');
+      expect(stages.indexOf('fine')).toBeGreaterThan(0);
+      expect(stages.slice(stages.indexOf('fine')).every((stage) => stage === 'fine')).toBe(true);
+      const stored = (await db.query('SELECT heatmap FROM drilled')).rows[0].heatmap as number[];
+      stored.forEach((value, i) => expect(last![i]).toBeCloseTo(value, 6));
+    } finally {
+      await db.close();
+    }
+  });
 });
