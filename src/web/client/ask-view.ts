@@ -269,7 +269,9 @@ export class AskView {
     const model = this.models.find((m) => m.name.toLowerCase() === String(body.model).toLowerCase());
     if (!this.view || !model || this.shownPath !== path) return;
     const geometry = event as unknown as HeatmapEvent;
-    const data: HeatmapData = { ...geometry, modelWidth: model.inputWidth, modelHeight: model.inputHeight, title: `${geometry.stage === 'coarse' ? 'coarse stage' : geometry.stage === 'fine' ? 'fine stage' : 'computing'}…` };
+    // Drill-down's first stage runs a lattice of cells: each is shown over the block it stands for.
+    const values = geometry.stage === 'coarse' ? holdLattice(geometry.values, geometry.columns, geometry.rows) : geometry.values;
+    const data: HeatmapData = { ...geometry, values, modelWidth: model.inputWidth, modelHeight: model.inputHeight, title: `${geometry.stage === 'coarse' ? 'coarse stage' : geometry.stage === 'fine' ? 'fine stage' : 'computing'}…` };
     this.drawn = { path, data };
     this.view.setHeatmap(data);
   }
@@ -302,4 +304,22 @@ function rectangle(from: { x: number; y: number }, to: { x: number; y: number },
   const x1 = clamp(Math.max(from.x, to.x), image.naturalWidth);
   const y1 = clamp(Math.max(from.y, to.y), image.naturalHeight);
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
+}
+
+/** Cells not run yet take the value of the nearest run cell above and to the left (the coarse lattice starts at cell 0, 0). */
+function holdLattice(values: readonly (number | null)[], columns: number, rows: number): (number | null)[] {
+  const held = values.slice();
+  for (let row = 0; row < rows; row++) {
+    let last: number | null = null;
+    for (let column = 0; column < columns; column++) {
+      const cell = row * columns + column;
+      if (values[cell] !== null) last = values[cell];
+      else held[cell] = last;
+    }
+  }
+  for (let row = 1; row < rows; row++) {
+    const known = values.slice(row * columns, (row + 1) * columns).some((v) => v !== null);
+    if (!known) for (let column = 0; column < columns; column++) held[row * columns + column] = held[(row - 1) * columns + column];
+  }
+  return held;
 }
