@@ -306,20 +306,29 @@ function rectangle(from: { x: number; y: number }, to: { x: number; y: number },
   return { x: x0, y: y0, width: x1 - x0, height: y1 - y0 };
 }
 
-/** Cells not run yet take the value of the nearest run cell above and to the left (the coarse lattice starts at cell 0, 0). */
+/**
+ * Cells not run yet, between run ones, take the value of the nearest run cell above and to the
+ * left (the coarse lattice starts at cell 0, 0); cells past the last run one stay empty, so the
+ * preview shows nothing that was not computed nearby.
+ */
 function holdLattice(values: readonly (number | null)[], columns: number, rows: number): (number | null)[] {
   const held = values.slice();
+  const knownRows: number[] = [];
   for (let row = 0; row < rows; row++) {
+    const cells = values.slice(row * columns, (row + 1) * columns);
+    const lastKnown = cells.findLastIndex((v) => v !== null);
+    if (lastKnown < 0) continue;
+    knownRows.push(row);
     let last: number | null = null;
-    for (let column = 0; column < columns; column++) {
-      const cell = row * columns + column;
-      if (values[cell] !== null) last = values[cell];
-      else held[cell] = last;
+    for (let column = 0; column <= lastKnown; column++) {
+      if (cells[column] !== null) last = cells[column];
+      else held[row * columns + column] = last;
     }
   }
-  for (let row = 1; row < rows; row++) {
-    const known = values.slice(row * columns, (row + 1) * columns).some((v) => v !== null);
-    if (!known) for (let column = 0; column < columns; column++) held[row * columns + column] = held[(row - 1) * columns + column];
+  for (let k = 0; k + 1 < knownRows.length; k++) {
+    for (let row = knownRows[k] + 1; row < knownRows[k + 1]; row++) {
+      for (let column = 0; column < columns; column++) held[row * columns + column] = held[knownRows[k] * columns + column];
+    }
   }
   return held;
 }
