@@ -16,7 +16,7 @@ import { sqlSyntaxError } from './store/sql-syntax.js';
 import { expandImages, renderOcclude, type OccludeOptions, type RenderedOcclude } from './occlude-options.js';
 import type { OcclusionProgress } from './occlusion-progress.js';
 
-export type { OcclusionProgress } from './occlusion-progress.js';
+export type { HeatmapSoFar, OcclusionProgress } from './occlusion-progress.js';
 export type { Throughput } from './planner/calibration.js';
 
 /** The result of one statement: rows (plain JS and Arrow) and, for Krypton's own statements, a message. */

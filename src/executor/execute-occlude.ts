@@ -13,7 +13,7 @@ import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import { cellSpecOf, createOperator, EXACT_INCREMENTAL, isExact, thresholdOf, type OperatorSpec } from '../operators/create-operator.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
-import type { Heatmap, OcclusionOperator } from '../operators/occlusion-task.js';
+import type { Heatmap, OcclusionOperator, PartialHeatmap } from '../operators/occlusion-task.js';
 import { ssim } from '../operators/ssim.js';
 import { heatmapChecksum } from '../planner/tune-quality.js';
 import type { PhysicalOcclude } from '../planner/plan-occlude.js';
@@ -130,10 +130,15 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   let verifier: OcclusionOperator | undefined;
   const columns = approximationColumns(plan.spec, logical.grid);
   const modelSha256 = logical.model.fileHash;
+  const { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY } = logical.grid;
+  const gridGeometry = { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY };
   const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(image.path)).length;
   try {
     for (const image of logical.images) {
-      const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions, estimatedSeconds });
+      const report = (positionsDone: number, partial?: PartialHeatmap) => onProgress?.({
+        imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions, estimatedSeconds,
+        ...(partial && { heatmap: { stage: partial.stage, ...gridGeometry, classIndex: partial.classIndex, baseProbability: partial.baseProbability, values: partial.values } }),
+      });
       const failed = (error: unknown) => outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'failed', error: messageOf(error) });
       if (signal?.aborted) throw interrupted(outcomes, logical.tableName);
       // Read once: the hash recorded is that of the very bytes decoded.
@@ -184,12 +189,12 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
           target: logical.target,
           batchSize,
           // Drill-down runs fewer cells than the grid has: progress is the share done.
-          onProgress: (done: number, total: number) => report(Math.round((done / Math.max(total, 1)) * positions)),
+          onProgress: (done: number, total: number, partial?: PartialHeatmap) => report(Math.round((done / Math.max(total, 1)) * positions), partial),
           signal,
         };
         if (sample) {
           heatmap = sample.heatmap;
-          report(positions);
+          report(positions, { stage: 'all', values: heatmap.values, classIndex: heatmap.classIndex, baseProbability: heatmap.baseProbability });
           if (approximate) measuredSsim = sample.ssim;
         } else {
           operator ??= await createOperator(plan.spec, model, logical.grid);

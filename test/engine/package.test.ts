@@ -104,7 +104,8 @@ afterAll(() => {
 
 test('the package holds the compiled library and the CLI, not the sources, tests or data', () => {
   const paths = packed.files.map((f) => f.path);
-  expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/krypton.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js']));
+  expect(paths).toEqual(expect.arrayContaining(['package.json', 'README.md', 'bin/krypton.js', 'dist/src/index.js', 'dist/src/index.d.ts', 'dist/src/cli/main.js',
+    'dist/browser/web/client/main.js', 'dist/browser/image/colormap.js']));
   expect(paths.filter((p) => /^(src|test|data|bench|demo)\/|^dist\/(test|bench)\/|\.map$/.test(p))).toEqual([]);
 });
 
