@@ -35,7 +35,8 @@ const PIXELS_VARIABLE = 'KRYPTON_MAX_IMAGE_PIXELS';
  * format gets the same arithmetic. Embedded ICC profiles are applied (colours come out in sRGB);
  * EXIF orientation is not, as PIL and torchvision do not apply it by default either. DICOM files
  * (the DICM marker, or a .dcm name) are decoded to their displayed 8-bit image (src/image/dicom)
- * and resized by the same code.
+ * and resized by the same code; `frame` (from 1) picks a frame of a multi-frame DICOM file, and
+ * other formats have only frame 1.
  */
 export async function decodeAndResize(
   input: Buffer,
@@ -43,13 +44,15 @@ export async function decodeAndResize(
   width: number,
   height: number,
   policy: ResizePolicy,
+  frame = 1,
 ): Promise<DecodedImage> {
   if (input.length === 0) throw imageError(label, 'is empty (0 bytes)');
   const maxPixels = limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS);
   if (hasDicomMarker(input) || isDicomName(label)) {
-    const gray = await decodeDicomImage(input, label, maxPixels, PIXELS_VARIABLE);
+    const gray = await decodeDicomImage(input, label, maxPixels, PIXELS_VARIABLE, frame);
     return resizeFullSize({ ...gray, channels: 1, deep: false }, label, width, height, policy);
   }
+  if (frame !== 1) throw imageError(label, `has 1 frame: frame ${frame} does not exist (only DICOM files hold several)`);
   let metadata: sharp.Metadata;
   try {
     // The header alone, without sharp's own pixel limit, so that a refusal can give the size.

@@ -43,8 +43,9 @@ describe('LOAD DICOM', () => {
       'path VARCHAR', 'PatientID VARCHAR', 'PatientSex VARCHAR', 'PatientAge VARCHAR', 'StudyDate DATE', 'StudyInstanceUID VARCHAR',
       'SeriesInstanceUID VARCHAR', 'SOPInstanceUID VARCHAR', 'Modality VARCHAR', 'ViewPosition VARCHAR', 'BodyPartExamined VARCHAR',
       'Rows INTEGER', 'Columns INTEGER', 'PhotometricInterpretation VARCHAR', 'TransferSyntaxUID VARCHAR', 'PixelSpacing DOUBLE[]',
-      'Manufacturer VARCHAR', 'ImageComments VARCHAR', 'tags JSON', 'deidentified BOOLEAN',
+      'Manufacturer VARCHAR', 'ImageComments VARCHAR', 'tags JSON', 'deidentified BOOLEAN', 'NumberOfFrames INTEGER',
     ]);
+    expect((await db.query('SELECT DISTINCT NumberOfFrames FROM scans')).rows).toEqual([{ NumberOfFrames: 1 }]);
     // Every file's tags agree with the metadata they were written from (the README's promise).
     const truth = metadata();
     const { rows } = await db.query(`SELECT path, PatientID, PatientSex, ViewPosition, Modality, BodyPartExamined, Rows, Columns, ImageComments,

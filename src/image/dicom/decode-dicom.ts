@@ -1,5 +1,5 @@
 /**
- * A DICOM file's first frame as the 8-bit gray image a viewer displays: pixel data decoded
+ * A DICOM file's frame (the first unless one is named) as the 8-bit gray image a viewer displays: pixel data decoded
  * (native little endian, RLE Lossless or JPEG Baseline), then rescale, VOI window and MONOCHROME1
  * inversion (display-lut.ts).
  */
@@ -8,7 +8,7 @@ import type { DataSet, Element } from 'dicom-parser';
 import { endianness } from 'node:os';
 import sharp from 'sharp';
 import { messageOf } from '../../errors.js';
-import { dicomError, parseDicomFile, PIXEL_DATA_TAG, transferSyntaxUidOf } from './dicom-file.js';
+import { dicomError, numberOfFrames, parseDicomFile, PIXEL_DATA_TAG, transferSyntaxUidOf } from './dicom-file.js';
 import { displayLookupTable, storedValueRange } from './display-lut.js';
 import type { DisplayMapping, VoiWindow } from './display-lut.js';
 import { decodeRleFrame } from './rle-lossless.js';
@@ -36,10 +36,11 @@ const MONOCHROME = new Set(['MONOCHROME1', 'MONOCHROME2']);
 const VOI_FUNCTIONS = new Set<VoiWindow['function']>(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
 
 /**
- * Decodes a Part 10 file's bytes; `label` (its path) names it in errors. An image of more than
- * `maxPixels` is refused from its header, before an RLE or JPEG frame is expanded.
+ * Decodes frame `frame` (counted from 1) of a Part 10 file's bytes; `label` (its path) names it in
+ * errors. An image of more than `maxPixels` is refused from its header, before an RLE or JPEG frame
+ * is expanded.
  */
-export async function decodeDicomImage(bytes: Buffer, label: string, maxPixels = Infinity, pixelsVariable = ''): Promise<GrayImage> {
+export async function decodeDicomImage(bytes: Buffer, label: string, maxPixels = Infinity, pixelsVariable = '', frame = 1): Promise<GrayImage> {
   const syntax = transferSyntaxOf(transferSyntaxUidOf(bytes, label));
   if (syntax.encoding === undefined) {
     const decodable = decodableTransferSyntaxes.map((s) => s.name).join(', ');
@@ -50,7 +51,11 @@ export async function decodeDicomImage(bytes: Buffer, label: string, maxPixels =
   if (layout.rows * layout.columns > maxPixels) {
     throw dicomError(label, `is ${layout.columns}×${layout.rows} pixels, over the limit of ${maxPixels.toLocaleString('en-US')} pixels (set ${pixelsVariable} to allow more)`);
   }
-  const samples = await firstFrameSamples(dataSet, layout, syntax, label);
+  const frames = numberOfFrames(dataSet);
+  if (!Number.isSafeInteger(frame) || frame < 1 || frame > frames) {
+    throw dicomError(label, `has ${frames === 1 ? '1 frame' : `${frames} frames`}: frame ${frame} does not exist (frames count from 1)`);
+  }
+  const samples = await frameSamples(dataSet, layout, syntax, label, frame - 1, frames);
   const data = lookUp(samples, layout, displayLookupTable(displayMapping(dataSet, layout)));
   return { width: layout.columns, height: layout.rows, data };
 }
@@ -91,27 +96,31 @@ function displayMapping(dataSet: DataSet, layout: PixelLayout): DisplayMapping {
   };
 }
 
-/** The first frame's samples as a native little-endian frame holds them. */
-async function firstFrameSamples(dataSet: DataSet, layout: PixelLayout, syntax: TransferSyntax, label: string): Promise<Uint8Array> {
+/** Frame `index`'s (from 0) samples as a native little-endian frame holds them. */
+async function frameSamples(dataSet: DataSet, layout: PixelLayout, syntax: TransferSyntax, label: string, index: number, frames: number): Promise<Uint8Array> {
   const element = dataSet.elements[PIXEL_DATA_TAG];
   if (element === undefined) throw dicomError(label, 'has no Pixel Data (7FE0,0010)');
   const pixels = layout.rows * layout.columns;
   const frameBytes = (pixels * layout.bitsAllocated) / 8;
   switch (syntax.encoding) {
     case 'native': {
+      // Native frames lie one after another, each of the same size.
       const available = Math.min(element.length, dataSet.byteArray.length - element.dataOffset);
-      if (available < frameBytes) {
-        throw dicomError(label, `is truncated: its pixel data holds ${Math.max(available, 0)} bytes, its first frame needs ${frameBytes} (${layout.columns}×${layout.rows}, ${layout.bitsAllocated} bits)`);
+      const needed = (index + 1) * frameBytes;
+      if (available < needed) {
+        const which = index === 0 ? `its first frame needs ${frameBytes}` : `frame ${index + 1} ends at byte ${needed}`;
+        throw dicomError(label, `is truncated: its pixel data holds ${Math.max(available, 0)} bytes, ${which} (${layout.columns}×${layout.rows}, ${layout.bitsAllocated} bits)`);
       }
-      return dataSet.byteArray.subarray(element.dataOffset, element.dataOffset + frameBytes);
+      const start = element.dataOffset + index * frameBytes;
+      return dataSet.byteArray.subarray(start, start + frameBytes);
     }
     case 'rle': {
-      const frame = encapsulatedFirstFrame(dataSet, element, label, syntax);
+      const frame = encapsulatedFrame(dataSet, element, label, syntax, index, frames);
       return decodeRleFrame(frame, { ...layout, samplesPerPixel: 1 }, label);
     }
     case 'jpeg-baseline': {
       if (layout.bitsAllocated !== 8) throw dicomError(label, `declares ${layout.bitsAllocated} bits allocated, but JPEG Baseline holds 8-bit samples`);
-      const frame = encapsulatedFirstFrame(dataSet, element, label, syntax);
+      const frame = encapsulatedFrame(dataSet, element, label, syntax, index, frames);
       return decodeJpegFrame(frame, layout, label);
     }
     default:
@@ -119,19 +128,22 @@ async function firstFrameSamples(dataSet: DataSet, layout: PixelLayout, syntax: 
   }
 }
 
-function encapsulatedFirstFrame(dataSet: DataSet, element: Element, label: string, syntax: TransferSyntax): Uint8Array {
+function encapsulatedFrame(dataSet: DataSet, element: Element, label: string, syntax: TransferSyntax, index: number, frames: number): Uint8Array {
   if (!element.encapsulatedPixelData || !element.fragments || element.fragments.length === 0) {
     throw dicomError(label, `declares ${syntax.name} but its pixel data is not encapsulated in fragments`);
   }
+  const fragments = element.fragments.length;
+  if (syntax.encoding === 'rle' && !element.basicOffsetTable?.length && fragments < frames) {
+    throw dicomError(label, `is truncated or corrupt: it declares ${frames} RLE frames but holds ${fragments} fragments`);
+  }
   try {
-    const frames = dataSet.intString('x00280008') ?? 1;
-    if (frames <= 1) return readEncapsulatedPixelDataFromFragments(dataSet, element, 0, element.fragments.length);
-    if (element.basicOffsetTable?.length) return readEncapsulatedImageFrame(dataSet, element, 0, element.basicOffsetTable);
+    if (frames <= 1) return readEncapsulatedPixelDataFromFragments(dataSet, element, 0, fragments);
+    if (element.basicOffsetTable?.length) return readEncapsulatedImageFrame(dataSet, element, index, element.basicOffsetTable);
     // Without an offset table: an RLE frame is one fragment (PS3.5 A.4.2), as is any frame when there are as many fragments as frames.
-    if (syntax.encoding === 'rle' || element.fragments.length === frames) return readEncapsulatedPixelDataFromFragments(dataSet, element, 0, 1);
-    return readEncapsulatedImageFrame(dataSet, element, 0, createJPEGBasicOffsetTable(dataSet, element));
+    if (syntax.encoding === 'rle' || fragments === frames) return readEncapsulatedPixelDataFromFragments(dataSet, element, index, 1);
+    return readEncapsulatedImageFrame(dataSet, element, index, createJPEGBasicOffsetTable(dataSet, element));
   } catch (error) {
-    throw dicomError(label, `is truncated or corrupt: its first frame cannot be read (${messageOf(error)})`);
+    throw dicomError(label, `is truncated or corrupt: its ${index === 0 ? 'first frame' : `frame ${index + 1}`} cannot be read (${messageOf(error)})`);
   }
 }
 

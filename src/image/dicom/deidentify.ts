@@ -61,7 +61,7 @@ export function deidentifyTags(tags: DicomTags, key: Buffer): DicomTags {
   other.DeidentificationMethod = DEIDENTIFICATION_METHOD;
   // PS3.15 E.2: required when no Retain Longitudinal Temporal Information Option is applied.
   other.LongitudinalTemporalInformationModified = 'REMOVED';
-  return { columns, other };
+  return { columns, numberOfFrames: tags.numberOfFrames, other };
 }
 
 function apply(action: ColumnAction, value: string, key: Buffer): string | null {
