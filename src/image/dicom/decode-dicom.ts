@@ -11,7 +11,7 @@ import { messageOf } from '../../errors.js';
 import { dicomError, numberOfFrames, parseDicomFile, PIXEL_DATA_TAG, transferSyntaxUidOf } from './dicom-file.js';
 import { displayLookupTable, storedValueRange } from './display-lut.js';
 import type { DisplayMapping, VoiWindow } from './display-lut.js';
-import { decodeRleFrame } from './rle-lossless.js';
+import { decodeRleFrame, decodeRleSegments } from './rle-lossless.js';
 import { decodableTransferSyntaxes, transferSyntaxOf } from './transfer-syntax.js';
 import type { TransferSyntax } from './transfer-syntax.js';
 
@@ -55,9 +55,14 @@ export async function decodeDicomImage(bytes: Buffer, label: string, maxPixels =
   if (!Number.isSafeInteger(frame) || frame < 1 || frame > frames) {
     throw dicomError(label, `has ${frames === 1 ? '1 frame' : `${frames} frames`}: frame ${frame} does not exist (frames count from 1)`);
   }
+  const table = displayLookupTable(displayMapping(dataSet, layout));
+  if (syntax.encoding === 'rle' && layout.bitsAllocated === 16) {
+    // The two byte planes go straight to display values: no interleaved frame in between.
+    const [high, low] = decodeRleSegments(encapsulatedFrame(dataSet, pixelData(dataSet, label), label, syntax, frame - 1, frames), { ...layout, samplesPerPixel: 1 }, label);
+    return { width: layout.columns, height: layout.rows, data: lookUpPlanes(high, low, layout, table) };
+  }
   const samples = await frameSamples(dataSet, layout, syntax, label, frame - 1, frames);
-  const data = lookUp(samples, layout, displayLookupTable(displayMapping(dataSet, layout)));
-  return { width: layout.columns, height: layout.rows, data };
+  return { width: layout.columns, height: layout.rows, data: lookUp(samples, layout, table) };
 }
 
 function pixelLayout(dataSet: DataSet, label: string): PixelLayout {
@@ -98,8 +103,7 @@ function displayMapping(dataSet: DataSet, layout: PixelLayout): DisplayMapping {
 
 /** Frame `index`'s (from 0) samples as a native little-endian frame holds them. */
 async function frameSamples(dataSet: DataSet, layout: PixelLayout, syntax: TransferSyntax, label: string, index: number, frames: number): Promise<Uint8Array> {
-  const element = dataSet.elements[PIXEL_DATA_TAG];
-  if (element === undefined) throw dicomError(label, 'has no Pixel Data (7FE0,0010)');
+  const element = pixelData(dataSet, label);
   const pixels = layout.rows * layout.columns;
   const frameBytes = (pixels * layout.bitsAllocated) / 8;
   switch (syntax.encoding) {
@@ -126,6 +130,12 @@ async function frameSamples(dataSet: DataSet, layout: PixelLayout, syntax: Trans
     default:
       throw dicomError(label, `uses the transfer syntax ${syntax.name} (${syntax.uid}), which Krypton cannot decode`);
   }
+}
+
+function pixelData(dataSet: DataSet, label: string): Element {
+  const element = dataSet.elements[PIXEL_DATA_TAG];
+  if (element === undefined) throw dicomError(label, 'has no Pixel Data (7FE0,0010)');
+  return element;
 }
 
 function encapsulatedFrame(dataSet: DataSet, element: Element, label: string, syntax: TransferSyntax, index: number, frames: number): Uint8Array {
@@ -181,5 +191,16 @@ function lookUp(bytes: Uint8Array, layout: PixelLayout, table: Uint8Array): Buff
   } else {
     for (let i = 0; i < count; i++) display[i] = table[(((bytes[2 * i] | (bytes[2 * i + 1] << 8)) >> shift) & mask) ^ flip];
   }
+  return display;
+}
+
+/** lookUp for 16-bit samples held as their high and low bytes' planes (RLE segments). */
+function lookUpPlanes(high: Uint8Array, low: Uint8Array, layout: PixelLayout, table: Uint8Array): Buffer {
+  const count = layout.rows * layout.columns;
+  const display = Buffer.allocUnsafe(count);
+  const shift = layout.highBit + 1 - layout.bitsStored;
+  const mask = 2 ** layout.bitsStored - 1;
+  const flip = layout.signed ? 2 ** (layout.bitsStored - 1) : 0;
+  for (let i = 0; i < count; i++) display[i] = table[((((high[i] << 8) | low[i]) >> shift) & mask) ^ flip];
   return display;
 }
