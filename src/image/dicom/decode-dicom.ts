@@ -1,7 +1,7 @@
 /**
- * A DICOM file's frame (the first unless one is named) as the 8-bit gray image a viewer displays: pixel data decoded
- * (native little endian, RLE Lossless or JPEG Baseline), then rescale, VOI window and MONOCHROME1
- * inversion (display-lut.ts).
+ * A DICOM file's frame (the first unless one is named) as the 8-bit gray image a viewer displays:
+ * pixel data decoded (native little endian, RLE Lossless or JPEG Baseline), then rescale, VOI
+ * window (or VOI LUT) and MONOCHROME1 inversion (display-lut.ts).
  */
 import { createJPEGBasicOffsetTable, readEncapsulatedImageFrame, readEncapsulatedPixelDataFromFragments } from 'dicom-parser';
 import type { DataSet, Element } from 'dicom-parser';
@@ -10,7 +10,7 @@ import sharp from 'sharp';
 import { messageOf } from '../../errors.js';
 import { dicomError, numberOfFrames, parseDicomFile, PIXEL_DATA_TAG, transferSyntaxUidOf } from './dicom-file.js';
 import { displayLookupTable, storedValueRange } from './display-lut.js';
-import type { DisplayMapping, VoiWindow } from './display-lut.js';
+import type { DisplayMapping, VoiLut, VoiWindow } from './display-lut.js';
 import { decodeRleFrame, decodeRleSegments } from './rle-lossless.js';
 import { decodableTransferSyntaxes, transferSyntaxOf } from './transfer-syntax.js';
 import type { TransferSyntax } from './transfer-syntax.js';
@@ -34,6 +34,9 @@ interface PixelLayout {
 const LITTLE_ENDIAN = endianness() === 'LE';
 const MONOCHROME = new Set(['MONOCHROME1', 'MONOCHROME2']);
 const VOI_FUNCTIONS = new Set<VoiWindow['function']>(['LINEAR', 'LINEAR_EXACT', 'SIGMOID']);
+const VOI_LUT_SEQUENCE_TAG = 'x00283010';
+const LUT_DESCRIPTOR_TAG = 'x00283002';
+const LUT_DATA_TAG = 'x00283006';
 
 /**
  * Decodes frame `frame` (counted from 1) of a Part 10 file's bytes; `label` (its path) names it in
@@ -55,7 +58,7 @@ export async function decodeDicomImage(bytes: Buffer, label: string, maxPixels =
   if (!Number.isSafeInteger(frame) || frame < 1 || frame > frames) {
     throw dicomError(label, `has ${frames === 1 ? '1 frame' : `${frames} frames`}: frame ${frame} does not exist (frames count from 1)`);
   }
-  const table = displayLookupTable(displayMapping(dataSet, layout));
+  const table = displayLookupTable(displayMapping(dataSet, layout, label));
   if (syntax.encoding === 'rle' && layout.bitsAllocated === 16) {
     // The two byte planes go straight to display values: no interleaved frame in between.
     const [high, low] = decodeRleSegments(encapsulatedFrame(dataSet, pixelData(dataSet, label), label, syntax, frame - 1, frames), { ...layout, samplesPerPixel: 1 }, label);
@@ -84,7 +87,7 @@ function pixelLayout(dataSet: DataSet, label: string): PixelLayout {
   return { rows, columns, bitsAllocated, bitsStored, highBit, signed: dataSet.uint16('x00280103') === 1 };
 }
 
-function displayMapping(dataSet: DataSet, layout: PixelLayout): DisplayMapping {
+function displayMapping(dataSet: DataSet, layout: PixelLayout, label: string): DisplayMapping {
   const slope = dataSet.floatString('x00281053') ?? 1;
   const intercept = dataSet.floatString('x00281052') ?? 0;
   // The first of several windows, as viewers open a study; a window with no width is no window.
@@ -97,8 +100,40 @@ function displayMapping(dataSet: DataSet, layout: PixelLayout): DisplayMapping {
     stored: storedValueRange(layout.bitsStored, layout.signed),
     rescale: { slope: Number.isFinite(slope) && slope !== 0 ? slope : 1, intercept: Number.isFinite(intercept) ? intercept : 0 },
     window: usable ? { center, width, function: kind } : undefined,
+    lut: usable ? undefined : voiLut(dataSet, layout.signed, label),
     invert: dataSet.string('x00280004') === 'MONOCHROME1',
   };
+}
+
+/**
+ * The first item of the VOI LUT Sequence (0028,3010), used when the file has no window (PS3.3
+ * C.11.2.1.1): its descriptor is (entries, 0 meaning 65536; first value mapped; bits per entry, 8
+ * to 16), its data one entry per 16-bit word (8-bit entries may also come one per byte).
+ */
+function voiLut(dataSet: DataSet, signed: boolean, label: string): VoiLut | undefined {
+  const item = dataSet.elements[VOI_LUT_SEQUENCE_TAG]?.items?.[0]?.dataSet;
+  if (item === undefined) return undefined;
+  const descriptor = item.elements[LUT_DESCRIPTOR_TAG];
+  const data = item.elements[LUT_DATA_TAG];
+  if (descriptor === undefined || data === undefined || descriptor.length < 6) {
+    throw dicomError(label, 'has a VOI LUT Sequence (0028,3010) whose first item lacks a LUT Descriptor (0028,3002) or LUT Data (0028,3006)');
+  }
+  const entries = item.uint16(LUT_DESCRIPTOR_TAG, 0) || 65536;
+  // The first value mapped is SS where the modality LUT's output may be negative, US otherwise; an implicit-VR file says so by its PixelRepresentation.
+  const firstMapped = descriptor.vr === 'SS' || (descriptor.vr === undefined && signed) ? item.int16(LUT_DESCRIPTOR_TAG, 1)! : item.uint16(LUT_DESCRIPTOR_TAG, 1)!;
+  const bits = item.uint16(LUT_DESCRIPTOR_TAG, 2)!;
+  if (bits < 1 || bits > 16) throw dicomError(label, `has a VOI LUT of ${bits} bits per entry; 1 to 16 are allowed`);
+  const available = Math.min(data.length, item.byteArray.length - data.dataOffset);
+  const bytes = item.byteArray.subarray(data.dataOffset, data.dataOffset + available);
+  const table = new Array<number>(entries);
+  if (available >= 2 * entries) {
+    for (let i = 0; i < entries; i++) table[i] = bytes[2 * i] | (bytes[2 * i + 1] << 8);
+  } else if (bits <= 8 && available >= entries) {
+    for (let i = 0; i < entries; i++) table[i] = bytes[i];
+  } else {
+    throw dicomError(label, `has a VOI LUT of ${entries} entries whose LUT Data (0028,3006) holds ${available} bytes`);
+  }
+  return { firstMapped, entries: table, bits };
 }
 
 /** Frame `index`'s (from 0) samples as a native little-endian frame holds them. */
