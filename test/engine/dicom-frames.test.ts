@@ -99,3 +99,19 @@ describe('image ids of frames', () => {
       .toThrow("the image query gives /a/s.dcm (frame 2) two image_ids, 'x' and 'y'");
   });
 });
+
+describe('LOAD DICOM from a source that names frames', () => {
+  it('loads each file once, whatever frames the source names', async () => {
+    const loaded = await db.query(`LOAD DICOM (SELECT path, frame FROM scans, range(1, 4) t(frame)) INTO frame_tags`);
+    expect(loaded.rows.map((r) => [r.path, r.status])).toEqual([[series.path, 'loaded']]);
+    expect((await db.query('SELECT path, NumberOfFrames FROM frame_tags')).rows).toEqual([{ path: series.path, NumberOfFrames: 3 }]);
+  });
+
+  it('a tags table from before NumberOfFrames gets the column, NULL in its old rows', async () => {
+    await db.query(`LOAD DICOM ('${series.path}') INTO older_tags`);
+    await db.query('ALTER TABLE older_tags DROP COLUMN NumberOfFrames');
+    const again = await db.query(`LOAD DICOM ('${series.path}') INTO older_tags`);
+    expect(again.rows.map((r) => r.status)).toEqual(['already loaded']);
+    expect((await db.query('SELECT path, NumberOfFrames FROM older_tags')).rows).toEqual([{ path: series.path, NumberOfFrames: null }]);
+  });
+});
