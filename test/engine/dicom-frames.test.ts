@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import sharp from 'sharp';
 import { assignImageIds } from '../../src/executor/image-source';
 import { ImageFailures, open, type Krypton } from '../../src/krypton';
 import { KryptonError } from '../../src/errors';
@@ -58,8 +59,13 @@ describe('OCCLUDE over the frames of a multi-frame file', () => {
   });
 
   it('a rerun finds every frame done; frame 2 alone keeps its own id and the row already stored', async () => {
-    const again = await db.query(`OCCLUDE (SELECT path, unnest(range(1, NumberOfFrames + 1)) AS frame FROM scans) USING MODEL cxr ${GRID} INTO frame_maps`);
+    // An overlay removed since is drawn again from the stored heatmap, on its own frame.
+    const overlay = join(dir, 'overlays', 'series_frame_3.png');
+    const drawn = await sharp(overlay).raw().toBuffer();
+    rmSync(overlay);
+    const again = await db.query(`OCCLUDE (SELECT path, unnest(range(1, NumberOfFrames + 1)) AS frame FROM scans) USING MODEL cxr ${GRID} RENDER TO '${dir}/overlays' INTO frame_maps`);
     expect(again.rows.map((r) => r.status)).toEqual(['already done', 'already done', 'already done']);
+    expect((await sharp(overlay).raw().toBuffer()).equals(drawn)).toBe(true);
     const second = await db.query(`OCCLUDE (SELECT path, 2 AS frame FROM scans) USING MODEL cxr ${GRID} INTO frame_maps`);
     expect(second.rows.map((r) => [r.image_id, r.frame, r.status])).toEqual([['series#frame=2', 2, 'already done']]);
     // A frame not named is the first: the PNG-like single image the path alone stands for.
