@@ -118,6 +118,7 @@ const OCCLUDE_COLUMNS = [
   { name: 'error', type: 'VARCHAR' },
   { name: 'replaced', type: 'VARCHAR' },
   { name: 'query_id', type: 'VARCHAR' },
+  { name: 'frame', type: 'INTEGER' },
 ] as const;
 
 const LOAD_DICOM_COLUMNS = [
@@ -348,6 +349,7 @@ function outcomeRows(run: OcclusionRun, queryId: string): Record<string, unknown
     error: o.error ?? null,
     replaced: o.replaced ?? null,
     query_id: queryId,
+    frame: o.frame,
   }));
 }
 
