@@ -58,6 +58,20 @@ describe('loading the real models', () => {
   });
 });
 
+describe('the batch check', () => {
+  it('finds a model whose images of one batch change each other not batchable', async () => {
+    // Subtracting the batch's mean: one image alone gives zeros, the same image behind another does not.
+    const builder = new OnnxGraphBuilder();
+    const x = builder.input('x', ['batch', 3, 8, 8]);
+    const mean = builder.node('ReduceMean', [x], { axes: attr.ints([0]), keepdims: attr.int(1) });
+    const centred = builder.node('Sub', [x, mean]);
+    const pooled = builder.node('GlobalAveragePool', [builder.node('Conv', [centred, builder.initializer('w', [4, 3, 1, 1], weights(12))], { kernel_shape: attr.ints([1, 1]) })]);
+    builder.output(builder.node('Flatten', [pooled], {}, 'scores'), ['batch', 4]);
+    const model = await loadModel(write('batch-mean.onnx', builder.build()));
+    expect(model.batchable).toBe(false);
+  });
+});
+
 describe('refusing what is not an image classifier', () => {
   it('names a missing file, a directory and a file that is not ONNX', async () => {
     expect(await loadError(join(dir, 'missing.onnx'))).toBe(`model file not found: ${join(dir, 'missing.onnx')}`);
