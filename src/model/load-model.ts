@@ -2,7 +2,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
-import { modelFileCap, modelFileError, readRegularFile } from '../io/read-regular-file.js';
+import { modelFileCap, modelFileError, readAndHashRegularFile, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
 import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from './model-output.js';
@@ -44,6 +44,8 @@ export interface LoadedModel {
   readonly batchable: boolean;
   /** The external-data files its weights were read from (absolute paths), part of its content. */
   readonly externalData: readonly string[];
+  /** SHA-256 (hex) of the model file's bytes as decoded, when it was loaded from its file. */
+  readonly fileHash?: string;
 }
 
 export interface LoadModelOptions {
@@ -56,8 +58,8 @@ export interface LoadModelOptions {
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const { proto, externalData } = await readModelFile(path);
-  return { ...(await prepareModel(path, proto, options)), externalData };
+  const { proto, externalData, fileHash } = await readModelFile(path);
+  return { ...(await prepareModel(path, proto, options)), externalData, fileHash };
 }
 
 /** A model already in memory (e.g. built by the zoo); `label` stands for its path in messages. */
@@ -141,9 +143,11 @@ export function modelFromPortable(portable: PortableModel): LoadedModel {
   return { path, graph, input, output, storedPrecision, batchable, externalData };
 }
 
-async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[] }> {
-  const proto = decodeModel(path, await readRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem)));
-  return { proto, externalData: await inlineExternalData(path, proto) };
+/** The decoded model, and the hash of the very bytes decoded. */
+async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[]; fileHash: string }> {
+  const { bytes, sha256 } = await readAndHashRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem));
+  const proto = decodeModel(path, bytes);
+  return { proto, externalData: await inlineExternalData(path, proto), fileHash: sha256 };
 }
 
 /** Tensors whose bytes live in an external-data file (large models exported with torch.onnx). */

@@ -73,9 +73,9 @@ export class ModelCache {
     return hash;
   }
 
-  /** The content hash of a loaded model: its file's, and its external-data files' when it has any. */
-  async modelHash(model: Pick<LoadedModel, 'path' | 'externalData'>): Promise<string> {
-    const own = await this.fileHash(model.path);
+  /** The content hash of a loaded model: its file's as loaded, and its external-data files' when it has any. */
+  async modelHash(model: Pick<LoadedModel, 'path' | 'externalData' | 'fileHash'>): Promise<string> {
+    const own = model.fileHash ?? await this.fileHash(model.path);
     if (model.externalData.length === 0) return own;
     const parts = [own, ...(await Promise.all(model.externalData.map((file) => this.fileHash(file))))];
     return createHash('sha256').update(parts.join('\n')).digest('hex');
