@@ -97,14 +97,20 @@ async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadM
 
   normaliseForBatchedFloat32(proto, inputInfo.name!);
   const probe = await probeModel(path, proto, input);
-  const graph = new ModelGraph(proto, input.name, outputInfo.name!, probe.shapes);
+  // Decoded again from the probe's bytes, the weights are views of the very bytes a session of
+  // the whole model is made from: the file's copy is let go, and no second copy is encoded.
+  const loaded = decodeModel(path, probe.modelBytes);
+  encodedModels.set(loaded, probe.modelBytes);
+  const graph = new ModelGraph(loaded, input.name, outputInfo.name!, probe.shapes);
   const output = describeOutput(path, graph, outputs, options);
   const problem = probabilityProblem(probe.output, output.classes, 0, output.check);
   if (problem) throw notProbabilities(path, 'a blank test image', problem);
 
   let batchable = probe.batchable;
   if (!batchable && makeReshapesBatchFree(graph)) {
-    batchable = (await probeModel(path, proto, input)).batchable;
+    const again = await probeModel(path, loaded, input);
+    encodedModels.set(loaded, again.modelBytes);
+    batchable = again.batchable;
   }
   return { path, graph, input, output, storedPrecision, batchable };
 }
@@ -130,7 +136,7 @@ export function portableModel(model: LoadedModel): PortableModel {
   let portable = portables.get(model);
   if (!portable) {
     const { path, input, output, storedPrecision, batchable, externalData, graph } = model;
-    const bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
+    const bytes = encodedModel(graph);
     portable = { path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()] };
     portables.set(model, portable);
   }
@@ -139,7 +145,9 @@ export function portableModel(model: LoadedModel): PortableModel {
 
 export function modelFromPortable(portable: PortableModel): LoadedModel {
   const { path, bytes, input, output, storedPrecision, batchable, externalData, shapes } = portable;
-  const graph = new ModelGraph(decodeModel(path, bytes), input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
+  const proto = decodeModel(path, bytes);
+  encodedModels.set(proto, bytes);
+  const graph = new ModelGraph(proto, input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
   return { path, graph, input, output, storedPrecision, batchable, externalData };
 }
 
@@ -291,8 +299,23 @@ function normaliseForBatchedFloat32(proto: onnx.ModelProto, inputName: string): 
   graph.valueInfo = [];
 }
 
+/** The loaded models' protos as encoded for their probe: what a session of the whole model is made from. */
+const encodedModels = new WeakMap<onnx.IModelProto, Uint8Array>();
+
+/** A loaded graph's model as bytes, float32 and batch-free as loaded (encoded once, at loading, where it can be). */
+export function encodedModel(graph: ModelGraph): Uint8Array {
+  let bytes = encodedModels.get(graph.model);
+  if (!bytes) {
+    bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
+    encodedModels.set(graph.model, bytes);
+  }
+  return bytes;
+}
+
 interface ProbeResult {
   shapes: Map<string, number[]>;
+  /** The model as it is, encoded (the probe's bytes, less the outputs it added). */
+  modelBytes: Uint8Array;
   batchable: boolean;
   /** The model's output for a blank (all-zero) input. */
   output: Float32Array;
@@ -304,20 +327,26 @@ interface ProbeResult {
  */
 async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInput): Promise<ProbeResult> {
   const graph = proto.graph!;
-  const outputs = [...graph.output!];
-  const declared = new Set(outputs.map((o) => o.name));
+  const declared = new Set(graph.output!.map((o) => o.name));
+  const exposed: onnx.ValueInfoProto[] = [];
   for (const node of graph.node ?? []) {
     for (const name of node.output ?? []) {
       if (name && !declared.has(name)) {
         declared.add(name);
-        outputs.push(onnx.ValueInfoProto.create({ name }));
+        exposed.push(onnx.ValueInfoProto.create({ name }));
       }
     }
   }
-  const probe = onnx.ModelProto.create({ ...proto, graph: onnx.GraphProto.create({ ...graph, output: outputs }) });
+  // A second graph field merges into the first (protobuf's rule for embedded messages): the model,
+  // then its every tensor as an output, in one buffer whose start is the model alone.
+  const writer = onnx.ModelProto.encode(proto);
+  const modelLength = writer.len;
+  onnx.ModelProto.encode(onnx.ModelProto.create({ graph: onnx.GraphProto.create({ output: exposed }) }), writer);
+  const probeBytes = writer.finish();
+  const modelBytes = probeBytes.subarray(0, modelLength);
   let session: ort.InferenceSession;
   try {
-    session = await createSession(probe);
+    session = await createSession(probeBytes);
   } catch (error) {
     throw new KryptonError(`cannot load model ${path}: ${messageOf(error)}`, 'model');
   }
@@ -335,7 +364,7 @@ async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInpu
     shapes.set(input.name, [1, input.channels, input.height, input.width]);
     const outputName = graph.output![0].name!;
     const batchable = await runsBatched(session, input, outputName, single[outputName] as ort.Tensor);
-    return { shapes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
+    return { shapes, modelBytes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
   } finally {
     await session.release();
   }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KryptonError } from '../../src/errors';
 import { loadModel } from '../../src/model/load-model';
 import { classifyNode } from '../../src/model/layer-kinds';
+import { fullModel } from '../../src/model/submodels';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
 import { attr, OnnxGraphBuilder } from '../../src/zoo/onnx-graph-builder';
 import { buildZooModel } from '../../src/zoo/build-zoo-model';
@@ -49,6 +50,15 @@ describe('loading the real models', () => {
     // Fixed batch sizes baked into the file (SqueezeNet fp16's input, MNIST's Reshape) are lifted.
     expect(model.batchable).toBe(true);
     expect(model.graph.shapeOf(model.graph.outputName)![0]).toBe(1);
+  });
+
+  it('holds the weights once: they are views of the bytes the whole model\'s session is made from', async () => {
+    const model = await loadModel(join(DATA, 'models', 'cxr-appa-squeezenet1.1.onnx'));
+    const bytes = fullModel(model.graph);
+    expect(fullModel(model.graph)).toBe(bytes);
+    const weights = [...model.graph.initializers.values()].filter((t) => (t.rawData?.length ?? 0) > 0);
+    expect(weights.length).toBeGreaterThan(10);
+    for (const tensor of weights) expect(tensor.rawData!.buffer).toBe(bytes.buffer);
   });
 
   it('folds constant subgraphs: MNIST reshapes its weights once, not per image', async () => {
