@@ -260,6 +260,7 @@ export class Krypton {
   }
 
   async close(): Promise<void> {
+    await this.models.release();
     await this.store.close();
   }
 
@@ -312,13 +313,13 @@ export class Krypton {
 
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
     const plan = await planOcclude(statement, this.planning(options));
-    const run = await executeOcclude(plan, this.store, options);
+    const run = await executeOcclude(plan, this.store, { ...options, sessions: this.models.sessions });
     return checked(result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan), { run }), options);
   }
 
   private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<ExplainResult> {
     const plan = await planOcclude(statement.occlude, this.planning(options));
-    const run = statement.analyze ? await executeOcclude(plan, this.store, options) : undefined;
+    const run = statement.analyze ? await executeOcclude(plan, this.store, { ...options, sessions: this.models.sessions }) : undefined;
     const lines = explainOcclude(plan, run);
     return checked(result(statement, EXPLAIN_COLUMNS, lines.map((l) => ({ ...l })), undefined, { run, plan: explainText(lines) }), options) as ExplainResult;
   }

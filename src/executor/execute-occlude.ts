@@ -11,6 +11,7 @@ import { renderOverlay } from '../image/render-overlay.js';
 import { removeAbandonedTemporaries } from '../io/write-atomically.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
+import type { SessionCache } from '../model/session-cache.js';
 import { cellSpecOf, createOperator, EXACT_INCREMENTAL, isExact, thresholdOf, type OperatorSpec } from '../operators/create-operator.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import type { Heatmap, OcclusionOperator, PartialHeatmap } from '../operators/occlusion-task.js';
@@ -81,6 +82,8 @@ export interface ExecutionOptions {
   readonly signal?: AbortSignal;
   /** Positions per inference call; chosen from memory when absent. */
   readonly batchSize?: number;
+  /** The session's cache of onnxruntime sessions: the operators' are taken from it and left in it. */
+  readonly sessions?: SessionCache;
 }
 
 /** Why a stored row does not stand for the files as they are now, or undefined when it does. */
@@ -117,7 +120,7 @@ export function overlayFileNames(images: readonly ImageRef[]): Map<string, strin
 }
 
 export async function executeOcclude(plan: PhysicalOcclude, store: Store, options: ExecutionOptions = {}): Promise<OcclusionRun> {
-  const { onProgress, signal, batchSize } = options;
+  const { onProgress, signal, batchSize, sessions } = options;
   const started = performance.now();
   const { logical } = plan;
   const { model, spec, labels } = logical.model;
@@ -202,13 +205,13 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
           report(positions, { stage: 'all', values: heatmap.values, classIndex: heatmap.classIndex, baseProbability: heatmap.baseProbability });
           if (approximate) measuredSsim = sample.ssim;
         } else {
-          operator ??= await createOperator(plan.spec, model, logical.grid);
+          operator ??= await createOperator(plan.spec, model, logical.grid, { sessions });
           heatmap = await operator.run(task);
           computedMs = performance.now() - imageStarted;
           const scored = cachedScores.get(key);
           if (approximate && scored && scored.checksum === heatmapChecksum(heatmap.values)) measuredSsim = scored.ssim;
           if (approximate && plan.verifyImages.has(key)) {
-            verifier ??= await createOperator(EXACT_INCREMENTAL, model, logical.grid);
+            verifier ??= await createOperator(EXACT_INCREMENTAL, model, logical.grid, { sessions });
             const exact = await verifier.run({ ...task, onProgress: undefined });
             measuredSsim = ssim(exact.values, heatmap.values, logical.grid.columns, logical.grid.rows);
           }

@@ -2,7 +2,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
-import { modelFileCap, modelFileError, readRegularFile } from '../io/read-regular-file.js';
+import { modelFileCap, modelFileError, readAndHashRegularFile, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
 import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from './model-output.js';
@@ -44,6 +44,8 @@ export interface LoadedModel {
   readonly batchable: boolean;
   /** The external-data files its weights were read from (absolute paths), part of its content. */
   readonly externalData: readonly string[];
+  /** SHA-256 (hex) of the model file's bytes as decoded, when it was loaded from its file. */
+  readonly fileHash?: string;
 }
 
 export interface LoadModelOptions {
@@ -56,8 +58,8 @@ export interface LoadModelOptions {
 }
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
-  const { proto, externalData } = await readModelFile(path);
-  return { ...(await prepareModel(path, proto, options)), externalData };
+  const { proto, externalData, fileHash } = await readModelFile(path);
+  return { ...(await prepareModel(path, proto, options)), externalData, fileHash };
 }
 
 /** A model already in memory (e.g. built by the zoo); `label` stands for its path in messages. */
@@ -95,14 +97,20 @@ async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadM
 
   normaliseForBatchedFloat32(proto, inputInfo.name!);
   const probe = await probeModel(path, proto, input);
-  const graph = new ModelGraph(proto, input.name, outputInfo.name!, probe.shapes);
+  // Decoded again from the probe's bytes, the weights are views of the very bytes a session of
+  // the whole model is made from: the file's copy is let go, and no second copy is encoded.
+  const loaded = decodeModel(path, probe.modelBytes);
+  encodedModels.set(loaded, probe.modelBytes);
+  const graph = new ModelGraph(loaded, input.name, outputInfo.name!, probe.shapes);
   const output = describeOutput(path, graph, outputs, options);
   const problem = probabilityProblem(probe.output, output.classes, 0, output.check);
   if (problem) throw notProbabilities(path, 'a blank test image', problem);
 
   let batchable = probe.batchable;
   if (!batchable && makeReshapesBatchFree(graph)) {
-    batchable = (await probeModel(path, proto, input)).batchable;
+    const again = await probeModel(path, loaded, input);
+    encodedModels.set(loaded, again.modelBytes);
+    batchable = again.batchable;
   }
   return { path, graph, input, output, storedPrecision, batchable };
 }
@@ -128,7 +136,7 @@ export function portableModel(model: LoadedModel): PortableModel {
   let portable = portables.get(model);
   if (!portable) {
     const { path, input, output, storedPrecision, batchable, externalData, graph } = model;
-    const bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
+    const bytes = encodedModel(graph);
     portable = { path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()] };
     portables.set(model, portable);
   }
@@ -137,13 +145,17 @@ export function portableModel(model: LoadedModel): PortableModel {
 
 export function modelFromPortable(portable: PortableModel): LoadedModel {
   const { path, bytes, input, output, storedPrecision, batchable, externalData, shapes } = portable;
-  const graph = new ModelGraph(decodeModel(path, bytes), input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
+  const proto = decodeModel(path, bytes);
+  encodedModels.set(proto, bytes);
+  const graph = new ModelGraph(proto, input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
   return { path, graph, input, output, storedPrecision, batchable, externalData };
 }
 
-async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[] }> {
-  const proto = decodeModel(path, await readRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem)));
-  return { proto, externalData: await inlineExternalData(path, proto) };
+/** The decoded model, and the hash of the very bytes decoded. */
+async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[]; fileHash: string }> {
+  const { bytes, sha256 } = await readAndHashRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem));
+  const proto = decodeModel(path, bytes);
+  return { proto, externalData: await inlineExternalData(path, proto), fileHash: sha256 };
 }
 
 /** Tensors whose bytes live in an external-data file (large models exported with torch.onnx). */
@@ -287,8 +299,23 @@ function normaliseForBatchedFloat32(proto: onnx.ModelProto, inputName: string): 
   graph.valueInfo = [];
 }
 
+/** The loaded models' protos as encoded for their probe: what a session of the whole model is made from. */
+const encodedModels = new WeakMap<onnx.IModelProto, Uint8Array>();
+
+/** A loaded graph's model as bytes, float32 and batch-free as loaded (encoded once, at loading, where it can be). */
+export function encodedModel(graph: ModelGraph): Uint8Array {
+  let bytes = encodedModels.get(graph.model);
+  if (!bytes) {
+    bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
+    encodedModels.set(graph.model, bytes);
+  }
+  return bytes;
+}
+
 interface ProbeResult {
   shapes: Map<string, number[]>;
+  /** The model as it is, encoded (the probe's bytes, less the outputs it added). */
+  modelBytes: Uint8Array;
   batchable: boolean;
   /** The model's output for a blank (all-zero) input. */
   output: Float32Array;
@@ -296,35 +323,39 @@ interface ProbeResult {
 
 /**
  * Runs the model once with every tensor exposed, to learn all shapes exactly as onnxruntime sees
- * them, and checks that two images in one batch give the same outputs as one at a time.
+ * them, and checks that an image batched behind another gives the same outputs as alone.
  */
 async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInput): Promise<ProbeResult> {
   const graph = proto.graph!;
-  const outputs = [...graph.output!];
-  const declared = new Set(outputs.map((o) => o.name));
+  const declared = new Set(graph.output!.map((o) => o.name));
+  const exposed: onnx.ValueInfoProto[] = [];
   for (const node of graph.node ?? []) {
     for (const name of node.output ?? []) {
       if (name && !declared.has(name)) {
         declared.add(name);
-        outputs.push(onnx.ValueInfoProto.create({ name }));
+        exposed.push(onnx.ValueInfoProto.create({ name }));
       }
     }
   }
-  const probe = onnx.ModelProto.create({ ...proto, graph: onnx.GraphProto.create({ ...graph, output: outputs }) });
+  // A second graph field merges into the first (protobuf's rule for embedded messages): the model,
+  // then its every tensor as an output, in one buffer whose start is the model alone.
+  const writer = onnx.ModelProto.encode(proto);
+  const modelLength = writer.len;
+  onnx.ModelProto.encode(onnx.ModelProto.create({ graph: onnx.GraphProto.create({ output: exposed }) }), writer);
+  const probeBytes = writer.finish();
+  const modelBytes = probeBytes.subarray(0, modelLength);
   let session: ort.InferenceSession;
   try {
-    session = await createSession(probe);
+    session = await createSession(probeBytes);
   } catch (error) {
     throw new KryptonError(`cannot load model ${path}: ${messageOf(error)}`, 'model');
   }
   try {
     const size = input.channels * input.height * input.width;
-    const first = new Float32Array(size);
-    const second = new Float32Array(size);
-    for (let i = 0; i < size; i++) second[i] = ((i * 7919) % 255) / 255 - 0.5;
+    const blank = new Float32Array(size);
     let single: ort.InferenceSession.OnnxValueMapType;
     try {
-      single = await session.run({ [input.name]: float32Tensor(first, [1, input.channels, input.height, input.width]) });
+      single = await session.run({ [input.name]: float32Tensor(blank, [1, input.channels, input.height, input.width]) });
     } catch (error) {
       throw new KryptonError(`cannot run model ${path}: ${messageOf(error)}`, 'model');
     }
@@ -332,29 +363,32 @@ async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInpu
     for (const [name, value] of Object.entries(single)) shapes.set(name, (value as ort.Tensor).dims.slice());
     shapes.set(input.name, [1, input.channels, input.height, input.width]);
     const outputName = graph.output![0].name!;
-    const batchable = await runsBatched(session, input, outputName, single[outputName] as ort.Tensor, second);
-    return { shapes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
+    const batchable = await runsBatched(session, input, outputName, single[outputName] as ort.Tensor);
+    return { shapes, modelBytes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
   } finally {
     await session.release();
   }
 }
 
-async function runsBatched(
-  session: ort.InferenceSession, input: ModelInput, outputName: string, firstAlone: ort.Tensor, second: Float32Array,
-): Promise<boolean> {
+/**
+ * Whether the blank image, second in a batch behind a different image, gives what it gives alone.
+ * Any mixing of a batch's images (a batch size baked into a Reshape, statistics over the batch)
+ * shows there, at the cost of one run on two images.
+ */
+async function runsBatched(session: ort.InferenceSession, input: ModelInput, outputName: string, blankAlone: ort.Tensor): Promise<boolean> {
   const dims = [input.channels, input.height, input.width];
+  const size = input.channels * input.height * input.width;
   try {
-    const secondAlone = (await session.run({ [input.name]: float32Tensor(second, [1, ...dims]) }, [outputName]))[outputName];
-    const both = new Float32Array(second.length * 2);
-    both.set(second, second.length);
+    const both = new Float32Array(size * 2);
+    for (let i = 0; i < size; i++) both[i] = ((i * 7919) % 255) / 255 - 0.5;
     const together = (await session.run({ [input.name]: float32Tensor(both, [2, ...dims]) }, [outputName]))[outputName];
     if (together.dims[0] !== 2) return false;
-    const expected = new Float32Array([...(firstAlone.data as Float32Array), ...(secondAlone.data as Float32Array)]);
+    const expected = blankAlone.data as Float32Array;
     const actual = together.data as Float32Array;
-    if (actual.length !== expected.length) return false;
+    if (actual.length !== expected.length * 2) return false;
     let scale = 1e-6;
     for (const v of expected) scale = Math.max(scale, Math.abs(v));
-    for (let i = 0; i < expected.length; i++) if (!(Math.abs(actual[i] - expected[i]) <= 1e-4 * scale)) return false;
+    for (let i = 0; i < expected.length; i++) if (!(Math.abs(actual[expected.length + i] - expected[i]) <= 1e-4 * scale)) return false;
     return true;
   } catch (error) {
     if (process.env.KRYPTON_DEBUG) console.error(error);

@@ -26,7 +26,15 @@ export function sessionOptions(): ort.InferenceSession.SessionOptions {
   };
 }
 
+let created = 0;
+
+/** Sessions this thread has created so far: what tests count to see that a statement reuses sessions. */
+export function sessionsCreated(): number {
+  return created;
+}
+
 export async function createSession(model: onnx.IModelProto | Uint8Array): Promise<ort.InferenceSession> {
+  created++;
   const bytes = model instanceof Uint8Array ? model : onnx.ModelProto.encode(model as onnx.ModelProto).finish();
   return ort.InferenceSession.create(bytes, sessionOptions());
 }

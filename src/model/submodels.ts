@@ -3,6 +3,7 @@ import type { GraphNode, ModelGraph } from './graph.js';
 import { DataType, floatTensor } from './onnx-tensors.js';
 import { intsAttribute } from './graph.js';
 import type { Segment } from './incremental-plan.js';
+import { encodedModel } from './load-model.js';
 
 /**
  * Small ONNX models cut from the parent graph, sharing its weights: one per incremental segment
@@ -134,9 +135,9 @@ export function tailModel(graph: ModelGraph, tail: readonly GraphNode[], frontie
   return subModel(graph, 'tail', nodes, inputs, [graph.outputName]);
 }
 
-/** The model exactly as loaded (float32, symbolic batch), for full inference. */
-export function fullModel(graph: ModelGraph): onnx.ModelProto {
-  return graph.model as onnx.ModelProto;
+/** The model exactly as loaded (float32, symbolic batch), for full inference: the bytes encoded at loading. */
+export function fullModel(graph: ModelGraph): Uint8Array {
+  return encodedModel(graph);
 }
 
 /** One node alone, with its original geometry, reading its activation inputs (NCHW). */

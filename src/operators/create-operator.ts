@@ -1,5 +1,6 @@
 import type { LoadedModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
+import type { SessionCache } from '../model/session-cache.js';
 import { DrilldownOcclusion } from './drilldown.js';
 import type { DrilldownShape } from './drilldown-cells.js';
 import { IncrementalOcclusion } from './incremental-inference.js';
@@ -19,16 +20,18 @@ export type OperatorSpec = CellOperatorSpec | { readonly kind: 'drilldown'; read
 export interface OperatorOptions {
   /** Worker threads to compute with; 0 or 1: this thread. Chosen from the work and the machine when absent. */
   readonly workers?: number;
+  /** Where this thread's operators take their sessions from, and leave them for the next statement. */
+  readonly sessions?: SessionCache;
 }
 
 /** The operator computed in this thread. */
-export async function createLocalCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid): Promise<CellOperator> {
-  return spec.kind === 'naive' ? NaiveOcclusion.create(model, grid) : IncrementalOcclusion.create(model, grid, { threshold: spec.threshold });
+export async function createLocalCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid, sessions?: SessionCache): Promise<CellOperator> {
+  return spec.kind === 'naive' ? NaiveOcclusion.create(model, grid, sessions) : IncrementalOcclusion.create(model, grid, { threshold: spec.threshold }, sessions);
 }
 
 export async function createCellOperator(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid, options: OperatorOptions = {}): Promise<CellOperator> {
   const workers = options.workers ?? poolSize(model, grid, spec);
-  return workers > 1 ? PooledCellOperator.create(spec, model, grid, workers) : createLocalCellOperator(spec, model, grid);
+  return workers > 1 ? PooledCellOperator.create(spec, model, grid, workers) : createLocalCellOperator(spec, model, grid, options.sessions);
 }
 
 export async function createOperator(spec: OperatorSpec, model: LoadedModel, grid: OcclusionGrid, options: OperatorOptions = {}): Promise<OcclusionOperator> {

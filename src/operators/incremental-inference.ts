@@ -6,6 +6,7 @@ import { floatsPerPosition, needsOutputCorrection, planIncremental, regionsForPo
 import type { RegionSet } from '../model/regions.js';
 import { readInRegions, readInSpan, selectPositions, uniformRegions } from '../model/regions.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
+import type { SessionCache } from '../model/session-cache.js';
 import { segmentModel, singleNodeModel, tailModel } from '../model/submodels.js';
 import { cleanProbabilities, probabilityOfClass } from './class-probability.js';
 import type { CropGeometry, TensorSize } from './crops.js';
@@ -58,26 +59,35 @@ export class IncrementalOcclusion implements CellOperator {
     readonly plan: IncrementalPlan,
     private readonly segments: readonly PreparedSegment[],
     private readonly tail: Session | undefined,
+    /** False when the sessions are a cache's, which outlives this operator. */
+    private readonly ownsSessions: boolean,
   ) {
     this.strategy = plan.options.threshold < 1 ? 'threshold' : 'incremental';
   }
 
-  static async create(model: LoadedModel, grid: OcclusionGrid, options: IncrementalPlanOptions = {}): Promise<IncrementalOcclusion> {
+  /** With `sessions`, the sessions come from (and stay in) that cache; otherwise the operator makes and releases its own. */
+  static async create(
+    model: LoadedModel, grid: OcclusionGrid, options: IncrementalPlanOptions = {}, sessions?: SessionCache,
+  ): Promise<IncrementalOcclusion> {
     const corners = patchCorners(grid);
     const patchRegions: RegionSet = { height: grid.patchHeight, width: grid.patchWidth, tops: corners.tops, lefts: corners.lefts };
     const plan = planIncremental(model.graph, patchRegions, options);
+    const ids = (nodes: readonly { id: number }[]) => nodes.map((node) => node.id).join(',');
+    const open = (key: string, build: () => ReturnType<typeof segmentModel>) => (sessions ? sessions.session(model, key, build) : createSession(build()));
+    const made: Session[] = [];
     const segments: PreparedSegment[] = [];
     try {
       for (const segment of plan.segments) {
-        const session = await createSession(segmentModel(model.graph, segment));
-        segments.push({ segment, session });
+        const session = await open(`segment ${segment.kind} ${ids(segment.nodes)}`, () => segmentModel(model.graph, segment));
+        made.push(session);
         const head = plan.kinds.get(segment.nodes[0])!;
-        if (needsOutputCorrection(head)) segments[segments.length - 1] = { segment, session, correction: await averagePoolCorrection(model, segment) };
+        const correction = needsOutputCorrection(head) ? await averagePoolCorrection(model, segment, sessions) : undefined;
+        segments.push({ segment, session, correction });
       }
-      const tail = plan.tail.length ? await createSession(tailModel(model.graph, plan.tail, plan.frontier)) : undefined;
-      return new IncrementalOcclusion(model, grid, plan, segments, tail);
+      const tail = plan.tail.length ? await open(`tail ${ids(plan.tail)} from ${plan.frontier.join(',')}`, () => tailModel(model.graph, plan.tail, plan.frontier)) : undefined;
+      return new IncrementalOcclusion(model, grid, plan, segments, tail, !sessions);
     } catch (error) {
-      for (const { session } of segments) await session.release();
+      if (!sessions) for (const session of made) await session.release();
       throw error;
     }
   }
@@ -294,6 +304,7 @@ export class IncrementalOcclusion implements CellOperator {
   }
 
   async release(): Promise<void> {
+    if (!this.ownsSessions) return;
     for (const { session } of this.segments) await session.release();
     await this.tail?.release();
   }
@@ -314,11 +325,12 @@ function buffer(workspace: Map<string, Float32Array>, key: string, length: numbe
  * them. Running the node once on ones gives count/divisor per output; the crop gives
  * count/kernelArea; their ratio corrects the crop's result exactly.
  */
-async function averagePoolCorrection(model: LoadedModel, segment: Segment): Promise<Float32Array> {
+async function averagePoolCorrection(model: LoadedModel, segment: Segment, sessions?: SessionCache): Promise<Float32Array> {
   const node = segment.nodes[0];
   const window = segment.window!;
   const { rows, cols } = window;
-  const session = await createSession(singleNodeModel(model.graph, node));
+  const build = () => singleNodeModel(model.graph, node);
+  const session = await (sessions ? sessions.session(model, `node ${node.id}`, build) : createSession(build()));
   try {
     const ones = new Float32Array(rows.inSize * cols.inSize).fill(1);
     const result = await session.run({ [node.inputs[0]]: float32Tensor(ones, [1, 1, rows.inSize, cols.inSize]) });
@@ -337,6 +349,6 @@ async function averagePoolCorrection(model: LoadedModel, segment: Segment): Prom
     }
     return correction;
   } finally {
-    await session.release();
+    if (!sessions) await session.release();
   }
 }

@@ -3,6 +3,7 @@ import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
 import { fullModel } from '../model/submodels.js';
+import type { SessionCache } from '../model/session-cache.js';
 import { pastePatch } from '../image/patch-color.js';
 import { cleanProbabilities, probabilityOfClass } from './class-probability.js';
 import type { CellOperator, Heatmap, ImageRun, OcclusionTask } from './occlusion-task.js';
@@ -16,12 +17,19 @@ export class NaiveOcclusion implements CellOperator {
   readonly strategy = 'naive';
   private readonly corners: { tops: Int32Array; lefts: Int32Array };
 
-  private constructor(readonly model: LoadedModel, readonly grid: OcclusionGrid, private readonly session: Session) {
+  private constructor(
+    readonly model: LoadedModel, readonly grid: OcclusionGrid, private readonly session: Session,
+    /** False when the session is a cache's, which outlives this operator. */
+    private readonly ownsSession: boolean,
+  ) {
     this.corners = patchCorners(grid);
   }
 
-  static async create(model: LoadedModel, grid: OcclusionGrid): Promise<NaiveOcclusion> {
-    return new NaiveOcclusion(model, grid, await createSession(fullModel(model.graph)));
+  /** With `sessions`, the session comes from (and stays in) that cache; otherwise the operator makes and releases its own. */
+  static async create(model: LoadedModel, grid: OcclusionGrid, sessions?: SessionCache): Promise<NaiveOcclusion> {
+    const build = () => fullModel(model.graph);
+    const session = await (sessions ? sessions.session(model, 'full', build) : createSession(build()));
+    return new NaiveOcclusion(model, grid, session, !sessions);
   }
 
   /** Memory of one image through the whole model: every activation, an upper bound. */
@@ -84,7 +92,7 @@ export class NaiveOcclusion implements CellOperator {
   }
 
   async release(): Promise<void> {
-    await this.session.release();
+    if (this.ownsSession) await this.session.release();
   }
 }
 

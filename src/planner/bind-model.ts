@@ -8,6 +8,7 @@ import { imagenetInputSpec } from '../image/input-spec.js';
 import { readLabels } from '../model/labels.js';
 import type { LoadedModel, OutputKind } from '../model/load-model.js';
 import { loadModel } from '../model/load-model.js';
+import { SessionCache } from '../model/session-cache.js';
 import type { CreateModelStatement, ModelRef } from '../parser/ast.js';
 import type { ModelDefinition, Store } from '../store/index.js';
 
@@ -30,10 +31,14 @@ export interface SessionModel extends ModelDefinition {
 
 /**
  * Loaded models of one session, so that a script occluding many images loads each model once, and
- * the session's own models (which shadow the catalog's of the same name).
+ * the session's own models (which shadow the catalog's of the same name). Their onnxruntime
+ * sessions live here too, so that the next statement on a model builds none.
  */
 export class ModelCache {
+  readonly sessions = new SessionCache();
   private readonly models = new Map<string, Promise<LoadedModel>>();
+  /** The version (size and mtime) each file was last loaded at: a new one makes the older models stale. */
+  private readonly versions = new Map<string, string>();
   private readonly hashes = new Map<string, Promise<string>>();
   private readonly sessionModels = new Map<string, SessionModel>();
 
@@ -68,9 +73,9 @@ export class ModelCache {
     return hash;
   }
 
-  /** The content hash of a loaded model: its file's, and its external-data files' when it has any. */
-  async modelHash(model: Pick<LoadedModel, 'path' | 'externalData'>): Promise<string> {
-    const own = await this.fileHash(model.path);
+  /** The content hash of a loaded model: its file's as loaded, and its external-data files' when it has any. */
+  async modelHash(model: Pick<LoadedModel, 'path' | 'externalData' | 'fileHash'>): Promise<string> {
+    const own = model.fileHash ?? await this.fileHash(model.path);
     if (model.externalData.length === 0) return own;
     const parts = [own, ...(await Promise.all(model.externalData.map((file) => this.fileHash(file))))];
     return createHash('sha256').update(parts.join('\n')).digest('hex');
@@ -85,6 +90,8 @@ export class ModelCache {
     const absolute = resolve(path);
     // A file replaced at the same path (new size or mtime) is loaded anew, not served from memory.
     const version = await stat(absolute).then((info) => `${info.size}:${info.mtimeMs}`, () => 'unreadable');
+    if (this.versions.has(absolute) && this.versions.get(absolute) !== version) await this.forgetOlder(absolute, version);
+    this.versions.set(absolute, version);
     const key = modelKey(absolute, version, inputSize, output);
     let model = this.models.get(key);
     if (!model) {
@@ -99,6 +106,22 @@ export class ModelCache {
       );
     }
     return model;
+  }
+
+  /** Drops the models of a file loaded at another version than `version`, and releases their sessions. */
+  private async forgetOlder(absolute: string, version: string): Promise<void> {
+    for (const [key, model] of [...this.models]) {
+      const [path, loadedAt] = JSON.parse(key) as [string, string];
+      if (path !== absolute || loadedAt === version) continue;
+      this.models.delete(key);
+      const loaded = await model.catch(() => undefined);
+      if (loaded) await this.sessions.forget(loaded);
+    }
+  }
+
+  /** Releases every session the cache's models hold. */
+  async release(): Promise<void> {
+    await this.sessions.release();
   }
 }
 

@@ -269,7 +269,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
       await context.store.checkResultsTarget(logical.table);
       tuning = await tuneQuality({
         logical, pricing, store: context.store, target: logical.quality!.target, sampleSize, sampleSizeAsked: statement.tuneSample !== undefined, retune: statement.retune,
-        disabled, modelHash: model.fileHash, onProgress: context.onTuning, signal: context.signal,
+        disabled, modelHash: model.fileHash, onProgress: context.onTuning, signal: context.signal, sessions: context.models.sessions,
       });
       spec = tuning.spec;
       reason = tuning.note;

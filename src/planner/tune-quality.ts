@@ -5,6 +5,7 @@ import { prepareImage } from '../image/prepare-image.js';
 import { imageKey, type ImageRef } from '../executor/image-source.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import type { OperatorSpec } from '../operators/create-operator.js';
+import type { SessionCache } from '../model/session-cache.js';
 import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
 import { simulateDrilldown } from '../operators/drilldown-cells.js';
 import type { Heatmap, OcclusionOperator, OcclusionTask } from '../operators/occlusion-task.js';
@@ -42,6 +43,8 @@ export interface TuningRequest {
   readonly modelHash: string;
   readonly onProgress?: (step: string) => void;
   readonly signal?: AbortSignal;
+  /** The session's cache of onnxruntime sessions: configurations differing in τ share most of theirs. */
+  readonly sessions?: SessionCache;
 }
 
 /** The SSIM a sample image reached under the chosen configuration, and its heatmap's checksum. */
@@ -177,7 +180,7 @@ export async function tuneQuality(request: TuningRequest): Promise<TuningOutcome
   const { model } = request.logical.model;
   const grid = request.logical.grid;
   const samples = await prepareSample(request.logical, request.sampleSize);
-  const runner = new SampleRunner(samples, (spec) => createOperator(spec, model, grid), (spec) => describeSpec(spec, grid), request.onProgress, request.signal);
+  const runner = new SampleRunner(samples, (spec) => createOperator(spec, model, grid, { sessions: request.sessions }), (spec) => describeSpec(spec, grid), request.onProgress, request.signal);
   let found: Omit<TuningOutcome, 'key' | 'tuningSeconds' | 'tunedAt' | 'cached'>;
   try {
     found = await search(request, samples, runner);

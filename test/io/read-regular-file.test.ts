@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KryptonError } from '../../src/errors';
-import { formatBytes, hashRegularFile, limitFromEnvironment, readRegularFile } from '../../src/io/read-regular-file';
+import { formatBytes, hashRegularFile, limitFromEnvironment, readAndHashRegularFile, readRegularFile } from '../../src/io/read-regular-file';
 import type { FileCap, FileProblem } from '../../src/io/read-regular-file';
 import { ModelCache } from '../../src/planner/bind-model';
 import { temporaryFolder } from '../image/image-fixtures';
@@ -21,6 +21,32 @@ async function problemOf(reading: Promise<unknown>): Promise<string> {
   expect(error).toBeInstanceOf(KryptonError);
   return (error as KryptonError).message;
 }
+
+describe('readAndHashRegularFile', () => {
+  const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+
+  test('gives the bytes and their hash, over several read chunks (64 MB each)', async () => {
+    const bytes = Buffer.alloc(64 * 1024 * 1024 + 12345);
+    for (let i = 0; i < bytes.length; i += 4093) bytes[i] = i % 251;
+    writeFileSync(at('two-chunks'), bytes);
+    const read = await readAndHashRegularFile(at('two-chunks'), cap(bytes.length), fail);
+    expect(read.bytes.equals(bytes)).toBe(true);
+    expect(read.sha256).toBe(sha256(bytes));
+    writeFileSync(at('empty-hashed'), '');
+    expect(await readAndHashRegularFile(at('empty-hashed'), cap(10), fail)).toEqual({ bytes: Buffer.alloc(0), sha256: sha256(Buffer.alloc(0)) });
+  });
+
+  test('refuses what readRegularFile refuses, and follows a file larger than it said', async () => {
+    expect(await problemOf(readAndHashRegularFile(at('pipe.onnx'), cap(10), fail))).toBe('file is a named pipe (FIFO), not a regular file');
+    writeFileSync(at('eleven'), '01234567890');
+    expect(await problemOf(readAndHashRegularFile(at('eleven'), cap(10), fail))).toMatch(/^file is 11 bytes, over the 10 bytes limit/);
+    if (existsSync('/proc/self/status')) {
+      const read = await readAndHashRegularFile('/proc/self/status', cap(1 << 20), fail);
+      expect(read.bytes.toString('latin1')).toMatch(/^Name:/);
+      expect(read.sha256).toBe(sha256(read.bytes));
+    }
+  });
+});
 
 describe('readRegularFile', () => {
   test('reads a file up to its cap, and refuses one byte more before reading it', async () => {

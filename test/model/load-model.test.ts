@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { KryptonError } from '../../src/errors';
 import { loadModel } from '../../src/model/load-model';
 import { classifyNode } from '../../src/model/layer-kinds';
+import { fullModel } from '../../src/model/submodels';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
 import { attr, OnnxGraphBuilder } from '../../src/zoo/onnx-graph-builder';
 import { buildZooModel } from '../../src/zoo/build-zoo-model';
@@ -51,10 +52,33 @@ describe('loading the real models', () => {
     expect(model.graph.shapeOf(model.graph.outputName)![0]).toBe(1);
   });
 
+  it('holds the weights once: they are views of the bytes the whole model\'s session is made from', async () => {
+    const model = await loadModel(join(DATA, 'models', 'cxr-appa-squeezenet1.1.onnx'));
+    const bytes = fullModel(model.graph);
+    expect(fullModel(model.graph)).toBe(bytes);
+    const weights = [...model.graph.initializers.values()].filter((t) => (t.rawData?.length ?? 0) > 0);
+    expect(weights.length).toBeGreaterThan(10);
+    for (const tensor of weights) expect(tensor.rawData!.buffer).toBe(bytes.buffer);
+  });
+
   it('folds constant subgraphs: MNIST reshapes its weights once, not per image', async () => {
     const model = await loadModel(join(DATA, 'models/mnist.onnx'));
     const weightReshape = model.graph.nodes.find((n) => n.opType === 'Reshape' && model.graph.isConstant(n.inputs[0]))!;
     expect(classifyNode(model.graph, weightReshape)).toEqual({ kind: 'constant' });
+  });
+});
+
+describe('the batch check', () => {
+  it('finds a model whose images of one batch change each other not batchable', async () => {
+    // Subtracting the batch's mean: one image alone gives zeros, the same image behind another does not.
+    const builder = new OnnxGraphBuilder();
+    const x = builder.input('x', ['batch', 3, 8, 8]);
+    const mean = builder.node('ReduceMean', [x], { axes: attr.ints([0]), keepdims: attr.int(1) });
+    const centred = builder.node('Sub', [x, mean]);
+    const pooled = builder.node('GlobalAveragePool', [builder.node('Conv', [centred, builder.initializer('w', [4, 3, 1, 1], weights(12))], { kernel_shape: attr.ints([1, 1]) })]);
+    builder.output(builder.node('Flatten', [pooled], {}, 'scores'), ['batch', 4]);
+    const model = await loadModel(write('batch-mean.onnx', builder.build()));
+    expect(model.batchable).toBe(false);
   });
 });
 
