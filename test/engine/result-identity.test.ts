@@ -135,4 +135,15 @@ describe('overlays', () => {
     expect((await sharp(file).raw().toBuffer()).equals(whole)).toBe(true);
     expect(readdirSync(overlays).filter((f) => f.endsWith('.tmp'))).toEqual([]);
   });
+
+  it('an overlay shows the image at its own size and aspect, the heat over all of it', async () => {
+    const overlays = join(dir, 'own-size');
+    const { rows } = await db.query(`OCCLUDE '${XRAY_A}' USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${overlays}' INTO own_size`);
+    const source = await sharp(XRAY_A).metadata();
+    const overlay = await sharp(String(rows[0].overlay)).raw().toBuffer({ resolveWithObject: true });
+    expect([source.width, source.height]).toEqual([640, 524]);
+    expect(overlay.info.width).toBe(640);
+    // Caption above and legend below the 640×524 image.
+    expect(overlay.info.height).toBeGreaterThan(524 + 40);
+  });
 });

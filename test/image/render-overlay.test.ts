@@ -182,3 +182,28 @@ describe('overlay building blocks', () => {
     expect([formatDrop(0.12345), formatDrop(-0.0001), formatDrop(-0.25)]).toEqual(['0.123', '0.000', '-0.250']);
   });
 });
+
+describe('overlay scale and caption', () => {
+  /** A 4×4 grid over the 224×224 image, unchanged but for cell (1, 1), whose probability drops by `drop`; patch 57 puts centres on pixels. */
+  function gridWithDrop(drop: number): HeatmapGrid {
+    const values = new Float32Array(16).fill(0.9);
+    values[5] = 0.9 - drop;
+    return { width: 4, height: 4, values, patchWidth: 57, patchHeight: 57, strideX: 56, strideY: 56, originX: 0, originY: 0 };
+  }
+  const cellCentre = (canvas: RgbCanvas, imageY: number) => pixelAt(canvas, 56 + 28, imageY + 56 + 28);
+
+  test('by default a colour is the drop itself: 0.002 of noise is nowhere near the colour of a 0.76 drop', () => {
+    const noise = drawOverlay(xray, gridWithDrop(0.002), { baseProbability: 0.9, opacity: 1 });
+    const real = drawOverlay(xray, gridWithDrop(0.76), { baseProbability: 0.9, opacity: 1 });
+    expect(cellCentre(noise.canvas, noise.layout.imageY)).toEqual(Array.from(TURBO_TABLE.subarray(3, 6)));
+    const level = Math.round(0.76 * 255);
+    expect(cellCentre(real.canvas, real.layout.imageY)).toEqual(Array.from(TURBO_TABLE.subarray(3 * level, 3 * level + 3)));
+  });
+
+  test('a long caption over a narrow image wraps onto more lines instead of being cut', () => {
+    const long = 'a-very-long-image-identifier-0123456789: pneumothorax, left upper lobe p=0.873';
+    const oneLine = overlayLayout(64, 64, 'x');
+    const wrapped = overlayLayout(64, 64, long);
+    expect(wrapped.imageY).toBeGreaterThan(2 * oneLine.imageY);
+  });
+});
