@@ -1,7 +1,7 @@
 import { KryptonError } from '../errors.js';
 import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { luma } from './channel-conversion.js';
-import { decodeAndResize, imageError } from './decode-image.js';
+import { decodeAndResize, decodeForDisplay, imageError } from './decode-image.js';
 import type { DecodedImage } from './decode-image.js';
 import { normalizePixelValue, validateInputSpec } from './input-spec.js';
 import type { InputSpec } from './input-spec.js';
@@ -45,6 +45,25 @@ export async function prepareImageFromBuffer(bytes: Buffer, spec: InputSpec, lab
     tensor: normalizePixels(pixels, spec),
     display: toDisplay(decoded),
   };
+}
+
+/** An image as overlays show it, and the size of the source it was decoded from. */
+export interface ShownImage {
+  width: number;
+  height: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** [H, W, 3] RGB 8-bit. */
+  display: Uint8Array;
+}
+
+/** Overlays of larger images are shrunk to this width (aspect kept): enough to read, small enough to open anywhere. */
+export const OVERLAY_MAX_WIDTH = 1024;
+
+/** An encoded image at its own size (at most `maxWidth` wide), for drawing its heatmap over. */
+export async function shownImageFromBuffer(bytes: Buffer, label = '<buffer>', maxWidth = OVERLAY_MAX_WIDTH): Promise<ShownImage> {
+  const decoded = await decodeForDisplay(bytes, label, maxWidth);
+  return { width: decoded.width, height: decoded.height, sourceWidth: decoded.sourceWidth, sourceHeight: decoded.sourceHeight, display: toDisplay(decoded) };
 }
 
 /** Pixel-space [C, H, W] (0–255) to the model's input: scaled and normalised per channel. */
