@@ -113,7 +113,8 @@ test('RENDER TO a disk that fills up: a loud failure, every overlay there whole,
     // Every heatmap is stored although its overlay was not; room made, the rerun draws the rest.
     const stored = await runCli(['--db', database, '--json', '-c', 'SELECT count(*)::INTEGER AS n FROM maps']);
     expect(JSON.parse(stored.stdout).n).toBe(images.length);
-    spawnSync('mount', ['-o', 'remount,size=16m', disk.path]);
+    // Thirty overlays of 640 px wide X-rays at their own size, about half a megabyte each.
+    spawnSync('mount', ['-o', 'remount,size=32m', disk.path]);
     const rerun = await runCli(['--db', database, '--json', '-c', occlude]);
     expect(rerun.code).toBe(0);
     expect(rerun.stderr).toMatch(new RegExp(`occluded 0 images into maps .*, ${images.length} already done`));
