@@ -148,11 +148,14 @@ describe('overlays', () => {
     expect(overlay.info.height).toBeGreaterThan(524 + 40);
   });
 
-  it('SCALE QUERY draws every overlay of the query on one range, its lowest to highest drop, once all are done', async () => {
+  it('SCALE QUERY draws every overlay of the query on one range, its lowest to highest drop, redrawn when an image widens it', async () => {
     const overlays = join(dir, 'shared');
-    const query = `OCCLUDE ('${XRAY_A}', '${XRAY_B}') USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${overlays}' SCALE QUERY INTO shared_scale`;
-    const { rows } = await db.query(query);
-    expect(rows.map((r) => r.status)).toEqual(['done', 'done']);
+    const query = (images: string[]) =>
+      `OCCLUDE (${images.map((i) => `'${i}'`).join(', ')}) USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${overlays}' SCALE QUERY INTO shared_scale`;
+    const alone = await db.query(query([XRAY_A]));
+    const first = await recordedScale(String(alone.rows[0].overlay));
+    const { rows } = await db.query(query([XRAY_A, XRAY_B]));
+    expect(rows.map((r) => r.status)).toEqual(['already done', 'done']);
     const drops = await db.query(`SELECT min(base_probability - list_max(heatmap)) AS low, max(base_probability - list_min(heatmap)) AS high FROM shared_scale`);
     const { low, high } = drops.rows[0] as { low: number; high: number };
     expect(high).toBeGreaterThan(low);
@@ -162,6 +165,8 @@ describe('overlays', () => {
     const [, min, max] = recorded[0]!.split(' ').map(Number);
     expect(min).toBeCloseTo(low, 6);
     expect(max).toBeCloseTo(high, 6);
+    // The first image's overlay was drawn on its own drops alone; the second widened the range.
+    expect(first).not.toBe(recorded[0]);
   });
 
   it('a rerun keeps overlays drawn on the scale it asks for and redraws those drawn on another', async () => {
