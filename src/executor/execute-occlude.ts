@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
-import { prepareImageFromBuffer } from '../image/prepare-image.js';
+import { prepareAndShowImage, prepareImageFromBuffer, shownImageFromBuffer, type ShownImage } from '../image/prepare-image.js';
 import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { imageError } from '../image/decode-image.js';
-import { dropRange, recordedScale, renderImageOverlay, scaleSignature, type DropRange, type OverlayScale } from '../image/render-overlay.js';
+import { dropRange, recordedScale, renderShownOverlay, scaleSignature, type DropRange, type OverlayScale } from '../image/render-overlay.js';
 import { removeAbandonedTemporaries } from '../io/write-atomically.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
@@ -166,8 +166,11 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
       }
       report(0);
       let prepared;
+      let shown: ShownImage | undefined;
       try {
-        prepared = await prepareImageFromBuffer(bytes, spec, image.path);
+        // One decode serves the model and, at the image's own size, its overlay.
+        if (overlayFile) ({ prepared, shown } = await prepareAndShowImage(bytes, spec, image.path));
+        else prepared = await prepareImageFromBuffer(bytes, spec, image.path);
       } catch (error) {
         if (!isKryptonError(error)) throw error;
         failed(error);
@@ -242,7 +245,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
       let overlayError: unknown;
       try {
         if (overlayFile) {
-          await render(plan, image, bytes, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile, ownScale);
+          await render(plan, image, shown!, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile, ownScale);
           overlay = overlayFile;
         }
       } catch (error) {
@@ -311,11 +314,11 @@ function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonE
 
 /** Draws one image's heatmap into its RENDER TO file, over the image at its own size. */
 async function render(
-  plan: PhysicalOcclude, image: ImageRef, bytes: Buffer, values: Float32Array, baseProbability: number, className: string, overlay: string, scale: OverlayScale,
+  plan: PhysicalOcclude, image: ImageRef, shown: ShownImage, values: Float32Array, baseProbability: number, className: string, overlay: string, scale: OverlayScale,
 ): Promise<void> {
   const { grid, model } = plan.logical;
   const title = `${image.imageId}: ${className} p=${baseProbability.toFixed(3)}`;
-  await renderImageOverlay(bytes, image.path, model.spec, heatmapGridOf(grid, values), overlay, { baseProbability, title, scale });
+  await renderShownOverlay(shown, model.spec, heatmapGridOf(grid, values), overlay, { baseProbability, title, scale });
 }
 
 /** Whether a file is a PNG that decodes whole (an overlay cut short by a crash or a full disk does not). */
@@ -347,6 +350,7 @@ async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef
   if (rows.length === 0) return undefined;
   const [row] = rows;
   const values = Float32Array.from(row.heatmap as number[]);
-  await render(plan, image, bytes, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`, overlay, scale);
+  const shown = await shownImageFromBuffer(bytes, image.path);
+  await render(plan, image, shown, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`, overlay, scale);
   return overlay;
 }

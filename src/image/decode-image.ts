@@ -52,7 +52,23 @@ export async function decodeAndResize(
  * decoded as decodeAndResize decodes it (so a DICOM file shows its displayed image).
  */
 export async function decodeForDisplay(input: Buffer, label: string, maxWidth: number): Promise<DecodedImage> {
+  return shrinkForDisplay(await decodeFullSize(input, label), label, maxWidth);
+}
+
+/** decodeAndResize and decodeForDisplay from one decode of the file. */
+export async function decodeForModelAndDisplay(
+  input: Buffer,
+  label: string,
+  width: number,
+  height: number,
+  policy: ResizePolicy,
+  maxWidth: number,
+): Promise<{ model: DecodedImage; display: DecodedImage }> {
   const full = await decodeFullSize(input, label);
+  return { model: await resizeFullSize(full, label, width, height, policy), display: await shrinkForDisplay(full, label, maxWidth) };
+}
+
+function shrinkForDisplay(full: FullSizeImage, label: string, maxWidth: number): Promise<DecodedImage> {
   const width = Math.min(full.width, maxWidth);
   const height = width === full.width ? full.height : Math.max(1, Math.round((full.height * width) / full.width));
   return resizeFullSize(full, label, width, height, 'stretch');

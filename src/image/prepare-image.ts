@@ -1,7 +1,7 @@
 import { KryptonError } from '../errors.js';
 import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { luma } from './channel-conversion.js';
-import { decodeAndResize, decodeForDisplay, imageError } from './decode-image.js';
+import { decodeAndResize, decodeForDisplay, decodeForModelAndDisplay, imageError } from './decode-image.js';
 import type { DecodedImage } from './decode-image.js';
 import { normalizePixelValue, validateInputSpec } from './input-spec.js';
 import type { InputSpec } from './input-spec.js';
@@ -33,7 +33,17 @@ export async function prepareImage(path: string, spec: InputSpec): Promise<Prepa
 /** Like prepareImage for an encoded image already in memory; `label` names it in errors and results. */
 export async function prepareImageFromBuffer(bytes: Buffer, spec: InputSpec, label = '<buffer>'): Promise<PreparedImage> {
   validateInputSpec(spec);
-  const decoded = await decodeAndResize(bytes, label, spec.width, spec.height, spec.resize);
+  return preparedFrom(await decodeAndResize(bytes, label, spec.width, spec.height, spec.resize), spec, label);
+}
+
+/** prepareImageFromBuffer and shownImageFromBuffer from one decode, for an image whose overlay is drawn. */
+export async function prepareAndShowImage(bytes: Buffer, spec: InputSpec, label = '<buffer>', maxWidth = OVERLAY_MAX_WIDTH): Promise<{ prepared: PreparedImage; shown: ShownImage }> {
+  validateInputSpec(spec);
+  const { model, display } = await decodeForModelAndDisplay(bytes, label, spec.width, spec.height, spec.resize, maxWidth);
+  return { prepared: preparedFrom(model, spec, label), shown: shownFrom(display) };
+}
+
+function preparedFrom(decoded: DecodedImage, spec: InputSpec, label: string): PreparedImage {
   const pixels = toModelPixels(decoded, spec);
   return {
     path: label,
@@ -45,6 +55,10 @@ export async function prepareImageFromBuffer(bytes: Buffer, spec: InputSpec, lab
     tensor: normalizePixels(pixels, spec),
     display: toDisplay(decoded),
   };
+}
+
+function shownFrom(decoded: DecodedImage): ShownImage {
+  return { width: decoded.width, height: decoded.height, sourceWidth: decoded.sourceWidth, sourceHeight: decoded.sourceHeight, display: toDisplay(decoded) };
 }
 
 /** An image as overlays show it, and the size of the source it was decoded from. */
@@ -62,8 +76,7 @@ export const OVERLAY_MAX_WIDTH = 1024;
 
 /** An encoded image at its own size (at most `maxWidth` wide), for drawing its heatmap over. */
 export async function shownImageFromBuffer(bytes: Buffer, label = '<buffer>', maxWidth = OVERLAY_MAX_WIDTH): Promise<ShownImage> {
-  const decoded = await decodeForDisplay(bytes, label, maxWidth);
-  return { width: decoded.width, height: decoded.height, sourceWidth: decoded.sourceWidth, sourceHeight: decoded.sourceHeight, display: toDisplay(decoded) };
+  return shownFrom(await decodeForDisplay(bytes, label, maxWidth));
 }
 
 /** Pixel-space [C, H, W] (0–255) to the model's input: scaled and normalised per channel. */

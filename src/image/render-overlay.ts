@@ -10,6 +10,7 @@ import type { HeatmapGrid } from './heatmap-grid.js';
 import { modelToShownPixels } from './source-region.js';
 import type { AxisMapping, Size } from './source-region.js';
 import { shownImageFromBuffer } from './prepare-image.js';
+import type { ShownImage } from './prepare-image.js';
 import type { ResizePolicy } from './input-spec.js';
 
 export type { HeatmapGrid } from './heatmap-grid.js';
@@ -74,7 +75,8 @@ export interface DropRange {
 
 export const DEFAULT_OPACITY = 0.5;
 export const ABSOLUTE_RANGE: DropRange = Object.freeze({ min: 0, max: 1 });
-const BACKGROUND = [32, 32, 32] as const;
+/** A dark gray, one value for all three channels. */
+const BACKGROUND = 32;
 const TEXT = [240, 240, 240] as const;
 const FRAME = [150, 150, 150] as const;
 const WIDEST_LABEL = '-0.000';
@@ -160,7 +162,7 @@ export function drawOverlay(
   const scale = options.scale ?? { kind: 'absolute' };
   const layout = overlayLayout(image.width, image.height, options.title, legendText(grid, scale));
   const canvas: RgbCanvas = { width: layout.width, height: layout.height, data: new Uint8Array(layout.width * layout.height * 3) };
-  fillRect(canvas, 0, 0, canvas.width, canvas.height, BACKGROUND);
+  canvas.data.fill(BACKGROUND);
   for (let y = 0; y < image.height; y++) {
     const row = image.display.subarray(3 * y * image.width, 3 * (y + 1) * image.width);
     canvas.data.set(row, 3 * ((layout.imageY + y) * canvas.width + layout.imageX));
@@ -190,7 +192,13 @@ export async function renderOverlayPng(image: OverlayImage, grid: HeatmapGrid, o
 export async function renderImageOverlay(
   bytes: Buffer, label: string, input: Size & { readonly resize: ResizePolicy }, grid: HeatmapGrid, outPath: string, options: Omit<OverlayOptions, 'placement'> = {},
 ): Promise<void> {
-  const shown = await shownImageFromBuffer(bytes, label);
+  await renderShownOverlay(await shownImageFromBuffer(bytes, label), input, grid, outPath, options);
+}
+
+/** renderImageOverlay for an image already decoded as overlays show it. */
+export async function renderShownOverlay(
+  shown: ShownImage, input: Size & { readonly resize: ResizePolicy }, grid: HeatmapGrid, outPath: string, options: Omit<OverlayOptions, 'placement'> = {},
+): Promise<void> {
   const placement = modelToShownPixels(input, { width: shown.sourceWidth, height: shown.sourceHeight }, shown);
   await renderOverlay(shown, grid, outPath, { ...options, placement });
 }
@@ -262,23 +270,29 @@ function blendHeat(canvas: RgbCanvas, layout: OverlayLayout, image: OverlayImage
   const area = coveredArea(grid, image.width, image.height);
   const xs = axisSamples(area.x0, area.x1, grid.originX, grid.strideX, grid.patchWidth, grid.width);
   const ys = axisSamples(area.y0, area.y1, grid.originY, grid.strideY, grid.patchHeight, grid.height);
+  const data = canvas.data;
+  const keep = 1 - opacity;
+  // The colour map at its weight, once: an overlay at an X-ray's own size blends a few hundred thousand pixels.
+  const heat = new Float64Array(TURBO_TABLE.length);
+  for (let i = 0; i < heat.length; i++) heat[i] = TURBO_TABLE[i] * opacity;
   for (let y = area.y0; y < area.y1; y++) {
     const k = y - area.y0;
     const top = ys.low[k] * grid.width;
     const bottom = ys.high[k] * grid.width;
     const wy = ys.weight[k];
     let out = 3 * ((layout.imageY + y) * canvas.width + layout.imageX + area.x0);
-    for (let x = area.x0; x < area.x1; x++, out += 3) {
-      const j = x - area.x0;
+    for (let j = 0; j < area.x1 - area.x0; j++, out += 3) {
       const wx = xs.weight[j];
-      const upper = levels[top + xs.low[j]] * (1 - wx) + levels[top + xs.high[j]] * wx;
-      const lower = levels[bottom + xs.low[j]] * (1 - wx) + levels[bottom + xs.high[j]] * wx;
+      const low = xs.low[j];
+      const high = xs.high[j];
+      const upper = levels[top + low] * (1 - wx) + levels[top + high] * wx;
+      const lower = levels[bottom + low] * (1 - wx) + levels[bottom + high] * wx;
       const level = upper * (1 - wy) + lower * wy;
       if (Number.isNaN(level)) continue;
       const colour = 3 * colormapIndex(level);
-      for (let c = 0; c < 3; c++) {
-        canvas.data[out + c] = Math.round(canvas.data[out + c] * (1 - opacity) + TURBO_TABLE[colour + c] * opacity);
-      }
+      data[out] = Math.round(data[out] * keep + heat[colour]);
+      data[out + 1] = Math.round(data[out + 1] * keep + heat[colour + 1]);
+      data[out + 2] = Math.round(data[out + 2] * keep + heat[colour + 2]);
     }
   }
 }
