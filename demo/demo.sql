@@ -64,12 +64,13 @@ SELECT s.PatientSex AS sex, s.TransferSyntaxUID AS transfer_syntax, s.Photometri
 FROM dicom_heatmaps h JOIN dicom_scans s ON h.image_path = s.path
 ORDER BY h.image_id;
 
--- What the ImageNet model sees in a few photos.
+-- What the ImageNet model sees in a few photos. Its drops are small beside the X-ray model's, so
+-- these overlays share one scale, the lowest to the highest drop among the four photos.
 OCCLUDE ('data/images/natural-winml/kitten_224.png', 'data/images/natural-winml/fish.png',
          'data/images/natural-skimage/chelsea.png', 'data/images/natural-skimage/coffee.png')
   USING MODEL squeezenet
   WITH PATCH 32 COLOR MEAN STRIDE 16
-  RENDER TO 'out/demo/natural/'
+  RENDER TO 'out/demo/natural/' SCALE QUERY
   INTO natural_heatmaps;
 
 -- Where does the AP/PA model look, by projection and detector? (centre of the most important patch)

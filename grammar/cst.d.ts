@@ -378,6 +378,10 @@ export type RenderClauseCstChildren = {
   RENDER: IToken[];
   TO: IToken[];
   directory: IToken[];
+  SCALE?: IToken[];
+  ABSOLUTE?: IToken[];
+  IMAGE?: IToken[];
+  QUERY?: IToken[];
 };
 
 export interface IntoClauseCstNode extends CstNode {

@@ -331,10 +331,19 @@ export class KryptonParser extends CstParser {
     this.SUBRULE(this.number, { LABEL: 'fraction' });
   });
 
+  /** SCALE: what the overlays' colours span — the drop 0–1, each image's own range, or one range for the query. */
   readonly renderClause = this.RULE('renderClause', () => {
     this.CONSUME(t.Render);
     this.CONSUME(t.To);
     this.CONSUME(t.StringLiteral, { LABEL: 'directory' });
+    this.OPTION(() => {
+      this.CONSUME(t.Scale);
+      this.OR([
+        { ALT: () => this.CONSUME(t.Absolute) },
+        { ALT: () => this.CONSUME(t.Image) },
+        { ALT: () => this.CONSUME(t.Query) },
+      ]);
+    });
   });
 
   readonly intoClause = this.RULE('intoClause', () => {

@@ -119,6 +119,7 @@ function keyword(word: string): TokenType {
   });
 }
 
+export const Absolute = keyword('ABSOLUTE');
 export const Analyze = keyword('ANALYZE');
 export const Auto = keyword('AUTO');
 export const Bgr = keyword('BGR');
@@ -163,6 +164,7 @@ export const Pixels = keyword('PIXELS');
 export const Predicted = keyword('PREDICTED');
 export const Probabilities = keyword('PROBABILITIES');
 export const Quality = keyword('QUALITY');
+export const Query = keyword('QUERY');
 export const Region = keyword('REGION');
 export const Render = keyword('RENDER');
 export const Replace = keyword('REPLACE');
@@ -183,11 +185,11 @@ export const With = keyword('WITH');
 export const Without = keyword('WITHOUT');
 
 const keywordTokens = [
-  Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drilldown, Drop, Exists, Explain, For,
+  Absolute, Analyze, Auto, Bgr, Black, Channels, Class, Color, Create, Drilldown, Drop, Exists, Explain, For,
   Fraction, From, Gray, If, Image, Imagenet, Images, In, Incremental, Input, Into, Labels, Logits, Mean,
   Model, Naive, Name, None, Normalize, Occlude, On, Or, Output, Patch, Pixels, Predicted, Probabilities, Quality,
-  Region, Render, Replace, Retune, Rgb, Scale, Sigmoid, Ssim, Std, Strategy, Stride, Threshold, To, Tune, Using,
-  Verify, With, Without,
+  Query, Region, Render, Replace, Retune, Rgb, Scale, Sigmoid, Ssim, Std, Strategy, Stride, Threshold, To, Tune,
+  Using, Verify, With, Without,
   // LOAD DICOM
   Deidentify, Dicom, Load,
 ];

@@ -44,6 +44,8 @@ export interface OccludeOptions {
   /** Candidate plans strategy 'auto' must not choose. */
   readonly without?: readonly ('naive' | 'incremental' | 'threshold' | 'drilldown')[];
   readonly renderTo?: string;
+  /** What the overlays' colours span: the drop 0–1 (default), each image's own drops, or the query's. */
+  readonly renderScale?: 'absolute' | 'image' | 'query';
   /** Results table; default heatmaps. */
   readonly into?: string;
 }
@@ -250,8 +252,13 @@ export function renderOcclude(options: OccludeOptions, prefix = ''): RenderedOcc
   }
   if (options.quality) writeQuality(writer, options.quality);
   writeStrategy(writer, options);
-  const { renderTo, into } = options;
+  const { renderTo, renderScale, into } = options;
+  if (renderScale !== undefined && renderTo === undefined) throw optionError('renderScale', "needs 'renderTo'");
+  if (renderScale !== undefined && !['absolute', 'image', 'query'].includes(renderScale)) {
+    throw optionError('renderScale', `must be 'absolute', 'image' or 'query', got '${String(renderScale)}'`);
+  }
   if (renderTo !== undefined) writer.option('renderTo', () => writer.words(`RENDER TO ${quote(renderTo)}`), 'RENDER TO directory');
+  if (renderScale !== undefined) writer.option('renderScale', () => writer.words(`SCALE ${renderScale.toUpperCase()}`));
   if (into !== undefined) writer.option('into', () => writer.words(`INTO ${identifier(into)}`), 'a quoted name');
   return writer.done();
 }

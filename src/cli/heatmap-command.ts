@@ -3,8 +3,9 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { KryptonError, messageOf, StatementError } from '../errors.js';
 import { parsePatchColor } from '../image/patch-color.js';
-import { prepareImage } from '../image/prepare-image.js';
-import { renderOverlay } from '../image/render-overlay.js';
+import { renderImageOverlay } from '../image/render-overlay.js';
+import { imageError } from '../image/decode-image.js';
+import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { ImageFailures, open, SyntaxErrors } from '../krypton.js';
 import { occludeStatement, type OccludeOptions } from '../occlude-options.js';
@@ -34,6 +35,7 @@ interface HeatmapOptions extends ModelInputOptions {
   batch?: string;
   json?: string;
   png?: string;
+  pngScale: string;
   labels?: string;
   output?: string;
   outputName?: string;
@@ -82,6 +84,7 @@ export function heatmapCommand(program: Command): void {
     .option('--output-name <name>', 'the graph output holding the class scores (default: the first)')
     .option('--json <file>', 'write the heatmap as JSON')
     .option('--png <file>', 'write the image with the heatmap overlaid')
+    .option('--png-scale <scale>', "the overlay's colours: absolute (the drop, 0 to 1) or image (its lowest to highest drop)", 'absolute')
     .option('--quiet', 'no progress bar');
   addModelInputOptions(command).action(async (options: HeatmapOptions) => {
     await runHeatmap(options);
@@ -164,6 +167,7 @@ function occludeOptions(options: HeatmapOptions): OccludeOptions {
  */
 async function runHeatmap(options: HeatmapOptions): Promise<void> {
   const batchSize = options.batch ? positiveInteger('--batch', options.batch) : undefined;
+  const pngScale = oneOf('--png-scale', options.pngScale, ['absolute', 'image'] as const);
   const occlusion = occludeOptions(options);
   const db = await open(options.db ?? ':memory:');
   try {
@@ -229,7 +233,8 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
     }
     if (options.png) {
       const title = `${classLabel ?? `class ${classIndex}`} p=${baseProbability.toFixed(3)}`;
-      await renderOverlay(await prepareImage(options.image, await db.inputSpecOf(SESSION_MODEL), Number(outcome.frame)), heatmapGridOf(grid, values), options.png, { baseProbability, title });
+      const bytes = await readRegularFile(options.image, imageFileCap(), ({ problem }) => imageError(options.image, problem));
+      await renderImageOverlay(bytes, options.image, await db.inputSpecOf(SESSION_MODEL), heatmapGridOf(grid, values), options.png, { baseProbability, title, scale: { kind: pngScale } }, Number(outcome.frame));
     }
     const how = approximate ? `${result.message?.match(/\(([^)]*)\)/)?.[1] ?? 'approximate'}${row.ssim === null ? '' : `, SSIM ${Number(row.ssim).toFixed(3)}`}` : mode;
     const lines = [

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
-import { prepareImageFromBuffer, type PreparedImage } from '../image/prepare-image.js';
+import { prepareAndShowImage, prepareImageFromBuffer, shownImageFromBuffer, type ShownImage } from '../image/prepare-image.js';
 import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { imageError } from '../image/decode-image.js';
-import { renderOverlay } from '../image/render-overlay.js';
+import { dropRange, recordedScale, renderShownOverlay, scaleSignature, type DropRange, type OverlayScale } from '../image/render-overlay.js';
 import { removeAbandonedTemporaries } from '../io/write-atomically.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
@@ -140,6 +140,8 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   const { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY } = logical.grid;
   const gridGeometry = { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY };
   const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(imageKey(image))).length;
+  const sharedScale = logical.renderScale === 'query';
+  const ownScale: OverlayScale = logical.renderScale === 'image' ? { kind: 'image' } : { kind: 'absolute' };
   try {
     for (const image of logical.images) {
       const key = imageKey(image);
@@ -161,11 +163,12 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
       const imageSha256 = createHash('sha256').update(bytes).digest('hex');
       const storedInputs = stored.get(key);
       const replaced = storedInputs && staleness(storedInputs, imageSha256, modelSha256);
-      const overlayFile = logical.renderDir ? join(logical.renderDir, overlayNames.get(key)!) : undefined;
+      // A shared scale is known only once every image is done: those overlays are drawn after the loop.
+      const overlayFile = logical.renderDir && !sharedScale ? join(logical.renderDir, overlayNames.get(key)!) : undefined;
       if (storedInputs && !replaced) {
         let overlay: string | undefined;
         try {
-          overlay = overlayFile ? await renderStored(plan, store, image, bytes, overlayFile) : undefined;
+          overlay = overlayFile ? await renderStored(plan, store, image, bytes, overlayFile, ownScale) : undefined;
         } catch (error) {
           if (!isKryptonError(error)) throw error;
           failed(error);
@@ -176,8 +179,11 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
       }
       report(0);
       let prepared;
+      let shown: ShownImage | undefined;
       try {
-        prepared = await prepareImageFromBuffer(bytes, spec, image.path, image.frame);
+        // One decode serves the model and, at the image's own size, its overlay.
+        if (overlayFile) ({ prepared, shown } = await prepareAndShowImage(bytes, spec, image.path, undefined, image.frame));
+        else prepared = await prepareImageFromBuffer(bytes, spec, image.path, image.frame);
       } catch (error) {
         if (!isKryptonError(error)) throw error;
         failed(error);
@@ -253,7 +259,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
       let overlayError: unknown;
       try {
         if (overlayFile) {
-          await render(plan, image, prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile);
+          await render(plan, image, shown!, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile, ownScale);
           overlay = overlayFile;
         }
       } catch (error) {
@@ -272,7 +278,48 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
     await operator?.release();
     await verifier?.release();
   }
+  if (logical.renderDir && sharedScale) await renderOnSharedScale(plan, store, outcomes, overlayNames);
   return { outcomes, elapsedMs: performance.now() - started };
+}
+
+/**
+ * SCALE QUERY: every stored heatmap of the query's images on one range, the lowest to the highest
+ * drop among them. An overlay already drawn on that very range is kept.
+ */
+async function renderOnSharedScale(plan: PhysicalOcclude, store: Store, outcomes: ImageOutcome[], overlayNames: Map<string, string>): Promise<void> {
+  const { logical } = plan;
+  const keys = new Set(outcomes.filter((o) => o.status !== 'failed').map((o) => imageKey({ path: o.imagePath, frame: o.frame })));
+  if (keys.size === 0) return;
+  const range = await storedDropRange(store, plan, keys);
+  const images = new Map(logical.images.map((image) => [imageKey(image), image]));
+  for (const [i, outcome] of outcomes.entries()) {
+    if (outcome.status === 'failed') continue;
+    const key = imageKey({ path: outcome.imagePath, frame: outcome.frame });
+    const file = join(logical.renderDir!, overlayNames.get(key)!);
+    try {
+      const bytes = await readImageFile(outcome.imagePath);
+      const overlay = await renderStored(plan, store, images.get(key)!, bytes, file, { kind: 'query', range });
+      outcomes[i] = { ...outcome, overlay };
+    } catch (error) {
+      if (!isKryptonError(error)) throw error;
+      // As with the other scales: a heatmap computed in this run stays stored, a rerun draws its overlay.
+      const problem = outcome.status === 'done' ? `heatmap stored, overlay not written: ${messageOf(error)}` : messageOf(error);
+      outcomes[i] = { ...outcome, status: 'failed', error: problem };
+    }
+  }
+}
+
+async function storedDropRange(store: Store, plan: PhysicalOcclude, keys: ReadonlySet<string>): Promise<DropRange> {
+  const { rows } = await store.query(`SELECT image_path, frame, heatmap, base_probability FROM ${plan.logical.table} WHERE query_id = ${quoteString(plan.queryId)}`);
+  let min = Infinity;
+  let max = -Infinity;
+  for (const row of rows) {
+    if (!keys.has(imageKey({ path: row.image_path as string, frame: Number(row.frame) }))) continue;
+    const range = dropRange(Float32Array.from(row.heatmap as number[]), row.base_probability as number);
+    min = Math.min(min, range.min);
+    max = Math.max(max, range.max);
+  }
+  return min > max ? { min: 0, max: 0 } : { min, max };
 }
 
 function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {
@@ -280,12 +327,13 @@ function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonE
   return new KryptonError(`interrupted: ${kept === 1 ? '1 image' : `${kept} images`} finished in this run ${kept === 1 ? 'is' : 'are'} kept in ${table}; run the statement again to do the rest`, 'interrupted');
 }
 
-/** Draws one image's heatmap into its RENDER TO file. */
+/** Draws one image's heatmap into its RENDER TO file, over the image at its own size. */
 async function render(
-  plan: PhysicalOcclude, image: ImageRef, prepared: PreparedImage, values: Float32Array, baseProbability: number, className: string, overlay: string,
+  plan: PhysicalOcclude, image: ImageRef, shown: ShownImage, values: Float32Array, baseProbability: number, className: string, overlay: string, scale: OverlayScale,
 ): Promise<void> {
-  const { grid } = plan.logical;
-  await renderOverlay(prepared, heatmapGridOf(grid, values), overlay, { baseProbability, title: `${image.imageId}: ${className} p=${baseProbability.toFixed(3)}` });
+  const { grid, model } = plan.logical;
+  const title = `${image.imageId}: ${className} p=${baseProbability.toFixed(3)}`;
+  await renderShownOverlay(shown, model.spec, heatmapGridOf(grid, values), overlay, { baseProbability, title, scale });
 }
 
 /** Whether a file is a PNG that decodes whole (an overlay cut short by a crash or a full disk does not). */
@@ -305,19 +353,19 @@ async function isWholePng(path: string): Promise<boolean> {
 
 /**
  * An image done by an earlier run of the statement, rendered from its stored heatmap when its
- * overlay is missing or broken (a RENDER TO added on the rerun, a folder cleared since, a write
- * cut short).
+ * overlay is missing, broken (a RENDER TO added on the rerun, a folder cleared since, a write cut
+ * short) or drawn on another scale.
  */
-async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, bytes: Buffer, overlay: string): Promise<string | undefined> {
+async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, bytes: Buffer, overlay: string, scale: OverlayScale): Promise<string | undefined> {
   const { logical } = plan;
-  if (await isWholePng(overlay)) return overlay;
+  if ((await isWholePng(overlay)) && (await recordedScale(overlay)) === scaleSignature(scale)) return overlay;
   const { rows } = await store.query(
     `SELECT heatmap, base_probability, class_index, class_label FROM ${logical.table} WHERE query_id = ${quoteString(plan.queryId)} AND image_path = ${quoteString(image.path)} AND frame = ${image.frame}`,
   );
   if (rows.length === 0) return undefined;
   const [row] = rows;
-  const prepared = await prepareImageFromBuffer(bytes, logical.model.spec, image.path, image.frame);
   const values = Float32Array.from(row.heatmap as number[]);
-  await render(plan, image, prepared, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`, overlay);
+  const shown = await shownImageFromBuffer(bytes, image.path, undefined, image.frame);
+  await render(plan, image, shown, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`, overlay, scale);
   return overlay;
 }

@@ -49,11 +49,43 @@ export async function decodeAndResize(
   policy: ResizePolicy,
   frame = 1,
 ): Promise<DecodedImage> {
+  return resizeFullSize(await decodeFullSize(input, label, frame), label, width, height, policy);
+}
+
+/**
+ * The image as overlays show it: its own size, or shrunk to `maxWidth` wide with its aspect kept,
+ * decoded as decodeAndResize decodes it (so a DICOM file shows its displayed image).
+ */
+export async function decodeForDisplay(input: Buffer, label: string, maxWidth: number, frame = 1): Promise<DecodedImage> {
+  return shrinkForDisplay(await decodeFullSize(input, label, frame), label, maxWidth);
+}
+
+/** decodeAndResize and decodeForDisplay from one decode of the file. */
+export async function decodeForModelAndDisplay(
+  input: Buffer,
+  label: string,
+  width: number,
+  height: number,
+  policy: ResizePolicy,
+  maxWidth: number,
+  frame = 1,
+): Promise<{ model: DecodedImage; display: DecodedImage }> {
+  const full = await decodeFullSize(input, label, frame);
+  return { model: await resizeFullSize(full, label, width, height, policy), display: await shrinkForDisplay(full, label, maxWidth) };
+}
+
+function shrinkForDisplay(full: FullSizeImage, label: string, maxWidth: number): Promise<DecodedImage> {
+  const width = Math.min(full.width, maxWidth);
+  const height = width === full.width ? full.height : Math.max(1, Math.round((full.height * width) / full.width));
+  return resizeFullSize(full, label, width, height, 'stretch');
+}
+
+async function decodeFullSize(input: Buffer, label: string, frame: number): Promise<FullSizeImage> {
   if (input.length === 0) throw imageError(label, 'is empty (0 bytes)');
   const maxPixels = limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS);
   if (hasDicomMarker(input) || isDicomName(label)) {
     const gray = await decodeDicomImage(input, label, maxPixels, PIXELS_VARIABLE, frame);
-    return resizeFullSize({ ...gray, channels: 1, deep: false }, label, width, height, policy);
+    return { ...gray, channels: 1, deep: false };
   }
   if (frame !== 1) throw imageError(label, `has 1 frame: frame ${frame} does not exist (only DICOM files hold several)`);
   let metadata: sharp.Metadata;
@@ -93,7 +125,7 @@ export async function decodeAndResize(
     throw imageError(label, `decoded to ${decoded.info.channels} channels where ${channels} were expected`);
   }
 
-  return resizeFullSize({ data: decoded.data, width: sourceWidth, height: sourceHeight, channels, deep }, label, width, height, policy);
+  return { data: decoded.data, width: sourceWidth, height: sourceHeight, channels, deep };
 }
 
 /** Decoded pixels at the source's size, interleaved; 16-bit samples in native byte order when deep. */

@@ -1,5 +1,6 @@
 import { KryptonError } from '../errors.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
+import type { AxisMapping } from './source-region.js';
 
 /** One occlusion experiment's results on the model-input image's pixel grid. */
 export interface HeatmapGrid {
@@ -22,6 +23,19 @@ export function heatmapGridOf(grid: OcclusionGrid, values: Float32Array): Heatma
   return {
     width: grid.columns, height: grid.rows, values, patchWidth: grid.patchWidth, patchHeight: grid.patchHeight,
     strideX: grid.strideX, strideY: grid.strideY, originX: grid.originX, originY: grid.originY,
+  };
+}
+
+/** The grid's patches where an axis mapping puts them (fractional pixels; the values are the same). */
+export function mapHeatmapGrid(grid: HeatmapGrid, mapping: AxisMapping): HeatmapGrid {
+  return {
+    ...grid,
+    patchWidth: grid.patchWidth * mapping.scaleX,
+    patchHeight: grid.patchHeight * mapping.scaleY,
+    strideX: grid.strideX * mapping.scaleX,
+    strideY: grid.strideY * mapping.scaleY,
+    originX: grid.originX * mapping.scaleX + mapping.offsetX,
+    originY: grid.originY * mapping.scaleY + mapping.offsetY,
   };
 }
 

@@ -1,7 +1,7 @@
 import { KryptonError } from '../errors.js';
 import { imageFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { luma } from './channel-conversion.js';
-import { decodeAndResize, imageError } from './decode-image.js';
+import { decodeAndResize, decodeForDisplay, decodeForModelAndDisplay, imageError } from './decode-image.js';
 import type { DecodedImage } from './decode-image.js';
 import { normalizePixelValue, validateInputSpec } from './input-spec.js';
 import type { InputSpec } from './input-spec.js';
@@ -36,7 +36,23 @@ export async function prepareImage(path: string, spec: InputSpec, frame = 1): Pr
 /** Like prepareImage for an encoded image already in memory; `label` names it in errors and results. */
 export async function prepareImageFromBuffer(bytes: Buffer, spec: InputSpec, label = '<buffer>', frame = 1): Promise<PreparedImage> {
   validateInputSpec(spec);
-  const decoded = await decodeAndResize(bytes, label, spec.width, spec.height, spec.resize, frame);
+  return preparedFrom(await decodeAndResize(bytes, label, spec.width, spec.height, spec.resize, frame), spec, label);
+}
+
+/** prepareImageFromBuffer and shownImageFromBuffer from one decode, for an image whose overlay is drawn. */
+export async function prepareAndShowImage(
+  bytes: Buffer,
+  spec: InputSpec,
+  label = '<buffer>',
+  maxWidth = OVERLAY_MAX_WIDTH,
+  frame = 1,
+): Promise<{ prepared: PreparedImage; shown: ShownImage }> {
+  validateInputSpec(spec);
+  const { model, display } = await decodeForModelAndDisplay(bytes, label, spec.width, spec.height, spec.resize, maxWidth, frame);
+  return { prepared: preparedFrom(model, spec, label), shown: shownFrom(display) };
+}
+
+function preparedFrom(decoded: DecodedImage, spec: InputSpec, label: string): PreparedImage {
   const pixels = toModelPixels(decoded, spec);
   return {
     path: label,
@@ -48,6 +64,28 @@ export async function prepareImageFromBuffer(bytes: Buffer, spec: InputSpec, lab
     tensor: normalizePixels(pixels, spec),
     display: toDisplay(decoded),
   };
+}
+
+function shownFrom(decoded: DecodedImage): ShownImage {
+  return { width: decoded.width, height: decoded.height, sourceWidth: decoded.sourceWidth, sourceHeight: decoded.sourceHeight, display: toDisplay(decoded) };
+}
+
+/** An image as overlays show it, and the size of the source it was decoded from. */
+export interface ShownImage {
+  width: number;
+  height: number;
+  sourceWidth: number;
+  sourceHeight: number;
+  /** [H, W, 3] RGB 8-bit. */
+  display: Uint8Array;
+}
+
+/** Overlays of larger images are shrunk to this width (aspect kept): enough to read, small enough to open anywhere. */
+export const OVERLAY_MAX_WIDTH = 1024;
+
+/** An encoded image at its own size (at most `maxWidth` wide), for drawing its heatmap over. */
+export async function shownImageFromBuffer(bytes: Buffer, label = '<buffer>', maxWidth = OVERLAY_MAX_WIDTH, frame = 1): Promise<ShownImage> {
+  return shownFrom(await decodeForDisplay(bytes, label, maxWidth, frame));
 }
 
 /** Pixel-space [C, H, W] (0–255) to the model's input: scaled and normalised per channel. */

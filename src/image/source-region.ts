@@ -13,6 +13,37 @@ export interface Size {
   readonly height: number;
 }
 
+/** Where a source pixel lands on the model input: `model = source · scale + offset` along each axis. */
+export interface AxisMapping {
+  readonly scaleX: number;
+  readonly scaleY: number;
+  readonly offsetX: number;
+  readonly offsetY: number;
+}
+
+/**
+ * The geometry of the resize: stretch scales each axis; cover scales to fill and crops the
+ * centre; contain scales to fit and pads the centre.
+ */
+export function resizeGeometry(image: Size, model: Size & { readonly resize: ResizePolicy }): AxisMapping {
+  const sx = model.width / image.width;
+  const sy = model.height / image.height;
+  const scaleX = model.resize === 'stretch' ? sx : model.resize === 'cover' ? Math.max(sx, sy) : Math.min(sx, sy);
+  const scaleY = model.resize === 'stretch' ? sy : scaleX;
+  return { scaleX, scaleY, offsetX: (model.width - image.width * scaleX) / 2, offsetY: (model.height - image.height * scaleY) / 2 };
+}
+
+/**
+ * The inverse of the resize, then a shrink of the source to the picture drawn: where a model-input
+ * pixel lies on a `shown`-sized picture of the whole source image.
+ */
+export function modelToShownPixels(model: Size & { readonly resize: ResizePolicy }, source: Size, shown: Size): AxisMapping {
+  const resize = resizeGeometry(source, model);
+  const kx = shown.width / source.width;
+  const ky = shown.height / source.height;
+  return { scaleX: kx / resize.scaleX, scaleY: ky / resize.scaleY, offsetX: (-resize.offsetX * kx) / resize.scaleX, offsetY: (-resize.offsetY * ky) / resize.scaleY };
+}
+
 /** How `describe` writes a region: `0, 0, 900, 10`, the four numbers as REGION takes them. */
 export function regionText(region: Rectangle): string {
   return `${region.x}, ${region.y}, ${region.width}, ${region.height}`;
@@ -30,12 +61,7 @@ export function regionInModelPixels(region: Rectangle, image: Size, label: strin
   if (region.x + region.width > image.width || region.y + region.height > image.height) {
     throw new KryptonError(`${said} exceeds the ${image.width}x${image.height} image ${label}`, 'plan');
   }
-  const sx = model.width / image.width;
-  const sy = model.height / image.height;
-  const scaleX = model.resize === 'stretch' ? sx : model.resize === 'cover' ? Math.max(sx, sy) : Math.min(sx, sy);
-  const scaleY = model.resize === 'stretch' ? sy : scaleX;
-  const offsetX = (model.width - image.width * scaleX) / 2;
-  const offsetY = (model.height - image.height * scaleY) / 2;
+  const { scaleX, scaleY, offsetX, offsetY } = resizeGeometry(image, model);
   const left = Math.round(region.x * scaleX + offsetX);
   const top = Math.round(region.y * scaleY + offsetY);
   const right = Math.round((region.x + region.width) * scaleX + offsetX);

@@ -110,10 +110,15 @@ export interface OccludeStatement extends StatementBase {
   /** VERIFY p %: p in (0, 100]. */
   readonly verifyPercent?: number;
   readonly renderDir?: string;
+  /** RENDER TO … SCALE: 'absolute' when left out. */
+  readonly renderScale?: RenderScale;
   readonly into?: TableName;
   /** Where each clause that was written starts, for later stages' error messages. */
   readonly clauses: ClausePositions<OccludeClause>;
 }
+
+/** What an overlay's colours span: the drop 0–1, the image's own drops, or the query's. */
+export type RenderScale = 'absolute' | 'image' | 'query';
 
 export type OccludeClause =
   | 'source'

@@ -200,7 +200,7 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
       retune: ctx.retuneClause !== undefined,
       ...(ctx.verifyClause && { verifyPercent: this.verifyClause(ctx.verifyClause[0].children) }),
       ...choice,
-      ...(ctx.renderClause && { renderDir: this.renderClause(ctx.renderClause[0].children) }),
+      ...(ctx.renderClause && this.renderClause(ctx.renderClause[0].children)),
       ...(ctx.intoClause && { into: this.intoClause(ctx.intoClause[0].children) }),
       clauses: this.clausePositions<ast.OccludeClause>({
         source: ctx.imageSource,
@@ -374,8 +374,9 @@ export class AstBuilder extends BaseVisitor implements cst.ICstNodeVisitor<void,
     return { stride, fraction: checkInRange(this.reporter, fraction, range, 'FRACTION must be in (0, 1]') };
   }
 
-  renderClause(ctx: cst.RenderClauseCstChildren): string {
-    return nonEmptyString(this.reporter, ctx.directory[0], 'RENDER TO directory');
+  renderClause(ctx: cst.RenderClauseCstChildren): { renderDir: string; renderScale: ast.RenderScale } {
+    const renderScale = ctx.IMAGE ? 'image' : ctx.QUERY ? 'query' : 'absolute';
+    return { renderDir: nonEmptyString(this.reporter, ctx.directory[0], 'RENDER TO directory'), renderScale };
   }
 
   intoClause(ctx: cst.IntoClauseCstChildren): ast.TableName {

@@ -58,7 +58,7 @@ export function explainOcclude(plan: PhysicalOcclude, analyzed?: OcclusionRun): 
   // Logical: what is asked, bottom-up like a relational plan.
   add('logical plan', `Insert ${params({ table: logical.tableName, query_id: plan.queryId })}`);
   let depth = 1;
-  if (logical.renderDir) add('logical plan', `${'  '.repeat(depth++)}Render ${params({ dir: logical.renderDir })}`);
+  if (logical.renderDir) add('logical plan', `${'  '.repeat(depth++)}Render ${params({ dir: logical.renderDir, scale: logical.renderScale })}`);
   add('logical plan', `${'  '.repeat(depth++)}Occlude ${params({
     model: model.name, class: target, patch: `${grid.patchWidth}x${grid.patchHeight}`, stride: `${grid.strideX}x${grid.strideY}`,
     color: formatPatchColor(logical.color), region, quality: logical.quality ? `ssim>=${logical.quality.target}` : 'exact',

@@ -1,4 +1,5 @@
 import type { InputSpec } from '../image/input-spec.js';
+import type { RenderScale } from '../parser/ast.js';
 import type { CellOperatorSpec, OperatorSpec } from '../operators/create-operator.js';
 import type { CandidateEstimate } from './candidates/candidate.js';
 
@@ -55,6 +56,7 @@ export interface VerifyNode {
 export interface RenderNode {
   readonly kind: 'Render';
   readonly dir: string;
+  readonly scale: RenderScale;
   readonly child: VerifyNode | OcclusionNode;
 }
 
@@ -100,7 +102,7 @@ const estimateParams = (estimate: CandidateEstimate): Params => [
 /** Each node's parameters, in the order EXPLAIN prints them. */
 export const PARAMS: { readonly [K in PhysicalKind]: (node: NodeOf<K>) => Params } = Object.freeze({
   Insert: (node) => [['table', node.table], ['query_id', node.queryId], ['commit', 'per image'], ['skip', 'images already done']],
-  Render: (node) => [['dir', node.dir], ['file', '<image_id>.png']],
+  Render: (node) => [['dir', node.dir], ['file', '<image_id>.png'], ['scale', node.scale]],
   Verify: (node) => [['share', `${node.percent}%`], ['images', String(node.images)], ['against', 'exact incremental']],
   Drilldown: (node) => [
     ['coarse stride', `${node.coarseStride.x}x${node.coarseStride.y}`],

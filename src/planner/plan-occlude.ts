@@ -10,7 +10,7 @@ import { occlusionGrid, type OcclusionGrid } from '../model/occlusion-grid.js';
 import type { CellOperatorSpec, OperatorSpec } from '../operators/create-operator.js';
 import { EXACT_INCREMENTAL, isExact, NAIVE, thresholdOf } from '../operators/create-operator.js';
 import type { TargetClass } from '../operators/occlusion-task.js';
-import type { CandidateName, OccludeStatement, QualityTarget, Region } from '../parser/ast.js';
+import type { CandidateName, OccludeStatement, QualityTarget, Region, RenderScale } from '../parser/ast.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_RESULTS_TABLE } from '../store/index.js';
 import { imageKey, imageLabel, resolveImages, type ImageRef } from '../executor/image-source.js';
@@ -40,6 +40,8 @@ export interface LogicalOcclude {
   readonly table: string;
   readonly tableName: string;
   readonly renderDir?: string;
+  /** What the overlays' colours span; absolute unless RENDER TO … SCALE says otherwise. */
+  readonly renderScale: RenderScale;
 }
 
 /** Every candidate as EXPLAIN lists it: its best estimate, or why it was not considered. */
@@ -127,6 +129,7 @@ export async function bindOcclude(statement: OccludeStatement, context: Planning
     table: statement.into?.sql ?? DEFAULT_RESULTS_TABLE,
     tableName: statement.into?.parts.join('.') ?? DEFAULT_RESULTS_TABLE,
     renderDir: statement.renderDir,
+    renderScale: statement.renderScale ?? 'absolute',
   };
 }
 
@@ -297,7 +300,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
   const verifyImages = chooseVerified(logical.images, sampled, statement.verifyPercent);
   let node: PhysicalNode = occlusion;
   if (statement.verifyPercent !== undefined) node = Object.freeze({ kind: 'Verify', percent: statement.verifyPercent, images: verifyImages.size, child: node as OcclusionNode });
-  if (logical.renderDir) node = Object.freeze({ kind: 'Render', dir: logical.renderDir, child: node as OcclusionNode });
+  if (logical.renderDir) node = Object.freeze({ kind: 'Render', dir: logical.renderDir, scale: logical.renderScale, child: node as OcclusionNode });
   const root: InsertNode = Object.freeze({ kind: 'Insert', table: logical.tableName, queryId, child: node as OcclusionNode });
   const patch = { width: grid.patchWidth, height: grid.patchHeight };
   return {

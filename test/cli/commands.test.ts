@@ -1,6 +1,8 @@
 // heatmap, zoo and inspect as their own processes, as a user runs them.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import sharp from 'sharp';
+import { recordedScale } from '../../src/image/render-overlay';
 import { tinyClassifier } from '../support/tiny-models';
 import { CXR_LABELS, CXR_MODEL, SOME_XRAYS, data, expectOneLineError, runChild, useTempDir } from './helpers.js';
 
@@ -14,7 +16,7 @@ describe('heatmap', () => {
     const out = (name: string) => join(dir(), name);
     const [exact, naive] = await Promise.all([
       runChild(heatmapArgs('--patch', '56', '--stride', '56', '--labels', CXR_LABELS, '--json', out('exact.json'), '--png', out('exact.png'))),
-      runChild(heatmapArgs('--patch', '56', '--stride', '56', '--mode', 'naive', '--json', out('naive.json'))),
+      runChild(heatmapArgs('--patch', '56', '--stride', '56', '--mode', 'naive', '--json', out('naive.json'), '--png', out('naive.png'), '--png-scale', 'image')),
     ]);
     expect(exact).toMatchObject({ code: 0, stderr: '' });
     expect(naive).toMatchObject({ code: 0, stderr: '' });
@@ -37,6 +39,10 @@ describe('heatmap', () => {
 
     const png = readFileSync(out('exact.png'));
     expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    // Drawn over the 640×524 X-ray at its own size, on the absolute scale unless --png-scale says otherwise.
+    expect((await sharp(png).metadata()).width).toBe(640);
+    expect(await recordedScale(out('exact.png'))).toBe('absolute');
+    expect(await recordedScale(out('naive.png'))).toBe('image');
   });
 
   test('bad input: one line that names the problem, exit 1, no stack trace', async () => {
@@ -57,6 +63,7 @@ describe('heatmap', () => {
       [heatmapArgs('--patch', '56', '--region', '200,200,100,100'), /region \(200, 200, 100, 100\) lies outside the 224x224 model-input image$/],
       [heatmapArgs('--patch', '56', '--region', '0,0,90000,10', '--region-in', 'image'), /REGION 0, 0, 90000, 10 \(image pixels\) exceeds the \d+x\d+ image .*00870a9c\.png$/],
       [heatmapArgs('--patch', '56', '--region', '0,0,10,10', '--region-in', 'screen'), /--region-in must be one of model, image/],
+      [heatmapArgs('--patch', '56', '--png', join(dir(), 'x.png'), '--png-scale', 'query'), /--png-scale must be one of absolute, image/],
       [heatmapArgs('--patch', '56', '--quality', '0'), /: --quality must be in \(0, 1\]$/],
       [heatmapArgs('--patch', '56', '--threshold', '1.5'), /: --threshold must be in \(0, 1\]$/],
       [heatmapArgs('--patch', '16', '--drilldown', '10,0.2'), /: --drilldown stride 10 cannot reach --stride 4: it must be a larger multiple of it \(8, 12, 16, …\)$/],

@@ -56,6 +56,13 @@ describe('occludeStatement', () => {
     );
   });
 
+  test('renderScale writes SCALE after RENDER TO, which the language reads back; alone or unknown it is refused by name', () => {
+    expect(rendered({ renderTo: 'out/', renderScale: 'query' })).toBe(`${HEAD} RENDER TO 'out/' SCALE QUERY`);
+    expect(parsed({ renderTo: 'out/', renderScale: 'image' })).toMatchObject({ renderDir: 'out/', renderScale: 'image' });
+    expect(() => rendered({ renderScale: 'image' })).toThrow("occlude option 'renderScale': needs 'renderTo'");
+    expect(() => rendered({ renderTo: 'o/', renderScale: 'loud' as 'image' })).toThrow("occlude option 'renderScale': must be 'absolute', 'image' or 'query', got 'loud'");
+  });
+
   describe('quality', () => {
     test.each<[OccludeOptions['quality'], string]>([
       [{ ssim: 0.9 }, 'QUALITY SSIM >= 0.9'],

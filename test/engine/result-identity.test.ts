@@ -1,10 +1,11 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { open, type Krypton } from '../../src/krypton';
 import { assignImageIds, imageKey } from '../../src/executor/image-source';
 import { overlayFileNames } from '../../src/executor/execute-occlude';
+import { recordedScale } from '../../src/image/render-overlay';
 import { buildZooModel } from '../../src/zoo/build-zoo-model';
 import { KryptonError } from '../../src/errors';
 import { DATA } from '../support/heatmaps';
@@ -134,5 +135,51 @@ describe('overlays', () => {
     expect(again.rows[0]).toMatchObject({ status: 'already done', overlay: file });
     expect((await sharp(file).raw().toBuffer()).equals(whole)).toBe(true);
     expect(readdirSync(overlays).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('an overlay shows the image at its own size and aspect, the heat over all of it', async () => {
+    const overlays = join(dir, 'own-size');
+    const { rows } = await db.query(`OCCLUDE '${XRAY_A}' USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${overlays}' INTO own_size`);
+    const source = await sharp(XRAY_A).metadata();
+    const overlay = await sharp(String(rows[0].overlay)).raw().toBuffer({ resolveWithObject: true });
+    expect([source.width, source.height]).toEqual([640, 524]);
+    expect(overlay.info.width).toBe(640);
+    // Caption above and legend below the 640×524 image.
+    expect(overlay.info.height).toBeGreaterThan(524 + 40);
+  });
+
+  it('SCALE QUERY draws every overlay of the query on one range, its lowest to highest drop, redrawn when an image widens it', async () => {
+    const overlays = join(dir, 'shared');
+    const query = (images: string[]) =>
+      `OCCLUDE (${images.map((i) => `'${i}'`).join(', ')}) USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${overlays}' SCALE QUERY INTO shared_scale`;
+    const alone = await db.query(query([XRAY_A]));
+    const first = await recordedScale(String(alone.rows[0].overlay));
+    const { rows } = await db.query(query([XRAY_A, XRAY_B]));
+    expect(rows.map((r) => r.status)).toEqual(['already done', 'done']);
+    const drops = await db.query(`SELECT min(base_probability - list_max(heatmap)) AS low, max(base_probability - list_min(heatmap)) AS high FROM shared_scale`);
+    const { low, high } = drops.rows[0] as { low: number; high: number };
+    expect(high).toBeGreaterThan(low);
+    const recorded = await Promise.all(rows.map((r) => recordedScale(String(r.overlay))));
+    expect(recorded[0]).toMatch(/^query /);
+    expect(recorded[1]).toBe(recorded[0]);
+    const [, min, max] = recorded[0]!.split(' ').map(Number);
+    expect(min).toBeCloseTo(low, 6);
+    expect(max).toBeCloseTo(high, 6);
+    // The first image's overlay was drawn on its own drops alone; the second widened the range.
+    expect(first).not.toBe(recorded[0]);
+  });
+
+  it('a rerun keeps overlays drawn on the scale it asks for and redraws those drawn on another', async () => {
+    const overlays = join(dir, 'rescaled');
+    const query = `OCCLUDE '${XRAY_A}' USING MODEL cxr WITH PATCH 112 STRIDE 112 RENDER TO '${overlays}' INTO rescaled`;
+    const file = String((await db.query(query)).rows[0].overlay);
+    expect(await recordedScale(file)).toBe('absolute');
+    const first = readFileSync(file);
+    await db.query(query);
+    expect(readFileSync(file).equals(first)).toBe(true);
+    const again = await db.query(query.replace(' INTO ', ' SCALE IMAGE INTO '));
+    expect(again.rows[0]).toMatchObject({ status: 'already done', overlay: file });
+    expect(await recordedScale(file)).toBe('image');
+    expect(readFileSync(file).equals(first)).toBe(false);
   });
 });

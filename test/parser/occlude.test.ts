@@ -78,8 +78,24 @@ describe('OCCLUDE', () => {
       without: [],
       retune: false,
       renderDir: 'out/overlays/',
+      renderScale: 'absolute',
       into: { parts: ['results', 'heatmaps'], name: 'heatmaps', sql: '"results"."heatmaps"' },
     });
+  });
+
+  test.each([
+    ["RENDER TO 'o/'", 'absolute'],
+    ["RENDER TO 'o/' SCALE ABSOLUTE", 'absolute'],
+    ["render to 'o/' scale image", 'image'],
+    ["RENDER TO 'o/' SCALE QUERY INTO t", 'query'],
+  ])('%s: the overlays\' colour scale', (clause, scale) => {
+    expect(occlude(`${CORE} ${clause}`)).toMatchObject({ renderDir: 'o/', renderScale: scale });
+  });
+
+  test('SCALE takes ABSOLUTE, IMAGE or QUERY, and only after RENDER TO', () => {
+    const problems = (text: string) => parseScript(text).errors.map((e) => e.message);
+    expect(problems(`${CORE} RENDER TO 'o/' SCALE PERCENT`)).toEqual(["line 1, column 75: expected ABSOLUTE, IMAGE or QUERY but found 'PERCENT'"]);
+    expect(problems(`${CORE} SCALE QUERY`)).toEqual([expect.stringMatching(/^line 1, column 54: expected .* but found 'SCALE'$/)]);
   });
 
   test.each([

@@ -34,7 +34,7 @@ describe('isKryptonStatementStart', () => {
 test('KEYWORDS lists every keyword once, upper case and sorted', () => {
   expect(KEYWORDS).toContain('OCCLUDE');
   expect(KEYWORDS).toContain('PROBABILITIES');
-  expect(KEYWORDS).toHaveLength(62);
+  expect(KEYWORDS).toHaveLength(64);
   expect([...KEYWORDS].sort()).toEqual(KEYWORDS);
   expect(new Set(KEYWORDS).size).toBe(KEYWORDS.length);
   expect(KEYWORDS.every((keyword) => keyword === keyword.toUpperCase())).toBe(true);

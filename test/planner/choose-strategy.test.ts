@@ -84,7 +84,7 @@ describe('EXPLAIN', () => {
     expect(physical).toMatchInlineSnapshot(`
 [
   "physical plan: InsertExec table=fixed query_id=… commit=per image skip=images already done est total=149.2 ms",
-  "physical plan:   RenderExec dir=out/x/ file=<image_id>.png",
+  "physical plan:   RenderExec dir=out/x/ file=<image_id>.png scale=absolute",
   "physical plan:     VerifyExec share=50% images=1 against=exact incremental",
   "physical plan:       DrilldownExec coarse stride=32x32 fraction=0.25 stage 1 cells=49 stage 2 cells=≤ 183 est/image=149.2 ms",
   "physical plan:         IncrementalOcclusionExec threshold=0.5 segments=28 layers in full=2 batch=auto",

@@ -83,7 +83,11 @@ function occlude(random: SeededRandom, world: ScriptWorld): string {
     const height = random.int(1, 200);
     clauses.push(join(random, [kw(random, 'REGION'), list(random, [integer(random, 0, 100), integer(random, 0, 100), String(width), String(height)])]));
   }
-  if (random.chance(0.2)) clauses.push(join(random, [kw(random, 'RENDER'), kw(random, 'TO'), quoted(world.renderDir)]));
+  if (random.chance(0.2)) {
+    const render = [kw(random, 'RENDER'), kw(random, 'TO'), quoted(world.renderDir)];
+    if (random.chance(0.5)) render.push(kw(random, 'SCALE'), kw(random, random.pick(['ABSOLUTE', 'IMAGE', 'QUERY'])));
+    clauses.push(join(random, render));
+  }
   if (random.chance(0.4)) clauses.push(join(random, [kw(random, 'INTO'), tableName(random)]));
   return join(random, [...parts, ...shuffle(random, clauses)]);
 }
