@@ -3,7 +3,7 @@ module.exports = {
   testEnvironment: '<rootDir>/test/support/node-realm-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
-  transform: { '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
+  transform: { '^.+\\.(t|j)sx?$': ['<rootDir>/test/support/swc-global-bindings.js', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   // chevrotain and its helpers ship as ES modules only; jest's module system needs them as CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!(chevrotain|@chevrotain|lodash-es)/)'],
   // @chevrotain/* export only an `import` condition, which jest's CommonJS resolver ignores.
