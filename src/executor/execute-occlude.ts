@@ -82,7 +82,7 @@ export interface ExecutionOptions {
 }
 
 /** Why a stored row does not stand for the files as they are now, or undefined when it does. */
-function staleness(stored: StoredInputs, imageSha256: string, modelSha256: string): string | undefined {
+export function staleness(stored: StoredInputs, imageSha256: string, modelSha256: string): string | undefined {
   if (sameInputs(stored, { imageSha256, modelSha256 })) return undefined;
   if (stored.imageSha256 === null || stored.modelSha256 === null) return 'its stored row does not record the files it was computed from';
   const changed = [stored.imageSha256 !== imageSha256 && 'image', stored.modelSha256 !== modelSha256 && 'model'].filter(Boolean);
@@ -90,7 +90,7 @@ function staleness(stored: StoredInputs, imageSha256: string, modelSha256: strin
 }
 
 /** An image file's bytes, read under the decoder's checks (a regular file, within the size cap). */
-function readImageFile(path: string): Promise<Buffer> {
+export function readImageFile(path: string): Promise<Buffer> {
   return readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
 }
 
@@ -116,7 +116,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   const { onProgress, signal, batchSize } = options;
   const started = performance.now();
   const { logical } = plan;
-  const { model, spec, labels } = logical.model;
+  const { model, spec } = logical.model;
   await store.ensureResultsTable(logical.table);
   const stored = await store.storedInputs(logical.table, plan.queryId);
   const positions = cellCount(logical.grid);
@@ -128,7 +128,6 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   if (logical.renderDir) await removeAbandonedTemporaries(logical.renderDir);
   let operator: OcclusionOperator | undefined;
   let verifier: OcclusionOperator | undefined;
-  const columns = approximationColumns(plan.spec, logical.grid);
   const modelSha256 = logical.model.fileHash;
   const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(image.path)).length;
   try {
@@ -208,51 +207,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
         throw error;
       }
       const elapsedMs = sample ? sample.elapsedMs : computedMs;
-      const classLabel = labels?.[heatmap.classIndex] ?? null;
-      const record = {
-        queryId: plan.queryId,
-        imagePath: image.path,
-        imageId: image.imageId,
-        model: logical.model.name,
-        classIndex: heatmap.classIndex,
-        classLabel,
-        baseProbability: heatmap.baseProbability,
-        patchHeight: logical.grid.patchHeight,
-        patchWidth: logical.grid.patchWidth,
-        strideY: logical.grid.strideY,
-        strideX: logical.grid.strideX,
-        strategy: plan.strategy,
-        height: logical.grid.rows,
-        width: logical.grid.columns,
-        heatmap: heatmap.values,
-        elapsedMs,
-        originX: logical.grid.originX,
-        originY: logical.grid.originY,
-        ssim: measuredSsim ?? null,
-        ...columns,
-        imageSha256,
-        modelSha256,
-      };
-      await store.insertHeatmaps(logical.table, [record]);
-      const summary = summariseHeatmap(record);
-      let overlay: string | undefined;
-      let overlayError: unknown;
-      try {
-        if (overlayFile) {
-          await render(plan, image, prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile);
-          overlay = overlayFile;
-        }
-      } catch (error) {
-        if (!isKryptonError(error)) throw error;
-        // The heatmap is stored; the overlay is drawn again by a rerun. The image still counts as failed.
-        overlayError = error;
-      }
-      outcomes.push({
-        imageId: image.imageId, imagePath: image.path, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
-        baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
-        ssim: measuredSsim, batchSize: heatmap.batchSize, overlay, replaced,
-        ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
-      });
+      outcomes.push(await storeHeatmap(plan, store, { image, prepared, heatmap, elapsedMs, ssim: measuredSsim, imageSha256, modelSha256, replaced, overlayFile }));
     }
   } finally {
     await operator?.release();
@@ -261,13 +216,81 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   return { outcomes, elapsedMs: performance.now() - started };
 }
 
-function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {
+/** One image's computed heatmap, wherever it was computed, on its way into the results. */
+export interface ComputedImage {
+  readonly image: ImageRef;
+  /** Decoded for the overlay; needed only with RENDER TO. */
+  readonly prepared?: PreparedImage;
+  readonly heatmap: Pick<Heatmap, 'values' | 'classIndex' | 'baseProbability' | 'batchSize'>;
+  readonly elapsedMs: number;
+  readonly ssim?: number;
+  readonly imageSha256: string;
+  readonly modelSha256: string;
+  readonly replaced?: string;
+  readonly overlayFile?: string;
+}
+
+/**
+ * Commits one image's row in its own transaction, then draws its overlay: the once-per-image
+ * commit local and distributed runs share.
+ */
+export async function storeHeatmap(plan: PhysicalOcclude, store: Store, computed: ComputedImage): Promise<ImageOutcome> {
+  const { logical } = plan;
+  const { image, heatmap, elapsedMs, imageSha256, modelSha256, replaced, overlayFile } = computed;
+  const classLabel = logical.model.labels?.[heatmap.classIndex] ?? null;
+  const record = {
+    queryId: plan.queryId,
+    imagePath: image.path,
+    imageId: image.imageId,
+    model: logical.model.name,
+    classIndex: heatmap.classIndex,
+    classLabel,
+    baseProbability: heatmap.baseProbability,
+    patchHeight: logical.grid.patchHeight,
+    patchWidth: logical.grid.patchWidth,
+    strideY: logical.grid.strideY,
+    strideX: logical.grid.strideX,
+    strategy: plan.strategy,
+    height: logical.grid.rows,
+    width: logical.grid.columns,
+    heatmap: heatmap.values,
+    elapsedMs,
+    originX: logical.grid.originX,
+    originY: logical.grid.originY,
+    ssim: computed.ssim ?? null,
+    ...approximationColumns(plan.spec, logical.grid),
+    imageSha256,
+    modelSha256,
+  };
+  await store.insertHeatmaps(logical.table, [record]);
+  const summary = summariseHeatmap(record);
+  let overlay: string | undefined;
+  let overlayError: unknown;
+  try {
+    if (overlayFile && computed.prepared) {
+      await render(plan, image, computed.prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile);
+      overlay = overlayFile;
+    }
+  } catch (error) {
+    if (!isKryptonError(error)) throw error;
+    // The heatmap is stored; the overlay is drawn again by a rerun. The image still counts as failed.
+    overlayError = error;
+  }
+  return {
+    imageId: image.imageId, imagePath: image.path, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
+    baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
+    ssim: computed.ssim, batchSize: heatmap.batchSize, overlay, replaced,
+    ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
+  };
+}
+
+export function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {
   const kept = outcomes.filter((o) => o.status === 'done').length;
   return new KryptonError(`interrupted: ${kept === 1 ? '1 image' : `${kept} images`} finished in this run ${kept === 1 ? 'is' : 'are'} kept in ${table}; run the statement again to do the rest`, 'interrupted');
 }
 
 /** Draws one image's heatmap into its RENDER TO file. */
-async function render(
+export async function render(
   plan: PhysicalOcclude, image: ImageRef, prepared: PreparedImage, values: Float32Array, baseProbability: number, className: string, overlay: string,
 ): Promise<void> {
   const { grid } = plan.logical;
@@ -294,7 +317,7 @@ async function isWholePng(path: string): Promise<boolean> {
  * overlay is missing or broken (a RENDER TO added on the rerun, a folder cleared since, a write
  * cut short).
  */
-async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, bytes: Buffer, overlay: string): Promise<string | undefined> {
+export async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, bytes: Buffer, overlay: string): Promise<string | undefined> {
   const { logical } = plan;
   if (await isWholePng(overlay)) return overlay;
   const { rows } = await store.query(
