@@ -22,7 +22,7 @@ export function workerCommand(program: Command, streams: CliStreams): void {
       const worker = await startOcclusionWorker({
         url: options.redis,
         concurrency,
-        onJob: options.quiet ? undefined : ({ image, ok, detail }) => log(ok ? `done ${image} in ${detail}` : `failed ${image}: ${detail}`),
+        onJob: options.quiet ? undefined : ({ kind, image, detail }) => log(kind === 'started' ? `started ${image}` : kind === 'done' ? `done ${image} in ${detail}` : `failed ${image}: ${detail}`),
       });
       log(`krypton worker ${process.pid} ready on ${shownUrl(options.redis)} (concurrency ${concurrency})`);
       await new Promise<void>((resolve) => {

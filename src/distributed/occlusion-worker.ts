@@ -20,8 +20,14 @@ export interface WorkerOptions {
   readonly url: string;
   /** Jobs at once in this process. */
   readonly concurrency: number;
-  /** Told of each job as it finishes or fails. */
-  readonly onJob?: (event: { readonly image: string; readonly ok: boolean; readonly detail: string }) => void;
+  /** Told of each job as it starts, finishes or fails. */
+  readonly onJob?: (event: JobEvent) => void;
+}
+
+export interface JobEvent {
+  readonly kind: 'started' | 'done' | 'failed';
+  readonly image: string;
+  readonly detail?: string;
 }
 
 export interface RunningWorker {
@@ -51,8 +57,9 @@ export async function startOcclusionWorker(options: WorkerOptions): Promise<Runn
     await worker.close(true).catch(() => {});
     throw unreachable(shownUrl(options.url), error);
   }
-  worker.on('completed', (job, result) => options.onJob?.({ image: job.data.image.path, ok: true, detail: `${result.elapsedMs.toFixed(0)} ms` }));
-  worker.on('failed', (job, error) => job && options.onJob?.({ image: job.data.image.path, ok: false, detail: messageOf(error) }));
+  worker.on('active', (job) => options.onJob?.({ kind: 'started', image: job.data.image.path }));
+  worker.on('completed', (job, result) => options.onJob?.({ kind: 'done', image: job.data.image.path, detail: `${result.elapsedMs.toFixed(0)} ms` }));
+  worker.on('failed', (job, error) => job && options.onJob?.({ kind: 'failed', image: job.data.image.path, detail: messageOf(error) }));
   void worker.run().catch(() => {});
   return {
     async close() {

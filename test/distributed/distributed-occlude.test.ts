@@ -1,0 +1,193 @@
+// OCCLUDE on `krypton worker` processes through a Redis of the test's own: a worker killed
+// mid-job, the coordinator killed and rerun, Redis unreachable, an image no worker can decode.
+// Workers run the built CLI (dist/, which `npm ci` builds; run `npx tsc -p tsconfig.json` after a change).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ImageFailures, open, type Krypton, type StatementResult } from '../../src/krypton';
+import { CREATE_CXR, ROOT, XRAYS, expectOneLineError, runCli, sqlList, startCli, useTempDir, waitForOutput } from '../cli/helpers';
+import { freePort, startRedis, type TestRedis } from '../support/redis-server';
+
+const BUILT_CLI = join(ROOT, 'bin/krypton.js');
+const IMAGES = ['00870a9c', '0578e08b', '073a8f93', '09258248', '0957ce54', '0ac7580d'].map((id) => join(XRAYS, `${id}.png`));
+// A fixed strategy: no machine calibration in each fresh database.
+const OCCLUDE = (images: readonly string[], table = 'maps') => `OCCLUDE ${sqlList(images)} USING MODEL cxr WITH PATCH 112 STRIDE 56 STRATEGY INCREMENTAL INTO ${table}`;
+// A killed worker's job goes back to the queue once its lock lapses and a stalled check runs.
+const WORKER_ENV = { KRYPTON_WORKER_LOCK_MS: '3000', KRYPTON_WORKER_STALLED_MS: '1000' };
+
+const dir = useTempDir();
+let redis: TestRedis;
+type Worker = ReturnType<typeof startCli>;
+const workers: Worker[] = [];
+
+function startWorker(): Worker {
+  const worker = startCli(['worker', '--redis', redis.url], WORKER_ENV, BUILT_CLI);
+  workers.push(worker);
+  return worker;
+}
+
+const alive = () => workers.filter((w) => w.exitCode === null && w.signalCode === null);
+const doneLines = (worker: Worker, from = 0) => worker.output().stderr.slice(from).match(/^done .*$/gm) ?? [];
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist/src/cli/main.js'))) throw new Error('the workers run the built CLI: run npx tsc -p tsconfig.json first');
+  for (const image of IMAGES) if (!existsSync(image)) throw new Error(`missing test image ${image}`);
+  redis = await startRedis();
+  for (let i = 0; i < 3; i++) startWorker();
+  await Promise.all(workers.map((w) => waitForOutput(w, /ready on redis:/, 'stderr')));
+});
+
+afterAll(async () => {
+  for (const worker of alive()) worker.kill('SIGTERM');
+  await Promise.all(workers.map((w) => w.done));
+  await redis?.stop();
+});
+
+async function heatmapsOf(db: Krypton, table = 'maps'): Promise<Map<string, number[]>> {
+  const { rows } = await db.query(`SELECT image_path, heatmap FROM ${table} ORDER BY image_path`);
+  return new Map(rows.map((r) => [String(r.image_path), (r.heatmap as number[]).map(Number)]));
+}
+
+async function localHeatmaps(images: readonly string[]): Promise<Map<string, number[]>> {
+  const db = await open(':memory:');
+  try {
+    await db.execute(`${CREATE_CXR}; ${OCCLUDE(images)}`);
+    return await heatmapsOf(db);
+  } finally {
+    await db.close();
+  }
+}
+
+function expectSameHeatmaps(actual: Map<string, number[]>, expected: Map<string, number[]>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [path, values] of expected) {
+    const got = actual.get(path)!;
+    expect(got).toHaveLength(values.length);
+    const worst = Math.max(...values.map((v, i) => Math.abs(v - got[i])));
+    expect({ path, worst: worst <= 1e-6 }).toEqual({ path, worst: true });
+  }
+}
+
+async function rowCounts(db: Krypton, table = 'maps'): Promise<Record<string, number>> {
+  const { rows } = await db.query(`SELECT image_path, count(*)::INTEGER AS n FROM ${table} GROUP BY ALL ORDER BY 1`);
+  return Object.fromEntries(rows.map((r) => [String(r.image_path), Number(r.n)]));
+}
+
+const once = (images: readonly string[]) => Object.fromEntries([...images].sort().map((p) => [p, 1]));
+
+test('three workers, one killed with SIGKILL mid-job: its job is retried elsewhere, every image stored once, heatmaps equal to a local run', async () => {
+  const expected = await localHeatmaps(IMAGES);
+  const db = await open(join(dir(), 'killed-worker.duckdb'), { workers: redis.url });
+  try {
+    await db.execute(CREATE_CXR);
+    const running = db.execute(OCCLUDE(IMAGES));
+    let victim: Worker | undefined;
+    const started = Date.now();
+    while (!victim && Date.now() - started < 60_000) {
+      victim = workers.find((w) => /^started /m.test(w.output().stderr));
+      if (!victim) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(victim).toBeDefined();
+    victim!.kill('SIGKILL');
+    const killedImage = /^started (.*)$/m.exec(victim!.output().stderr)![1];
+    const [occlusion] = await running;
+    expect(occlusion.message).toMatch(/^occluded 6 images into maps .* on the workers of redis:\/\/127\.0\.0\.1:\d+ /);
+    await victim!.done;
+    expect(doneLines(victim!)).toEqual([]);
+    // The image the killed worker had was computed by another, and no image was computed twice.
+    const survivors = alive();
+    expect(survivors).toHaveLength(2);
+    const computed = survivors.flatMap((w) => doneLines(w)).map((line) => /^done (.*) in /.exec(line)![1]).sort();
+    expect(computed).toEqual([...IMAGES].sort());
+    expect(computed).toContain(killedImage);
+    expect(await rowCounts(db)).toEqual(once(IMAGES));
+    expectSameHeatmaps(await heatmapsOf(db), expected);
+  } finally {
+    await db.close();
+  }
+});
+
+test('the coordinator killed with SIGKILL, then rerun: what the workers computed is stored, nothing is computed twice, nothing lost', async () => {
+  expect(alive().length).toBeGreaterThanOrEqual(1);
+  const images = IMAGES.slice(0, 5);
+  const database = join(dir(), 'killed-coordinator.duckdb');
+  const from = new Map(alive().map((w) => [w, w.output().stderr.length]));
+  expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
+  const coordinator = startCli(['--db', database, '--redis', redis.url, '--progress', '-c', OCCLUDE(images)], {}, BUILT_CLI);
+  // Killed once it has stored an image and before it stores them all.
+  await waitForOutput(coordinator, /occluding image 2 of 5/, 'stderr');
+  coordinator.kill('SIGKILL');
+  expect((await coordinator.done).signal).toBe('SIGKILL');
+
+  const db = await open(database, { workers: redis.url });
+  try {
+    const before = Object.keys(await rowCounts(db)).length;
+    expect(before).toBeGreaterThanOrEqual(1);
+    expect(before).toBeLessThan(5);
+    const rerun = await db.query(OCCLUDE(images));
+    const statuses = rerun.rows.map((r) => r.status);
+    expect(statuses.filter((s) => s === 'already done')).toHaveLength(before);
+    expect(statuses.filter((s) => s === 'done')).toHaveLength(5 - before);
+    expect(await rowCounts(db)).toEqual(once(images));
+    const computed = [...from].flatMap(([w, offset]) => doneLines(w, offset)).map((line) => /^done (.*) in /.exec(line)![1]).sort();
+    expect(computed).toEqual([...images].sort());
+    expectSameHeatmaps(await heatmapsOf(db), await localHeatmaps(images));
+  } finally {
+    await db.close();
+  }
+});
+
+test('Redis unreachable: a one-line error within seconds, and the database is as it was', async () => {
+  const database = join(dir(), 'unreachable.duckdb');
+  expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
+  const snapshot = async () => {
+    const db = await open(database);
+    try {
+      const tables = (await db.listTables()).sort();
+      const counts = await Promise.all(tables.map(async (t) => [t, Number((await db.query(`SELECT count(*) AS n FROM "${t}"`)).rows[0].n)]));
+      return Object.fromEntries(counts);
+    } finally {
+      await db.close();
+    }
+  };
+  const before = await snapshot();
+  const port = await freePort();
+  const started = Date.now();
+  const run = await runCli(['--db', database, '-c', `SET VARIABLE krypton_workers = 'redis://127.0.0.1:${port}'; ${OCCLUDE(IMAGES.slice(0, 2))}`]);
+  expect(Date.now() - started).toBeLessThan(10_000);
+  expectOneLineError(run, new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+  expect(await snapshot()).toEqual(before);
+});
+
+test('an image no worker can decode is failed and reported as a local run reports it; the others are stored', async () => {
+  const broken = join(dir(), 'broken.png');
+  writeFileSync(broken, Buffer.from('not a PNG at all, only text'));
+  const images = [IMAGES[0], broken, IMAGES[1]];
+  const local = await open(':memory:');
+  let localRows: StatementResult['rows'];
+  try {
+    await local.execute(CREATE_CXR);
+    localRows = (await local.query(OCCLUDE(images), { keepGoing: true })).rows;
+  } finally {
+    await local.close();
+  }
+  const db = await open(join(dir(), 'broken.duckdb'));
+  try {
+    await db.execute(`${CREATE_CXR}; SET VARIABLE krypton_workers = '${redis.url}'`);
+    const failure = await db.query(OCCLUDE(images)).then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(ImageFailures);
+    const { result } = failure as ImageFailures;
+    expect((failure as ImageFailures).message).toMatch(/^1 of 3 images failed: broken: /);
+    expect(result.rows.map((r) => [r.image_path, r.status, r.error])).toEqual(localRows.map((r) => [r.image_path, r.status, r.error]));
+    expect(await rowCounts(db)).toEqual(once([IMAGES[0], IMAGES[1]]));
+  } finally {
+    await db.close();
+  }
+});
+
+test('a worker whose Redis cannot be reached, and a workers URL that is not redis://, are one-line errors', async () => {
+  const port = await freePort();
+  expectOneLineError(await runCli(['worker', '--redis', `redis://127.0.0.1:${port}`]), new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
+  const database = join(dir(), 'bad-url.duckdb');
+  expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
+  expectOneLineError(await runCli(['--db', database, '--redis', 'http://127.0.0.1:1', '-c', OCCLUDE(IMAGES.slice(0, 1))]), /workers: 'http:\/\/127\.0\.0\.1:1' is not a redis:\/\/ URL/);
+});
