@@ -3,8 +3,8 @@ import { resolve, join } from 'node:path';
 import type { Job } from 'bullmq';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import {
-  interrupted, overlayFileNames, readImageFile, renderStored, staleness, storeHeatmap,
-  type ExecutionOptions, type ImageOutcome, type OcclusionRun,
+  interrupted, overlayFileNames, readImageFile, renderStored, staleness, storeHeatmap, storeHeatmaps,
+  type ComputedImage, type ExecutionOptions, type ImageOutcome, type OcclusionRun,
 } from '../executor/execute-occlude.js';
 import type { ImageRef } from '../executor/image-source.js';
 import { prepareImageFromBuffer } from '../image/prepare-image.js';
@@ -23,6 +23,8 @@ import type { OcclusionQueue } from './occlusion-queue.js';
 const DEFAULT_WINDOW = 256;
 /** Completed and failed jobs a coordinator never came back for leave Redis after this long. */
 const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
+/** Results that arrive together are committed together, up to this many. */
+const MAX_GROUP_COMMIT = 64;
 /** A job whose worker fails for a reason that might pass (Redis lost mid-job) is tried again. */
 const ATTEMPTS = 3;
 
@@ -41,7 +43,8 @@ type Settled = { readonly id: string; readonly result: OcclusionJobResult } | { 
 /**
  * An OCCLUDE whose heatmaps workers compute: the coordinator reads and hashes every image as a
  * local run does (so a rerun knows what is done, and what changed), enqueues one job per image
- * still missing, and stores each result as it completes, one commit per image. Jobs are named by
+ * still missing, and stores each result as it completes: each image's row committed once and
+ * whole, those that arrive together in one commit. Jobs are named by
  * query and image, so a coordinator killed and run again finds the jobs it enqueued (finished or
  * not) instead of adding them twice.
  */
@@ -87,14 +90,15 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
     );
   };
 
-  const ingest = async (entry: Settled) => {
+  /** A finished job as the row to store, or undefined when it failed (recorded as the image's failure). */
+  const computedOf = async (entry: Settled): Promise<ComputedImage | undefined> => {
     const waiting = pending.get(entry.id);
-    if (!waiting) return;
+    if (!waiting) return undefined;
     pending.delete(entry.id);
     const { index, image } = waiting;
     if ('error' in entry) {
       failed(index, image, entry.error);
-      return;
+      return undefined;
     }
     const { result } = entry;
     let values: Float32Array;
@@ -103,7 +107,7 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
       values = decodeValues(result.values, logical.grid.columns * logical.grid.rows);
     } catch (error) {
       failed(index, image, messageOf(error));
-      return;
+      return undefined;
     }
     let ssim = result.ssim;
     const scored = cachedScores.get(image.path);
@@ -115,21 +119,28 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
       if (!isKryptonError(error)) throw error;
     }
     const heatmap = { values, classIndex: result.classIndex, baseProbability: result.baseProbability, batchSize: result.batchSize };
-    done(index, await storeHeatmap(plan, store, {
-      image, prepared, heatmap, elapsedMs: result.elapsedMs, ssim, imageSha256: waiting.imageSha256, modelSha256, replaced: waiting.replaced, overlayFile: waiting.overlayFile,
-    }));
-    // Stored: Redis need not keep it. Left behind (a crash before this), it is found by the rerun or expires.
-    await cluster.queue.remove(entry.id).catch(() => {});
+    indexOf.set(image.path, index);
+    return { image, prepared, heatmap, elapsedMs: result.elapsedMs, ssim, imageSha256: waiting.imageSha256, modelSha256, replaced: waiting.replaced, overlayFile: waiting.overlayFile };
+  };
+  const indexOf = new Map<string, number>();
+
+  /** Stores every result that has arrived, in one commit. */
+  const ingestArrived = async () => {
+    const entries = settled.splice(0, MAX_GROUP_COMMIT);
+    const computed = (await Promise.all(entries.map(computedOf))).filter((c): c is ComputedImage => c !== undefined);
+    for (const outcome of await storeHeatmaps(plan, store, computed)) done(indexOf.get(outcome.imagePath)!, outcome);
+    // Stored: Redis need not keep them. Left behind (a crash before this), a rerun finds them, or they expire.
+    await Promise.all(entries.map((entry) => cluster.queue.remove(entry.id).catch(() => {})));
   };
 
-  /** Ingests the next finished job; false when the statement was interrupted first. */
+  /** Ingests what has finished, waiting for something to; false when the statement was interrupted first. */
   const ingestNext = async (): Promise<boolean> => {
     while (settled.length === 0) {
       if (signal?.aborted) return false;
       await new Promise<void>((resolve) => { wake = resolve; });
       wake = undefined;
     }
-    await ingest(settled.shift()!);
+    await ingestArrived();
     return true;
   };
 
@@ -230,7 +241,7 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
       for (const id of pending.keys()) {
         if ((await cluster.queue.getJobState(id).catch(() => undefined)) === 'waiting') await cluster.queue.remove(id).catch(() => {});
       }
-      while (settled.length > 0) await ingest(settled.shift()!);
+      while (settled.length > 0) await ingestArrived();
       throw interrupted(outcomes.map((o) => o.outcome), logical.tableName);
     }
   } finally {

@@ -235,16 +235,25 @@ export interface ComputedImage {
  * commit local and distributed runs share.
  */
 export async function storeHeatmap(plan: PhysicalOcclude, store: Store, computed: ComputedImage): Promise<ImageOutcome> {
+  const [outcome] = await storeHeatmaps(plan, store, [computed]);
+  return outcome;
+}
+
+/**
+ * Commits images' rows in one transaction (each image whole or not at all, and once), then draws
+ * their overlays. A coordinator whose workers deliver several heatmaps at once commits them
+ * together: a DuckDB commit costs more than storing a row.
+ */
+export async function storeHeatmaps(plan: PhysicalOcclude, store: Store, computed: readonly ComputedImage[]): Promise<ImageOutcome[]> {
   const { logical } = plan;
-  const { image, heatmap, elapsedMs, imageSha256, modelSha256, replaced, overlayFile } = computed;
-  const classLabel = logical.model.labels?.[heatmap.classIndex] ?? null;
-  const record = {
+  const labelOf = (classIndex: number) => logical.model.labels?.[classIndex] ?? null;
+  const records = computed.map(({ image, heatmap, elapsedMs, imageSha256, modelSha256, ssim }) => ({
     queryId: plan.queryId,
     imagePath: image.path,
     imageId: image.imageId,
     model: logical.model.name,
     classIndex: heatmap.classIndex,
-    classLabel,
+    classLabel: labelOf(heatmap.classIndex),
     baseProbability: heatmap.baseProbability,
     patchHeight: logical.grid.patchHeight,
     patchWidth: logical.grid.patchWidth,
@@ -257,31 +266,36 @@ export async function storeHeatmap(plan: PhysicalOcclude, store: Store, computed
     elapsedMs,
     originX: logical.grid.originX,
     originY: logical.grid.originY,
-    ssim: computed.ssim ?? null,
+    ssim: ssim ?? null,
     ...approximationColumns(plan.spec, logical.grid),
     imageSha256,
     modelSha256,
-  };
-  await store.insertHeatmaps(logical.table, [record]);
-  const summary = summariseHeatmap(record);
-  let overlay: string | undefined;
-  let overlayError: unknown;
-  try {
-    if (overlayFile && computed.prepared) {
-      await render(plan, image, computed.prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile);
-      overlay = overlayFile;
+  }));
+  if (records.length) await store.insertHeatmaps(logical.table, records);
+  const outcomes: ImageOutcome[] = [];
+  for (const [i, { image, heatmap, elapsedMs, replaced, overlayFile, prepared }] of computed.entries()) {
+    const summary = summariseHeatmap(records[i]);
+    const classLabel = labelOf(heatmap.classIndex);
+    let overlay: string | undefined;
+    let overlayError: unknown;
+    try {
+      if (overlayFile && prepared) {
+        await render(plan, image, prepared, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile);
+        overlay = overlayFile;
+      }
+    } catch (error) {
+      if (!isKryptonError(error)) throw error;
+      // The heatmap is stored; the overlay is drawn again by a rerun. The image still counts as failed.
+      overlayError = error;
     }
-  } catch (error) {
-    if (!isKryptonError(error)) throw error;
-    // The heatmap is stored; the overlay is drawn again by a rerun. The image still counts as failed.
-    overlayError = error;
+    outcomes.push({
+      imageId: image.imageId, imagePath: image.path, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
+      baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
+      ssim: computed[i].ssim, batchSize: heatmap.batchSize, overlay, replaced,
+      ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
+    });
   }
-  return {
-    imageId: image.imageId, imagePath: image.path, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
-    baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
-    ssim: computed.ssim, batchSize: heatmap.batchSize, overlay, replaced,
-    ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
-  };
+  return outcomes;
 }
 
 export function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {

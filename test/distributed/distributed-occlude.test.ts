@@ -191,3 +191,27 @@ test('a worker whose Redis cannot be reached, and a workers URL that is not redi
   expect((await runCli(['--db', database, '-c', CREATE_CXR])).code).toBe(0);
   expectOneLineError(await runCli(['--db', database, '--redis', 'http://127.0.0.1:1', '-c', OCCLUDE(IMAGES.slice(0, 1))]), /workers: 'http:\/\/127\.0\.0\.1:1' is not a redis:\/\/ URL/);
 });
+
+test('Ctrl-C (the signal aborted) stops enqueueing and keeps what is stored; the rerun does the rest, each image once', async () => {
+  const db = await open(join(dir(), 'aborted.duckdb'), { workers: redis.url });
+  const from = new Map(alive().map((w) => [w, w.output().stderr.length]));
+  const computed = () => [...from].flatMap(([w, offset]) => doneLines(w, offset)).length;
+  process.env.KRYPTON_QUEUE_WINDOW = '1';
+  try {
+    await db.execute(CREATE_CXR);
+    const controller = new AbortController();
+    const stopped = await db.query(OCCLUDE(IMAGES), { signal: controller.signal, onProgress: (p) => { if (p.imagesDone >= 1) controller.abort(); } })
+      .then(() => undefined, (error: unknown) => error);
+    expect((stopped as Error).message).toMatch(/^interrupted: 1 image finished in this run is kept in maps; run the statement again/);
+    expect(Object.keys(await rowCounts(db))).toHaveLength(1);
+    expect(computed()).toBe(1);
+    delete process.env.KRYPTON_QUEUE_WINDOW;
+    const rerun = await db.query(OCCLUDE(IMAGES));
+    expect(rerun.message).toMatch(/^occluded 5 images into maps .*, 1 already done/);
+    expect(await rowCounts(db)).toEqual(once(IMAGES));
+    expect(computed()).toBe(IMAGES.length);
+  } finally {
+    delete process.env.KRYPTON_QUEUE_WINDOW;
+    await db.close();
+  }
+});
