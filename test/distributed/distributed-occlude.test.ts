@@ -1,7 +1,7 @@
 // OCCLUDE on `krypton worker` processes through a Redis of the test's own: a worker killed
 // mid-job, the coordinator killed and rerun, Redis unreachable, an image no worker can decode.
 // Workers run the built CLI (dist/, which `npm ci` builds; run `npx tsc -p tsconfig.json` after a change).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageFailures, open, type Krypton, type StatementResult } from '../../src/krypton';
 import { CREATE_CXR, ROOT, XRAYS, expectOneLineError, runCli, sqlList, startCli, useTempDir, waitForOutput } from '../cli/helpers';
@@ -47,14 +47,21 @@ async function heatmapsOf(db: Krypton, table = 'maps'): Promise<Map<string, numb
   return new Map(rows.map((r) => [String(r.image_path), (r.heatmap as number[]).map(Number)]));
 }
 
+let localRun: Promise<Map<string, number[]>> | undefined;
+
+/** The same OCCLUDE on this machine, computed once for the file's tests. */
 async function localHeatmaps(images: readonly string[]): Promise<Map<string, number[]>> {
-  const db = await open(':memory:');
-  try {
-    await db.execute(`${CREATE_CXR}; ${OCCLUDE(images)}`);
-    return await heatmapsOf(db);
-  } finally {
-    await db.close();
-  }
+  localRun ??= (async () => {
+    const db = await open(':memory:');
+    try {
+      await db.execute(`${CREATE_CXR}; ${OCCLUDE(IMAGES)}`);
+      return await heatmapsOf(db);
+    } finally {
+      await db.close();
+    }
+  })();
+  const all = await localRun;
+  return new Map([...all].filter(([path]) => images.includes(path)));
 }
 
 function expectSameHeatmaps(actual: Map<string, number[]>, expected: Map<string, number[]>): void {
@@ -192,6 +199,35 @@ test('a worker whose Redis cannot be reached, and a workers URL that is not redi
   expectOneLineError(await runCli(['--db', database, '--redis', 'http://127.0.0.1:1', '-c', OCCLUDE(IMAGES.slice(0, 1))]), /workers: 'http:\/\/127\.0\.0\.1:1' is not a redis:\/\/ URL/);
 });
 
+test('an approximate configuration travels in the job: heatmaps, VERIFY SSIM and RENDER TO overlays as a local run gives them', async () => {
+  const images = IMAGES.slice(0, 4);
+  const statement = (renderTo: string) => `OCCLUDE ${sqlList(images)} USING MODEL cxr WITH PATCH 56 STRIDE 56
+    STRATEGY INCREMENTAL THRESHOLD 0.6 DRILLDOWN STRIDE 112 FRACTION 0.5 VERIFY 50% RENDER TO '${renderTo}' INTO maps`;
+  const results = async (db: Krypton) => (await db.query('SELECT image_path, strategy, tau, drill_fraction, ssim, heatmap FROM maps ORDER BY image_path')).rows
+    .map((r) => ({ ...r, ssim: r.ssim === null ? null : Number(r.ssim).toFixed(6), heatmap: (r.heatmap as number[]).map((v) => Number(v).toFixed(6)) }));
+  const local = await open(':memory:');
+  let expected;
+  try {
+    await local.execute(`${CREATE_CXR}; ${statement(join(dir(), 'overlays-local'))}`);
+    expected = await results(local);
+  } finally {
+    await local.close();
+  }
+  const db = await open(join(dir(), 'approximate.duckdb'), { workers: redis.url });
+  try {
+    await db.execute(`${CREATE_CXR}; ${statement(join(dir(), 'overlays'))}`);
+    const got = await results(db);
+    expect(got.filter((r) => r.ssim !== null)).toHaveLength(2);
+    expect(got).toEqual(expected);
+    expect(readdirSync(join(dir(), 'overlays')).sort()).toEqual(readdirSync(join(dir(), 'overlays-local')).sort());
+    for (const file of readdirSync(join(dir(), 'overlays'))) {
+      expect(readFileSync(join(dir(), 'overlays', file)).equals(readFileSync(join(dir(), 'overlays-local', file)))).toBe(true);
+    }
+  } finally {
+    await db.close();
+  }
+});
+
 test('Ctrl-C (the signal aborted) stops enqueueing and keeps what is stored; the rerun does the rest, each image once', async () => {
   const db = await open(join(dir(), 'aborted.duckdb'), { workers: redis.url });
   const from = new Map(alive().map((w) => [w, w.output().stderr.length]));
@@ -213,5 +249,14 @@ test('Ctrl-C (the signal aborted) stops enqueueing and keeps what is stored; the
   } finally {
     delete process.env.KRYPTON_QUEUE_WINDOW;
     await db.close();
+  }
+});
+
+test('SIGTERM stops a worker once its jobs are done, with status 0', async () => {
+  const running = alive();
+  expect(running.length).toBeGreaterThanOrEqual(1);
+  for (const worker of running) worker.kill('SIGTERM');
+  for (const ended of await Promise.all(running.map((w) => w.done))) {
+    expect({ code: ended.code, stopped: /^worker stopped$/m.test(ended.stderr) }).toEqual({ code: 0, stopped: true });
   }
 });
