@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { resolve, join } from 'node:path';
-import type { Job } from 'bullmq';
+import { ConnectionClosedError, type Job } from 'bullmq';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import {
   interrupted, overlayFileNames, readImageFile, renderStored, staleness, storeHeatmap, storeHeatmaps,
@@ -23,6 +23,8 @@ import type { OcclusionQueue } from './occlusion-queue.js';
 const DEFAULT_WINDOW = 256;
 /** Completed and failed jobs a coordinator never came back for leave Redis after this long. */
 const KEEP_FINISHED_SECONDS = 7 * 24 * 3600;
+/** How often a coordinator waiting for results makes sure Redis is still reachable. */
+const CHECK_EVERY_MS = 2000;
 /** Results that arrive together are committed together, up to this many. */
 const MAX_GROUP_COMMIT = 64;
 /** A job whose worker fails for a reason that might pass (Redis lost mid-job) is tried again. */
@@ -137,8 +139,12 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
   const ingestNext = async (): Promise<boolean> => {
     while (settled.length === 0) {
       if (signal?.aborted) return false;
+      // Now and then, whether Redis is still there: lost, no completion would ever come.
+      const tick = setTimeout(() => wake?.(), CHECK_EVERY_MS);
       await new Promise<void>((resolve) => { wake = resolve; });
       wake = undefined;
+      clearTimeout(tick);
+      if (settled.length === 0 && !signal?.aborted) await cluster.check();
     }
     await ingestArrived();
     return true;
@@ -234,7 +240,9 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
     } catch (error) {
       if (isKryptonError(error)) throw error;
       // BullMQ's and the connection's errors are Redis's problems, told in one line.
-      throw new KryptonError(`the queue at ${cluster.url} failed: ${messageOf(error)}`, 'io');
+      const kept = outcomes.filter((o) => o.outcome.status === 'done').length;
+      const lost = error instanceof ConnectionClosedError || messageOf(error) === 'Connection is closed.';
+      throw new KryptonError(`${lost ? `lost the connection to Redis at ${cluster.url}` : `the queue at ${cluster.url} failed: ${messageOf(error)}`}; ${kept === 1 ? '1 image' : `${kept} images`} finished in this run ${kept === 1 ? 'is' : 'are'} kept in ${logical.tableName}, run the statement again to do the rest`, 'io');
     }
     if (signal?.aborted) {
       // Stop what no worker has started; what workers finish stays in Redis for the rerun to store.

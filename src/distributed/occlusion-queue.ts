@@ -1,7 +1,7 @@
 import { Queue, QueueEvents, type ConnectionOptions } from 'bullmq';
 import { KryptonError, messageOf } from '../errors.js';
 import { OCCLUSION_QUEUE } from './occlusion-job.js';
-import { parseRedisUrl, type RespClientOptions } from './redis-client.js';
+import { parseRedisUrl, type RespClient, type RespClientOptions } from './redis-client.js';
 
 /** How long a connection to Redis may take before Krypton says Redis is unreachable. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 3000;
@@ -15,15 +15,18 @@ export function millisecondsFromEnvironment(variable: string, fallback: number):
   return value;
 }
 
-/** BullMQ's connection options for a redis:// URL; a URL that is not one is the user's error. */
-export function redisConnection(url: string): ConnectionOptions {
+/**
+ * BullMQ's connection options for a redis:// URL; a URL that is not one is the user's error.
+ * `reconnect`: a connection lost later is made again (workers), not reported (coordinators).
+ */
+export function redisConnection(url: string, { reconnect = false } = {}): ConnectionOptions {
   let target;
   try {
     target = parseRedisUrl(url);
   } catch (error) {
     throw new KryptonError(`workers: ${messageOf(error)}`, 'argument');
   }
-  const options: RespClientOptions = { ...target, connectTimeout: millisecondsFromEnvironment('KRYPTON_REDIS_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS) };
+  const options: RespClientOptions = { ...target, connectTimeout: millisecondsFromEnvironment('KRYPTON_REDIS_TIMEOUT_MS', DEFAULT_CONNECT_TIMEOUT_MS), reconnect };
   return options as unknown as ConnectionOptions;
 }
 
@@ -63,6 +66,12 @@ export class OcclusionQueue {
       throw unreachable(shown, error);
     }
     return new OcclusionQueue(shown, queue, events);
+  }
+
+  /** Rejects when the connection to Redis is gone: completions would never arrive. */
+  async check(): Promise<void> {
+    const client = (await this.queue.backend.client) as unknown as RespClient;
+    await client.call('PING');
   }
 
   async close(): Promise<void> {

@@ -38,7 +38,7 @@ export interface RunningWorker {
 /** Starts a BullMQ worker on the occlusion queue; resolves once it is connected. */
 export async function startOcclusionWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { concurrency } = options;
-  const connection = redisConnection(options.url);
+  const connection = redisConnection(options.url, { reconnect: true });
   // Jobs running side by side share the cores instead of each spinning a thread per core.
   setThreadsPerSession(Math.max(1, Math.floor(availableParallelism() / concurrency)));
   const warm = new WarmOperators();

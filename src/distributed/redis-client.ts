@@ -8,9 +8,9 @@ import { ConnectionClosedError, RedisConnection, type IRedisClient, type IRedisT
  * BullMQ 6 speaks to Redis through a client it is given (its drivers, ioredis or node-redis, are
  * optional peers that this package does not install). This is that client: the commands BullMQ's
  * IRedisClient names, over RESP2 on one socket, replies shaped as ioredis shapes them (bulk strings
- * as text, HGETALL as an object, a pipeline's results as [error, value] pairs). It never retries
- * on its own: BullMQ reconnects where it wants to, and a coordinator wants to hear at once that
- * Redis is unreachable.
+ * as text, HGETALL as an object, a pipeline's results as [error, value] pairs). A first
+ * connection that fails is an error at once (a coordinator wants to hear that Redis is
+ * unreachable); one lost later is made again only where `reconnect` asks for it.
  */
 
 export type RedisArgument = string | number | Uint8Array;
@@ -25,7 +25,16 @@ export interface RespClientOptions {
   /** Milliseconds to wait for the connection before giving up. */
   readonly connectTimeout: number;
   readonly connectionName?: string;
+  /**
+   * Whether a connection lost after it was up is made again, on and on, with commands waiting for
+   * it (as ioredis does): what a long-running worker wants. A coordinator leaves it off and hears
+   * of the loss from its next command.
+   */
+  readonly reconnect?: boolean;
 }
+
+/** Waits between attempts to reconnect: 100 ms, doubling, at most 2 s. */
+const reconnectDelay = (attempt: number) => Math.min(2000, 100 * 2 ** attempt);
 
 /** A reply not yet wholly received. */
 const INCOMPLETE = Symbol('incomplete');
@@ -126,6 +135,13 @@ export class RespClient extends EventEmitter implements IRedisClient {
   /** Script digests this connection's server is known to hold. */
   private readonly loaded = new Set<string>();
   private connecting?: Promise<void>;
+  /** Set by disconnect and quit: a close then is no loss to make good. */
+  private closing = false;
+  private wasReady = false;
+  private reconnectAttempt = 0;
+  private reconnectTimer?: NodeJS.Timeout;
+  /** Commands sent while the connection is being made again wait here. */
+  private readonly waitingForReady: { resolve: () => void; reject: (error: Error) => void }[] = [];
 
   constructor(private readonly settings: RespClientOptions) {
     super();
@@ -135,6 +151,7 @@ export class RespClient extends EventEmitter implements IRedisClient {
 
   connect(): Promise<void> {
     if (this.status === 'ready') return Promise.resolve();
+    this.closing = false;
     this.connecting ??= this.open().finally(() => { this.connecting = undefined; });
     return this.connecting;
   }
@@ -175,9 +192,19 @@ export class RespClient extends EventEmitter implements IRedisClient {
         fail(new ConnectionClosedError('Connection is closed.'));
         if (this.socket !== socket) return;
         this.socket = undefined;
-        this.status = 'end';
         this.loaded.clear();
         for (const waiting of this.waiting.splice(0)) waiting.reject(new ConnectionClosedError('Connection is closed.'));
+        if (this.settings.reconnect && this.wasReady && !this.closing) {
+          this.status = 'reconnecting';
+          this.emit('close');
+          this.reconnectTimer = setTimeout(() => {
+            this.reconnectTimer = undefined;
+            this.connect().catch(() => {});
+          }, reconnectDelay(this.reconnectAttempt++));
+          return;
+        }
+        this.status = 'end';
+        for (const waiting of this.waitingForReady.splice(0)) waiting.reject(new ConnectionClosedError('Connection is closed.'));
         this.emit('close');
         this.emit('end');
       });
@@ -187,6 +214,9 @@ export class RespClient extends EventEmitter implements IRedisClient {
           if (settled) return;
           settled = true;
           this.status = 'ready';
+          this.wasReady = true;
+          this.reconnectAttempt = 0;
+          for (const waiting of this.waitingForReady.splice(0)) waiting.resolve();
           this.emit('connect');
           this.emit('ready');
           resolve();
@@ -214,14 +244,26 @@ export class RespClient extends EventEmitter implements IRedisClient {
 
   /** Any command; waits for a connection under way, refuses when there is none. */
   async call(...args: RedisArgument[]): Promise<any> {
-    if (this.status === 'connecting' && this.connecting) await this.connecting;
+    if (this.status === 'reconnecting' || (this.status === 'connecting' && this.reconnectAttempt > 0)) {
+      await new Promise<void>((resolve, reject) => this.waitingForReady.push({ resolve, reject }));
+    } else if (this.status === 'connecting' && this.connecting) {
+      await this.connecting;
+    }
     if (this.status !== 'ready') throw new ConnectionClosedError('Connection is closed.');
     return this.send(args);
   }
 
   disconnect(): void {
+    this.closing = true;
+    const waitingToReconnect = this.status === 'reconnecting';
+    clearTimeout(this.reconnectTimer);
+    this.reconnectTimer = undefined;
     this.status = 'end';
     this.socket?.destroy();
+    if (waitingToReconnect) {
+      for (const waiting of this.waitingForReady.splice(0)) waiting.reject(new ConnectionClosedError('Connection is closed.'));
+      this.emit('end');
+    }
   }
 
   async quit(): Promise<string> {
@@ -229,6 +271,7 @@ export class RespClient extends EventEmitter implements IRedisClient {
       this.disconnect();
       return 'OK';
     }
+    this.closing = true;
     const socket = this.socket;
     const closed = new Promise<void>((resolve) => socket?.once('close', () => resolve()));
     const answer = await this.send(['QUIT']).catch(() => 'OK');
