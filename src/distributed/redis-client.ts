@@ -452,5 +452,13 @@ export function parseRedisUrl(url: string): Omit<RespClientOptions, 'connectTime
   };
 }
 
-/** BullMQ builds every connection of a Queue, Worker or QueueEvents through this factory. */
-RedisConnection.clientFactory = (options) => new RespClient(options as unknown as RespClientOptions);
+/**
+ * BullMQ builds every connection of a Queue, Worker or QueueEvents given connection options
+ * through this factory; one an embedding program installed first is left in place.
+ */
+RedisConnection.clientFactory ??= (options) => new RespClient({
+  ...(options as unknown as RespClientOptions),
+  host: options.host ?? '127.0.0.1',
+  port: options.port ?? 6379,
+  connectTimeout: (options as { connectTimeout?: number }).connectTimeout ?? 10_000,
+});

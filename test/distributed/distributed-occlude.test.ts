@@ -12,7 +12,7 @@ const IMAGES = ['00870a9c', '0578e08b', '073a8f93', '09258248', '0957ce54', '0ac
 // A fixed strategy: no machine calibration in each fresh database.
 const OCCLUDE = (images: readonly string[], table = 'maps') => `OCCLUDE ${sqlList(images)} USING MODEL cxr WITH PATCH 112 STRIDE 56 STRATEGY INCREMENTAL INTO ${table}`;
 // A killed worker's job goes back to the queue once its lock lapses and a stalled check runs.
-const WORKER_ENV = { KRYPTON_WORKER_LOCK_MS: '3000', KRYPTON_WORKER_STALLED_MS: '1000' };
+const WORKER_ENV = { KRYPTON_WORKER_LOCK_MS: '2500', KRYPTON_WORKER_STALLED_MS: '500' };
 
 const dir = useTempDir();
 let redis: TestRedis;
@@ -200,7 +200,7 @@ test('a worker whose Redis cannot be reached, and a workers URL that is not redi
 });
 
 test('an approximate configuration travels in the job: heatmaps, VERIFY SSIM and RENDER TO overlays as a local run gives them', async () => {
-  const images = IMAGES.slice(0, 4);
+  const images = IMAGES.slice(0, 2);
   const statement = (renderTo: string) => `OCCLUDE ${sqlList(images)} USING MODEL cxr WITH PATCH 56 STRIDE 56
     STRATEGY INCREMENTAL THRESHOLD 0.6 DRILLDOWN STRIDE 112 FRACTION 0.5 VERIFY 50% RENDER TO '${renderTo}' INTO maps`;
   const results = async (db: Krypton) => (await db.query('SELECT image_path, strategy, tau, drill_fraction, ssim, heatmap FROM maps ORDER BY image_path')).rows
@@ -217,7 +217,7 @@ test('an approximate configuration travels in the job: heatmaps, VERIFY SSIM and
   try {
     await db.execute(`${CREATE_CXR}; ${statement(join(dir(), 'overlays'))}`);
     const got = await results(db);
-    expect(got.filter((r) => r.ssim !== null)).toHaveLength(2);
+    expect(got.filter((r) => r.ssim !== null)).toHaveLength(1);
     expect(got).toEqual(expected);
     expect(readdirSync(join(dir(), 'overlays')).sort()).toEqual(readdirSync(join(dir(), 'overlays-local')).sort());
     for (const file of readdirSync(join(dir(), 'overlays'))) {
