@@ -86,7 +86,8 @@ test('three workers, one killed with SIGKILL mid-job: its job is retried elsewhe
   const db = await open(join(dir(), 'killed-worker.duckdb'), { workers: redis.url });
   try {
     await db.execute(CREATE_CXR);
-    const running = db.execute(OCCLUDE(IMAGES));
+    const progress: number[] = [];
+    const running = db.execute(OCCLUDE(IMAGES), { onProgress: (p) => progress.push(p.imagesDone) });
     let victim: Worker | undefined;
     const started = Date.now();
     while (!victim && Date.now() - started < 60_000) {
@@ -108,6 +109,9 @@ test('three workers, one killed with SIGKILL mid-job: its job is retried elsewhe
     expect(computed).toContain(killedImage);
     expect(await rowCounts(db)).toEqual(once(IMAGES));
     expectSameHeatmaps(await heatmapsOf(db), expected);
+    // Progress counts the images finished on any worker, one by one.
+    expect(progress).toEqual([...progress].sort((a, b) => a - b));
+    expect(progress.at(-1)).toBe(IMAGES.length);
   } finally {
     await db.close();
   }
