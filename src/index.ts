@@ -4,7 +4,7 @@
  * their dependencies' type declarations, which a consumer compiling without skipLibCheck would fail on.
  */
 export { open, Krypton, SyntaxErrors, ImageFailures } from './krypton.js';
-export type { StatementResult, ExplainResult, ExecuteOptions, OpenOptions, OcclusionProgress, Throughput, ImageFailure } from './krypton.js';
+export type { StatementResult, ExplainResult, ExecuteOptions, OpenOptions, OcclusionProgress, HeatmapSoFar, Throughput, ImageFailure } from './krypton.js';
 export { KryptonError, isKryptonError } from './errors.js';
 export type { KryptonErrorCode } from './errors.js';
 export type { OccludeOptions } from './occlude-options.js';

@@ -18,7 +18,7 @@ import { sqlSyntaxError } from './store/sql-syntax.js';
 import { expandImages, renderOcclude, type OccludeOptions, type RenderedOcclude } from './occlude-options.js';
 import type { OcclusionProgress } from './occlusion-progress.js';
 
-export type { OcclusionProgress } from './occlusion-progress.js';
+export type { HeatmapSoFar, OcclusionProgress } from './occlusion-progress.js';
 export type { Throughput } from './planner/calibration.js';
 
 /** The result of one statement: rows (plain JS and Arrow) and, for Krypton's own statements, a message. */
@@ -128,6 +128,7 @@ const OCCLUDE_COLUMNS = [
   { name: 'error', type: 'VARCHAR' },
   { name: 'replaced', type: 'VARCHAR' },
   { name: 'query_id', type: 'VARCHAR' },
+  { name: 'frame', type: 'INTEGER' },
 ] as const;
 
 const LOAD_DICOM_COLUMNS = [
@@ -382,6 +383,7 @@ function outcomeRows(run: OcclusionRun, queryId: string): Record<string, unknown
     error: o.error ?? null,
     replaced: o.replaced ?? null,
     query_id: queryId,
+    frame: o.frame,
   }));
 }
 

@@ -15,4 +15,25 @@ export interface OcclusionProgress {
   readonly tuning?: string;
   /** The planner's estimate for the images still to compute, in seconds. */
   readonly estimatedSeconds?: number;
+  /** The current image's heatmap as far as it is computed, after each batch. */
+  readonly heatmap?: HeatmapSoFar;
+}
+
+/** A heatmap while it fills in: drill-down shows its coarse stage first, then the fine one over its estimate. */
+export interface HeatmapSoFar {
+  readonly stage: 'all' | 'coarse' | 'fine';
+  /** The grid, in model-input pixels: cell (x, y) covers the patch at (originX + x·strideX, originY + y·strideY). */
+  readonly columns: number;
+  readonly rows: number;
+  readonly patchWidth: number;
+  readonly patchHeight: number;
+  readonly strideX: number;
+  readonly strideY: number;
+  readonly originX: number;
+  readonly originY: number;
+  /** The class, and its probability on the clean image. */
+  readonly classIndex: number;
+  readonly baseProbability: number;
+  /** columns × rows, row-major; NaN where not yet known. Changes after the call: copy what is kept. */
+  readonly values: Float32Array;
 }

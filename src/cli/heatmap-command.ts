@@ -17,6 +17,7 @@ import type { ResizePolicy } from '../image/input-spec.js';
 interface HeatmapOptions extends ModelInputOptions {
   model: string;
   image: string;
+  frame?: string;
   patch: string;
   stride: string;
   color: string;
@@ -60,7 +61,8 @@ export function heatmapCommand(program: Command): void {
     .command('heatmap')
     .description('occlusion heatmap of one image: the class probability with a patch at each position')
     .requiredOption('--model <file.onnx>', 'ONNX image classifier')
-    .requiredOption('--image <file>', 'PNG or JPEG image')
+    .requiredOption('--image <file>', 'PNG, JPEG or DICOM image')
+    .option('--frame <N>', 'the frame of a multi-frame DICOM file, from 1 (default: the first)')
     .requiredOption('--patch <N|WxH>', 'patch size in model-input pixels')
     .option('--stride <N|XxY>', 'step between patch positions', '4')
     .option('--color <color>', 'patch colour: gray, black, mean or R,G,B', 'gray')
@@ -136,8 +138,10 @@ function occludeOptions(options: HeatmapOptions): OccludeOptions {
     drilldown = { stride: { x: coarse.width, y: coarse.height }, fraction: fraction(share, '--drilldown fraction') };
   }
   const target = options.class === 'predicted' ? undefined : /^\d+$/.test(options.class) ? Number(options.class) : { label: options.class };
+  // A frame is named as a SELECT source names it: by a frame column.
+  const frame = options.frame === undefined ? undefined : positiveInteger('--frame', options.frame);
   return {
-    images: [resolve(options.image)],
+    images: frame === undefined ? [resolve(options.image)] : { sql: `SELECT ${quoteString(resolve(options.image))} AS path, ${frame} AS frame` },
     model: SESSION_MODEL,
     patch: { width: patch.width, height: patch.height },
     stride: { x: strideSize.width, y: strideSize.height },
@@ -181,7 +185,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
       progress.stop();
     }
     const [outcome] = result.rows;
-    const { rows } = await db.query(`SELECT * FROM heatmaps WHERE query_id = ${quoteString(String(outcome.query_id))} AND image_path = ${quoteString(String(outcome.image_path))}`);
+    const { rows } = await db.query(`SELECT * FROM heatmaps WHERE query_id = ${quoteString(String(outcome.query_id))} AND image_path = ${quoteString(String(outcome.image_path))} AND frame = ${Number(outcome.frame)}`);
     const row = rows[0];
     const values = Float32Array.from(row.heatmap as number[]);
     const approximate = row.strategy !== 'naive' && row.strategy !== 'incremental';
@@ -198,6 +202,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
       await writeOutput(options.json, JSON.stringify({
         model: options.model,
         image: options.image,
+        frame: Number(outcome.frame),
         width: grid.columns,
         height: grid.rows,
         values: Array.from(values),
@@ -224,7 +229,7 @@ async function runHeatmap(options: HeatmapOptions): Promise<void> {
     }
     if (options.png) {
       const title = `${classLabel ?? `class ${classIndex}`} p=${baseProbability.toFixed(3)}`;
-      await renderOverlay(await prepareImage(options.image, await db.inputSpecOf(SESSION_MODEL)), heatmapGridOf(grid, values), options.png, { baseProbability, title });
+      await renderOverlay(await prepareImage(options.image, await db.inputSpecOf(SESSION_MODEL), Number(outcome.frame)), heatmapGridOf(grid, values), options.png, { baseProbability, title });
     }
     const how = approximate ? `${result.message?.match(/\(([^)]*)\)/)?.[1] ?? 'approximate'}${row.ssim === null ? '' : `, SSIM ${Number(row.ssim).toFixed(3)}`}` : mode;
     const lines = [

@@ -6,7 +6,7 @@ import {
   interrupted, overlayFileNames, readImageFile, renderStored, staleness, storeHeatmap, storeHeatmaps,
   type ComputedImage, type ExecutionOptions, type ImageOutcome, type OcclusionRun,
 } from '../executor/execute-occlude.js';
-import type { ImageRef } from '../executor/image-source.js';
+import { imageKey, type ImageRef } from '../executor/image-source.js';
 import { prepareImageFromBuffer } from '../image/prepare-image.js';
 import { removeAbandonedTemporaries } from '../io/write-atomically.js';
 import { cellCount } from '../model/occlusion-grid.js';
@@ -61,19 +61,19 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
   const outcomes: { index: number; outcome: ImageOutcome }[] = [];
   const approximate = !isExact(plan.spec);
   const sampleResults = plan.tuning?.sampleResults;
-  const cachedScores = new Map((plan.tuning?.cached ? plan.tuning.samples : []).map((s) => [s.path, s]));
+  const cachedScores = new Map((plan.tuning?.cached ? plan.tuning.samples : []).map((s) => [imageKey(s), s]));
   const overlayNames = overlayFileNames(logical.images);
   if (logical.renderDir) await removeAbandonedTemporaries(logical.renderDir);
   const modelSha256 = model.fileHash;
   const window = windowSize();
   const byteCap = jobImageByteCap();
-  const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(image.path)).length;
+  const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(imageKey(image))).length;
   const report = (imagePath: string) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath, positionsDone: 0, positions, estimatedSeconds });
   const done = (index: number, outcome: ImageOutcome) => {
     outcomes.push({ index, outcome });
     report(outcome.imagePath);
   };
-  const failed = (index: number, image: ImageRef, error: string) => done(index, { imageId: image.imageId, imagePath: image.path, status: 'failed', error });
+  const failed = (index: number, image: ImageRef, error: string) => done(index, { imageId: image.imageId, imagePath: image.path, frame: image.frame, status: 'failed', error });
 
   const pending = new Map<string, Pending>();
   const settled: Settled[] = [];
@@ -112,16 +112,16 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
       return undefined;
     }
     let ssim = result.ssim;
-    const scored = cachedScores.get(image.path);
+    const scored = cachedScores.get(imageKey(image));
     if (approximate && ssim === undefined && scored && scored.checksum === heatmapChecksum(values)) ssim = scored.ssim;
     let prepared;
     try {
-      prepared = waiting.bytes && waiting.overlayFile ? await prepareImageFromBuffer(waiting.bytes, model.spec, image.path) : undefined;
+      prepared = waiting.bytes && waiting.overlayFile ? await prepareImageFromBuffer(waiting.bytes, model.spec, image.path, image.frame) : undefined;
     } catch (error) {
       if (!isKryptonError(error)) throw error;
     }
     const heatmap = { values, classIndex: result.classIndex, baseProbability: result.baseProbability, batchSize: result.batchSize };
-    indexOf.set(image.path, index);
+    indexOf.set(imageKey(image), index);
     return { image, prepared, heatmap, elapsedMs: result.elapsedMs, ssim, imageSha256: waiting.imageSha256, modelSha256, replaced: waiting.replaced, overlayFile: waiting.overlayFile };
   };
   const indexOf = new Map<string, number>();
@@ -130,7 +130,7 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
   const ingestArrived = async () => {
     const entries = settled.splice(0, MAX_GROUP_COMMIT);
     const computed = (await Promise.all(entries.map(computedOf))).filter((c): c is ComputedImage => c !== undefined);
-    for (const outcome of await storeHeatmaps(plan, store, computed)) done(indexOf.get(outcome.imagePath)!, outcome);
+    for (const outcome of await storeHeatmaps(plan, store, computed)) done(indexOf.get(imageKey({ path: outcome.imagePath, frame: outcome.frame }))!, outcome);
     // Stored: Redis need not keep them. Left behind (a crash before this), a rerun finds them, or they expire.
     await Promise.all(entries.map((entry) => cluster.queue.remove(entry.id).catch(() => {})));
   };
@@ -167,8 +167,8 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
     target: logical.target,
     color: logical.color,
     ...(batchSize !== undefined ? { batchSize } : {}),
-    verify: approximate && plan.verifyImages.has(image.path),
-    image: { path: resolve(image.path), sha256: imageSha256, ...(bytes.length <= byteCap ? { bytes: bytes.toString('base64') } : {}) },
+    verify: approximate && plan.verifyImages.has(imageKey(image)),
+    image: { path: resolve(image.path), frame: image.frame, sha256: imageSha256, ...(bytes.length <= byteCap ? { bytes: bytes.toString('base64') } : {}) },
   });
 
   const enqueue = async (id: string, data: OcclusionJobData) => {
@@ -197,13 +197,13 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
           continue;
         }
         const imageSha256 = createHash('sha256').update(bytes).digest('hex');
-        const storedInputs = stored.get(image.path);
+        const storedInputs = stored.get(imageKey(image));
         const replaced = storedInputs && staleness(storedInputs, imageSha256, modelSha256);
-        const overlayFile = logical.renderDir ? join(logical.renderDir, overlayNames.get(image.path)!) : undefined;
+        const overlayFile = logical.renderDir ? join(logical.renderDir, overlayNames.get(imageKey(image))!) : undefined;
         if (storedInputs && !replaced) {
           try {
             const overlay = overlayFile ? await renderStored(plan, store, image, bytes, overlayFile) : undefined;
-            done(index, { imageId: image.imageId, imagePath: image.path, status: 'already done', overlay });
+            done(index, { imageId: image.imageId, imagePath: image.path, frame: image.frame, status: 'already done', overlay });
           } catch (error) {
             if (!isKryptonError(error)) throw error;
             failed(index, image, error.message);
@@ -211,11 +211,11 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
           continue;
         }
         // The tuning computed the sample's heatmaps in this run: they are stored as they are.
-        const sample = sampleResults?.get(image.path);
+        const sample = sampleResults?.get(imageKey(image));
         if (sample) {
           let prepared;
           try {
-            prepared = overlayFile ? await prepareImageFromBuffer(bytes, model.spec, image.path) : undefined;
+            prepared = overlayFile ? await prepareImageFromBuffer(bytes, model.spec, image.path, image.frame) : undefined;
           } catch (error) {
             if (!isKryptonError(error)) throw error;
             failed(index, image, error.message);
@@ -226,7 +226,7 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
           }));
           continue;
         }
-        const id = occlusionJobId(plan.queryId, resolve(image.path), imageSha256, modelSha256);
+        const id = occlusionJobId(plan.queryId, resolve(image.path), image.frame, imageSha256, modelSha256);
         if (pending.has(id)) continue;
         pending.set(id, { index, image, imageSha256, replaced, overlayFile, ...(overlayFile ? { bytes } : {}) });
         await enqueue(id, jobData(image, imageSha256, bytes));

@@ -11,7 +11,7 @@ import type { TargetClass } from '../operators/occlusion-task.js';
 export const OCCLUSION_QUEUE = 'krypton-occlusion';
 
 /** Bumped when a job's shape changes, so a worker of another version refuses it instead of misreading it. */
-export const JOB_FORMAT = 1;
+export const JOB_FORMAT = 2;
 
 /**
  * One image of one planned OCCLUDE: everything a worker needs, as plain JSON. The model travels by
@@ -39,7 +39,8 @@ export interface OcclusionJobData {
   readonly batchSize?: number;
   /** VERIFY chose this image: an exact heatmap is computed beside the approximate one for its SSIM. */
   readonly verify: boolean;
-  readonly image: { readonly path: string; readonly sha256: string; readonly bytes?: string };
+  /** `frame` counts from 1: the frame of a multi-frame file the heatmap is of. */
+  readonly image: { readonly path: string; readonly frame: number; readonly sha256: string; readonly bytes?: string };
 }
 
 /** What a worker sends back: the heatmap and what the results row records about it. */
@@ -66,12 +67,12 @@ export function jobImageByteCap(): number {
 }
 
 /**
- * The job's id: the query, the image's path and the contents of image and model. Enqueueing it
+ * The job's id: the query, the image's path and frame, and the contents of image and model. Enqueueing it
  * again (a rerun, a second coordinator) adds nothing while the job is in Redis; an image or model
  * rewritten since makes a new job, so a result computed from the old file is never taken for it.
  */
-export function occlusionJobId(queryId: string, imagePath: string, imageSha256: string, modelSha256: string): string {
-  return `${queryId}-${createHash('sha256').update(`${imagePath}\u0000${imageSha256}\u0000${modelSha256}`).digest('hex').slice(0, 32)}`;
+export function occlusionJobId(queryId: string, imagePath: string, frame: number, imageSha256: string, modelSha256: string): string {
+  return `${queryId}-${createHash('sha256').update(`${imagePath}\u0000${frame}\u0000${imageSha256}\u0000${modelSha256}`).digest('hex').slice(0, 32)}`;
 }
 
 export function encodeValues(values: Float32Array): string {

@@ -83,7 +83,7 @@ export async function runOcclusionJob(job: OcclusionJobData, warm: WarmOperators
   if (job.format !== JOB_FORMAT) throw new KryptonError(`job format ${job.format} is not the format ${JOB_FORMAT} this worker runs; run workers of the coordinator's version`, 'argument');
   const bytes = await jobImage(job);
   const { model, sha256 } = await warm.model(job);
-  const prepared = await prepareImageFromBuffer(bytes, job.input, job.image.path);
+  const prepared = await prepareImageFromBuffer(bytes, job.input, job.image.path, job.image.frame);
   const task = { input: prepared.tensor, patchValues: patchValues(job.color, prepared, job.input), target: job.target, batchSize: job.batchSize };
   const started = performance.now();
   const { operator, key } = await warm.acquire(job, model, job.spec);

@@ -13,12 +13,12 @@ import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import { cellSpecOf, createOperator, EXACT_INCREMENTAL, isExact, thresholdOf, type OperatorSpec } from '../operators/create-operator.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
-import type { Heatmap, OcclusionOperator } from '../operators/occlusion-task.js';
+import type { Heatmap, OcclusionOperator, PartialHeatmap } from '../operators/occlusion-task.js';
 import { ssim } from '../operators/ssim.js';
 import { heatmapChecksum } from '../planner/tune-quality.js';
 import type { PhysicalOcclude } from '../planner/plan-occlude.js';
 import type { Store } from '../store/index.js';
-import { quoteString, summariseHeatmap } from '../store/index.js';
+import { imageKey, quoteString, summariseHeatmap } from '../store/index.js';
 import { sameInputs, type StoredInputs } from '../store/results-writer.js';
 import type { ImageRef } from './image-source.js';
 import type { OcclusionProgress } from '../occlusion-progress.js';
@@ -30,6 +30,8 @@ export type ImageStatus = 'done' | 'already done' | 'failed';
 export interface ImageOutcome {
   readonly imageId: string;
   readonly imagePath: string;
+  /** The frame of a multi-frame file, from 1. */
+  readonly frame: number;
   readonly status: ImageStatus;
   readonly classIndex?: number;
   readonly classLabel?: string | null;
@@ -97,7 +99,8 @@ export function readImageFile(path: string): Promise<Buffer> {
 /**
  * RENDER TO file names, one per image and never two alike: the image id with characters other
  * than letters, digits, '.', '_' and '-' replaced by '_' (so an id such as 'p1/scan' or
- * '../x' stays inside the folder), and where two ids would still meet, a short hash of the path.
+ * '../x' stays inside the folder), and where two ids would still meet, a short hash of the path
+ * (and frame). Keyed by imageKey.
  */
 export function overlayFileNames(images: readonly ImageRef[]): Map<string, string> {
   const safe = (id: string) => id.replace(/[^A-Za-z0-9._-]/g, '_').replace(/^\.+/, (dots) => '_'.repeat(dots.length)) || '_';
@@ -107,8 +110,9 @@ export function overlayFileNames(images: readonly ImageRef[]): Map<string, strin
   for (const name of names) counts.set(name.toLowerCase(), (counts.get(name.toLowerCase()) ?? 0) + 1);
   return new Map(images.map((image, i) => {
     const name = names[i];
-    const unique = counts.get(name.toLowerCase())! > 1 ? `${name}-${createHash('sha256').update(image.path).digest('hex').slice(0, 8)}` : name;
-    return [image.path, `${unique}.png`];
+    const hashed = image.frame === 1 ? image.path : imageKey(image);
+    const unique = counts.get(name.toLowerCase())! > 1 ? `${name}-${createHash('sha256').update(hashed).digest('hex').slice(0, 8)}` : name;
+    return [imageKey(image), `${unique}.png`];
   }));
 }
 
@@ -123,17 +127,23 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   const outcomes: ImageOutcome[] = [];
   const approximate = !isExact(plan.spec);
   const sampleResults = plan.tuning?.sampleResults;
-  const cachedScores = new Map((plan.tuning?.cached ? plan.tuning.samples : []).map((s) => [s.path, s]));
+  const cachedScores = new Map((plan.tuning?.cached ? plan.tuning.samples : []).map((s) => [imageKey(s), s]));
   const overlayNames = overlayFileNames(logical.images);
   if (logical.renderDir) await removeAbandonedTemporaries(logical.renderDir);
   let operator: OcclusionOperator | undefined;
   let verifier: OcclusionOperator | undefined;
   const modelSha256 = logical.model.fileHash;
-  const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(image.path)).length;
+  const { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY } = logical.grid;
+  const gridGeometry = { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY };
+  const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(imageKey(image))).length;
   try {
     for (const image of logical.images) {
-      const report = (positionsDone: number) => onProgress?.({ imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions, estimatedSeconds });
-      const failed = (error: unknown) => outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'failed', error: messageOf(error) });
+      const key = imageKey(image);
+      const report = (positionsDone: number, partial?: PartialHeatmap) => onProgress?.({
+        imagesDone: outcomes.length, images: logical.images.length, imagePath: image.path, positionsDone, positions, estimatedSeconds,
+        ...(partial && { heatmap: { stage: partial.stage, ...gridGeometry, classIndex: partial.classIndex, baseProbability: partial.baseProbability, values: partial.values } }),
+      });
+      const failed = (error: unknown) => outcomes.push({ imageId: image.imageId, imagePath: image.path, frame: image.frame, status: 'failed', error: messageOf(error) });
       if (signal?.aborted) throw interrupted(outcomes, logical.tableName);
       // Read once: the hash recorded is that of the very bytes decoded.
       let bytes: Buffer;
@@ -145,9 +155,9 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
         continue;
       }
       const imageSha256 = createHash('sha256').update(bytes).digest('hex');
-      const storedInputs = stored.get(image.path);
+      const storedInputs = stored.get(key);
       const replaced = storedInputs && staleness(storedInputs, imageSha256, modelSha256);
-      const overlayFile = logical.renderDir ? join(logical.renderDir, overlayNames.get(image.path)!) : undefined;
+      const overlayFile = logical.renderDir ? join(logical.renderDir, overlayNames.get(key)!) : undefined;
       if (storedInputs && !replaced) {
         let overlay: string | undefined;
         try {
@@ -157,20 +167,20 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
           failed(error);
           continue;
         }
-        outcomes.push({ imageId: image.imageId, imagePath: image.path, status: 'already done', overlay });
+        outcomes.push({ imageId: image.imageId, imagePath: image.path, frame: image.frame, status: 'already done', overlay });
         continue;
       }
       report(0);
       let prepared;
       try {
-        prepared = await prepareImageFromBuffer(bytes, spec, image.path);
+        prepared = await prepareImageFromBuffer(bytes, spec, image.path, image.frame);
       } catch (error) {
         if (!isKryptonError(error)) throw error;
         failed(error);
         continue;
       }
       // The tuning computed the sample's heatmaps in this run, from the files as they are.
-      const sample = sampleResults?.get(image.path);
+      const sample = sampleResults?.get(key);
       const imageStarted = performance.now();
       let heatmap: Heatmap;
       let measuredSsim: number | undefined;
@@ -183,20 +193,20 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
           target: logical.target,
           batchSize,
           // Drill-down runs fewer cells than the grid has: progress is the share done.
-          onProgress: (done: number, total: number) => report(Math.round((done / Math.max(total, 1)) * positions)),
+          onProgress: (done: number, total: number, partial?: PartialHeatmap) => report(Math.round((done / Math.max(total, 1)) * positions), partial),
           signal,
         };
         if (sample) {
           heatmap = sample.heatmap;
-          report(positions);
+          report(positions, { stage: 'all', values: heatmap.values, classIndex: heatmap.classIndex, baseProbability: heatmap.baseProbability });
           if (approximate) measuredSsim = sample.ssim;
         } else {
           operator ??= await createOperator(plan.spec, model, logical.grid);
           heatmap = await operator.run(task);
           computedMs = performance.now() - imageStarted;
-          const scored = cachedScores.get(image.path);
+          const scored = cachedScores.get(key);
           if (approximate && scored && scored.checksum === heatmapChecksum(heatmap.values)) measuredSsim = scored.ssim;
-          if (approximate && plan.verifyImages.has(image.path)) {
+          if (approximate && plan.verifyImages.has(key)) {
             verifier ??= await createOperator(EXACT_INCREMENTAL, model, logical.grid);
             const exact = await verifier.run({ ...task, onProgress: undefined });
             measuredSsim = ssim(exact.values, heatmap.values, logical.grid.columns, logical.grid.rows);
@@ -250,6 +260,7 @@ export async function storeHeatmaps(plan: PhysicalOcclude, store: Store, compute
   const records = computed.map(({ image, heatmap, elapsedMs, imageSha256, modelSha256, ssim }) => ({
     queryId: plan.queryId,
     imagePath: image.path,
+    frame: image.frame,
     imageId: image.imageId,
     model: logical.model.name,
     classIndex: heatmap.classIndex,
@@ -289,7 +300,7 @@ export async function storeHeatmaps(plan: PhysicalOcclude, store: Store, compute
       overlayError = error;
     }
     outcomes.push({
-      imageId: image.imageId, imagePath: image.path, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
+      imageId: image.imageId, imagePath: image.path, frame: image.frame, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
       baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
       ssim: computed[i].ssim, batchSize: heatmap.batchSize, overlay, replaced,
       ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
@@ -335,11 +346,11 @@ export async function renderStored(plan: PhysicalOcclude, store: Store, image: I
   const { logical } = plan;
   if (await isWholePng(overlay)) return overlay;
   const { rows } = await store.query(
-    `SELECT heatmap, base_probability, class_index, class_label FROM ${logical.table} WHERE query_id = ${quoteString(plan.queryId)} AND image_path = ${quoteString(image.path)}`,
+    `SELECT heatmap, base_probability, class_index, class_label FROM ${logical.table} WHERE query_id = ${quoteString(plan.queryId)} AND image_path = ${quoteString(image.path)} AND frame = ${image.frame}`,
   );
   if (rows.length === 0) return undefined;
   const [row] = rows;
-  const prepared = await prepareImageFromBuffer(bytes, logical.model.spec, image.path);
+  const prepared = await prepareImageFromBuffer(bytes, logical.model.spec, image.path, image.frame);
   const values = Float32Array.from(row.heatmap as number[]);
   await render(plan, image, prepared, values, row.base_probability as number, (row.class_label as string | null) ?? `class ${row.class_index}`, overlay);
   return overlay;

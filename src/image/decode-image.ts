@@ -1,7 +1,8 @@
 import sharp from 'sharp';
 import { KryptonError, messageOf } from '../errors.js';
-import { limitFromEnvironment } from '../io/read-regular-file.js';
+import { imageFileCap, limitFromEnvironment, openRegularFile } from '../io/read-regular-file.js';
 import { decodeDicomImage, hasDicomMarker, isDicomName } from './dicom/index.js';
+import { readDicomTags } from './dicom/dicom-tags.js';
 import type { ResizePolicy } from './input-spec.js';
 
 /** A decoded, resized image: gray or RGB (alpha dropped), interleaved, on the 0–255 scale. */
@@ -27,6 +28,8 @@ const FAIL_ON = 'error';
  */
 export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
 const PIXELS_VARIABLE = 'KRYPTON_MAX_IMAGE_PIXELS';
+/** The 128-byte preamble and the four letters DICM. */
+const DICOM_MARKER_END = 132;
 
 /**
  * Decodes any image sharp reads (PNG, JPEG, WebP, TIFF, GIF…) and resizes it with a linear
@@ -35,7 +38,8 @@ const PIXELS_VARIABLE = 'KRYPTON_MAX_IMAGE_PIXELS';
  * format gets the same arithmetic. Embedded ICC profiles are applied (colours come out in sRGB);
  * EXIF orientation is not, as PIL and torchvision do not apply it by default either. DICOM files
  * (the DICM marker, or a .dcm name) are decoded to their displayed 8-bit image (src/image/dicom)
- * and resized by the same code.
+ * and resized by the same code; `frame` (from 1) picks a frame of a multi-frame DICOM file, and
+ * other formats have only frame 1.
  */
 export async function decodeAndResize(
   input: Buffer,
@@ -43,13 +47,15 @@ export async function decodeAndResize(
   width: number,
   height: number,
   policy: ResizePolicy,
+  frame = 1,
 ): Promise<DecodedImage> {
   if (input.length === 0) throw imageError(label, 'is empty (0 bytes)');
   const maxPixels = limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS);
   if (hasDicomMarker(input) || isDicomName(label)) {
-    const gray = await decodeDicomImage(input, label, maxPixels, PIXELS_VARIABLE);
+    const gray = await decodeDicomImage(input, label, maxPixels, PIXELS_VARIABLE, frame);
     return resizeFullSize({ ...gray, channels: 1, deep: false }, label, width, height, policy);
   }
+  if (frame !== 1) throw imageError(label, `has 1 frame: frame ${frame} does not exist (only DICOM files hold several)`);
   let metadata: sharp.Metadata;
   try {
     // The header alone, without sharp's own pixel limit, so that a refusal can give the size.
@@ -144,8 +150,17 @@ export function imageError(label: string, problem: string): KryptonError {
   return new KryptonError(`Image '${label}' ${problem}`, 'image');
 }
 
-/** An image file's width and height from its header alone, as decodeAndResize sees them (EXIF orientation not applied). */
+/**
+ * An image file's width and height from its header alone, as decodeAndResize sees them (EXIF
+ * orientation not applied); a DICOM file's are its Rows and Columns.
+ */
 export async function imageDimensions(path: string): Promise<{ width: number; height: number }> {
+  if (isDicomName(path) || (await startsWithDicomMarker(path))) {
+    const { columns: tags } = await readDicomTags(path);
+    const [width, height] = [Number(tags.Columns ?? 0), Number(tags.Rows ?? 0)];
+    if (!width || !height) throw new KryptonError(`DICOM file '${path}' has no pixels (Rows ${height}, Columns ${width})`, 'image');
+    return { width, height };
+  }
   let metadata: sharp.Metadata;
   try {
     metadata = await sharp(path, { failOn: FAIL_ON }).metadata();
@@ -155,4 +170,21 @@ export async function imageDimensions(path: string): Promise<{ width: number; he
   }
   if (!metadata.width || !metadata.height) throw imageError(path, 'has no pixels (width or height is 0)');
   return { width: metadata.width, height: metadata.height };
+}
+
+/** Whether a file's first bytes hold the DICM marker; a file that cannot be opened is left to the decoder to report. */
+async function startsWithDicomMarker(path: string): Promise<boolean> {
+  let opened;
+  try {
+    opened = await openRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
+  } catch {
+    return false;
+  }
+  try {
+    const head = Buffer.alloc(DICOM_MARKER_END);
+    const { bytesRead } = await opened.handle.read(head, 0, head.length, 0);
+    return hasDicomMarker(head.subarray(0, bytesRead));
+  } finally {
+    await opened.handle.close();
+  }
 }

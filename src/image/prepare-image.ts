@@ -23,17 +23,20 @@ export interface PreparedImage {
   display: Uint8Array;
 }
 
-/** Reads, decodes, resizes and normalises an image file for the model described by `spec`. */
-export async function prepareImage(path: string, spec: InputSpec): Promise<PreparedImage> {
+/**
+ * Reads, decodes, resizes and normalises an image file for the model described by `spec`; `frame`
+ * (from 1) picks a frame of a multi-frame DICOM file.
+ */
+export async function prepareImage(path: string, spec: InputSpec, frame = 1): Promise<PreparedImage> {
   validateInputSpec(spec);
   const bytes = await readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
-  return prepareImageFromBuffer(bytes, spec, path);
+  return prepareImageFromBuffer(bytes, spec, path, frame);
 }
 
 /** Like prepareImage for an encoded image already in memory; `label` names it in errors and results. */
-export async function prepareImageFromBuffer(bytes: Buffer, spec: InputSpec, label = '<buffer>'): Promise<PreparedImage> {
+export async function prepareImageFromBuffer(bytes: Buffer, spec: InputSpec, label = '<buffer>', frame = 1): Promise<PreparedImage> {
   validateInputSpec(spec);
-  const decoded = await decodeAndResize(bytes, label, spec.width, spec.height, spec.resize);
+  const decoded = await decodeAndResize(bytes, label, spec.width, spec.height, spec.resize, frame);
   const pixels = toModelPixels(decoded, spec);
   return {
     path: label,

@@ -27,15 +27,17 @@ export class DrilldownOcclusion implements OcclusionOperator {
 
   async run(task: OcclusionTask): Promise<Heatmap> {
     const run = await this.inner.prepare(task);
-    const computed = new Float32Array(cellCount(this.grid));
+    // NaN until computed (the stages read only the cells they ran), so partial heatmaps show what is known.
+    const computed = new Float32Array(cellCount(this.grid)).fill(NaN);
     // The second stage's size is known only after the first; its budget is the most it can be.
     const expected = this.coarse.length + fineCellBudget(this.grid, this.shape);
-    await run.evaluate(this.coarse, computed, (done) => task.onProgress?.(done, expected));
+    await run.evaluate(this.coarse, computed, (done) => task.onProgress?.(done, expected, { stage: 'coarse', values: computed, classIndex: run.classIndex, baseProbability: run.baseProbability }));
     const estimate = interpolateFromLattice(this.grid, this.shape, computed);
     const fine = fineCells(this.grid, this.shape, estimate, this.coarse);
     const total = this.coarse.length + fine.length;
-    await run.evaluate(fine, computed, (done) => task.onProgress?.(this.coarse.length + done, total));
-    if (fine.length === 0) task.onProgress?.(total, total);
+    const sofar = () => ({ stage: 'fine' as const, classIndex: run.classIndex, baseProbability: run.baseProbability, values: estimate.map((value, cell) => (Number.isNaN(computed[cell]) ? value : computed[cell])) });
+    task.onProgress?.(this.coarse.length, total, sofar());
+    await run.evaluate(fine, computed, (done) => task.onProgress?.(this.coarse.length + done, total, sofar()));
     return {
       grid: this.grid,
       values: composeHeatmap(estimate, computed, this.coarse, fine),

@@ -17,9 +17,21 @@ export interface OcclusionTask {
   readonly batchSize?: number;
   /** The most positions per call when the size is chosen from memory (64 unless set). */
   readonly batchLimit?: number;
-  readonly onProgress?: (done: number, total: number) => void;
+  /** After each batch: cells done, cells to do, and the heatmap as far as it is computed. */
+  readonly onProgress?: (done: number, total: number, partial?: PartialHeatmap) => void;
   /** Checked between batches: an aborted run stops with an 'interrupted' error. */
   readonly signal?: AbortSignal;
+}
+
+/** A heatmap while it is computed, for callers that show it filling in. */
+export interface PartialHeatmap {
+  /** 'all': every cell in one pass; 'coarse' and 'fine': drill-down's two stages (fine over the coarse estimate). */
+  readonly stage: 'all' | 'coarse' | 'fine';
+  /** Grid-sized, row-major; NaN where no value is known yet. The operator's live array: read it during the call. */
+  readonly values: Float32Array;
+  /** The class the heatmap is for, and its probability on the clean image (known from the clean pass). */
+  readonly classIndex: number;
+  readonly baseProbability: number;
 }
 
 export interface Heatmap {
@@ -81,8 +93,10 @@ export function allCells(grid: OcclusionGrid): Int32Array {
 export async function runAllCells(operator: CellOperator, task: OcclusionTask): Promise<Heatmap> {
   const run = await operator.prepare(task);
   const total = cellCount(operator.grid);
-  const values = new Float32Array(total);
-  await run.evaluate(allCells(operator.grid), values, (done) => task.onProgress?.(done, total));
+  // NaN until computed, so a partial heatmap tells the cells not yet run from the others; every cell is run.
+  const values = new Float32Array(total).fill(NaN);
+  const partial: PartialHeatmap = { stage: 'all', values, classIndex: run.classIndex, baseProbability: run.baseProbability };
+  await run.evaluate(allCells(operator.grid), values, (done) => task.onProgress?.(done, total, partial));
   return { grid: operator.grid, values, classIndex: run.classIndex, baseProbability: run.baseProbability, batchSize: run.batchSize };
 }
 

@@ -2,6 +2,7 @@ import { compact, formatTable } from '../format/text-table.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import { formatPatchColor } from '../image/patch-color.js';
 import type { OcclusionRun } from '../executor/execute-occlude.js';
+import { imageLabel } from '../executor/image-source.js';
 import { describeSpec } from './candidates/index.js';
 import { cellSpecOf, thresholdOf } from '../operators/create-operator.js';
 import type { PhysicalOcclude } from './plan-occlude.js';
@@ -129,7 +130,7 @@ function explainTuning(plan: PhysicalOcclude, add: (section: ExplainLine['sectio
     `${(tuning.exactSecondsPerImage / tuning.secondsPerImage).toFixed(1)}x vs exact incremental (measured)`,
   ].filter(Boolean);
   add('tuning', `estimated speedup: ${speedups.join(', ')}; ${seconds(tuning.secondsPerImage)}/image measured at tuning`);
-  for (const sample of tuning.samples) add('tuning', `  sample ${sample.path}: SSIM ${sample.ssim.toFixed(4)}`);
+  for (const sample of tuning.samples) add('tuning', `  sample ${imageLabel(sample)}: SSIM ${sample.ssim.toFixed(4)}`);
   const shown = tuning.trials.filter((t) => t.spec.kind !== 'drilldown' || t.how === 'measured' || t.verdict === 'chosen');
   const simulated = tuning.trials.filter((t) => !shown.includes(t));
   const bestSimulated = [...simulated].sort((a, b) => b.ssimMin - a.ssimMin).slice(0, 3);

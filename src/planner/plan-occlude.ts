@@ -13,7 +13,7 @@ import type { TargetClass } from '../operators/occlusion-task.js';
 import type { CandidateName, OccludeStatement, QualityTarget, Region } from '../parser/ast.js';
 import type { Store } from '../store/index.js';
 import { DEFAULT_RESULTS_TABLE } from '../store/index.js';
-import { resolveImages, type ImageRef } from '../executor/image-source.js';
+import { imageKey, imageLabel, resolveImages, type ImageRef } from '../executor/image-source.js';
 import { bindModel, outputIdentity, type ModelBinding, type ModelCache } from './bind-model.js';
 import type { CandidateEstimate } from './candidates/index.js';
 import { CANDIDATE_NAMES, CANDIDATES, candidateOf, candidatesUsed, estimateSpec, strategyName } from './candidates/index.js';
@@ -68,7 +68,7 @@ export interface PhysicalOcclude {
   readonly ideal: CostReport;
   readonly notes: readonly string[];
   readonly tuning?: TuningOutcome;
-  /** Images VERIFY gives an exact heatmap too, by path. */
+  /** Images VERIFY gives an exact heatmap too, by imageKey. */
   readonly verifyImages: ReadonlySet<string>;
   readonly disabled: readonly CandidateName[];
 }
@@ -293,7 +293,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
     pricing, images: logical.images.length, input: model.spec, estimate: chosen, build,
   });
   const occlusion = build(spec);
-  const sampled = new Set((tuning?.samples ?? []).map((s) => s.path));
+  const sampled = new Set((tuning?.samples ?? []).map((s) => imageKey(s)));
   const verifyImages = chooseVerified(logical.images, sampled, statement.verifyPercent);
   let node: PhysicalNode = occlusion;
   if (statement.verifyPercent !== undefined) node = Object.freeze({ kind: 'Verify', percent: statement.verifyPercent, images: verifyImages.size, child: node as OcclusionNode });
@@ -307,7 +307,7 @@ export async function planOcclude(statement: OccludeStatement, context: Planning
 }
 
 export function repeatedNote(repeated: LogicalOcclude['repeatedImages']): string {
-  const shown = repeated.slice(0, 3).map((r) => `${r.path} (${r.times} times)`).join(', ');
+  const shown = repeated.slice(0, 3).map((r) => `${imageLabel(r)} (${r.times} times)`).join(', ');
   const more = repeated.length > 3 ? ` and ${repeated.length - 3} more` : '';
   return `the source names ${repeated.length === 1 ? 'a file' : `${repeated.length} files`} more than once, each computed and stored once: ${shown}${more}`;
 }
@@ -349,10 +349,10 @@ function candidateRows(
 /** VERIFY p %: ceil(p% of the images not in the tuning sample), evenly spaced among them. */
 function chooseVerified(images: readonly ImageRef[], sampled: ReadonlySet<string>, percent: number | undefined): Set<string> {
   if (percent === undefined) return new Set();
-  const rest = images.filter((image) => !sampled.has(image.path));
+  const rest = images.filter((image) => !sampled.has(imageKey(image)));
   const count = Math.min(rest.length, Math.ceil((percent / 100) * rest.length - 1e-9));
   const chosen = new Set<string>();
-  for (let i = 0; i < count; i++) chosen.add(rest[Math.floor(((i + 0.5) * rest.length) / count)].path);
+  for (let i = 0; i < count; i++) chosen.add(imageKey(rest[Math.floor(((i + 0.5) * rest.length) / count)]));
   return chosen;
 }
 

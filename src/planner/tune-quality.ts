@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { KryptonError, isKryptonError, messageOf } from '../errors.js';
 import { patchValues } from '../image/patch-color.js';
 import { prepareImage } from '../image/prepare-image.js';
-import type { ImageRef } from '../executor/image-source.js';
+import { imageKey, type ImageRef } from '../executor/image-source.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import type { OperatorSpec } from '../operators/create-operator.js';
 import { createOperator, EXACT_INCREMENTAL, NAIVE } from '../operators/create-operator.js';
@@ -47,6 +47,8 @@ export interface TuningRequest {
 /** The SSIM a sample image reached under the chosen configuration, and its heatmap's checksum. */
 export interface SampleScore {
   readonly path: string;
+  /** The frame of a multi-frame file; absent for frame 1 (and in scores cached before frames). */
+  readonly frame?: number;
   readonly ssim: number;
   readonly checksum: string;
 }
@@ -91,7 +93,7 @@ export interface TuningOutcome {
   readonly trials: readonly Trial[];
   /** Reused from the catalog rather than tuned by this statement. */
   readonly cached: boolean;
-  /** In memory only: the sample images' heatmaps under the chosen configuration. */
+  /** In memory only: the sample images' heatmaps under the chosen configuration, by imageKey. */
   readonly sampleResults?: ReadonlyMap<string, SampleResult>;
 }
 
@@ -308,8 +310,9 @@ async function search(request: TuningRequest, samples: readonly SampleImage[], r
   if (chosenRuns) {
     samples.forEach((sample, i) => {
       const value = score(exact.heatmaps[i].values, chosenRuns.heatmaps[i].values);
-      samplesScored.push({ path: sample.ref.path, ssim: value, checksum: heatmapChecksum(chosenRuns.heatmaps[i].values) });
-      sampleResults.set(sample.ref.path, { heatmap: chosenRuns.heatmaps[i], elapsedMs: chosenRuns.milliseconds[i], ssim: value });
+      const frame = sample.ref.frame === 1 ? {} : { frame: sample.ref.frame };
+      samplesScored.push({ path: sample.ref.path, ...frame, ssim: value, checksum: heatmapChecksum(chosenRuns.heatmaps[i].values) });
+      sampleResults.set(imageKey(sample.ref), { heatmap: chosenRuns.heatmaps[i], elapsedMs: chosenRuns.milliseconds[i], ssim: value });
     });
   }
   return {
@@ -501,10 +504,10 @@ async function prepareSample(logical: LogicalOcclude, size: number): Promise<Sam
   const candidates = [...wanted, ...logical.images];
   for (const ref of candidates) {
     if (samples.length === size) break;
-    if (used.has(ref.path)) continue;
-    used.add(ref.path);
+    if (used.has(imageKey(ref))) continue;
+    used.add(imageKey(ref));
     try {
-      const prepared = await prepareImage(ref.path, spec);
+      const prepared = await prepareImage(ref.path, spec, ref.frame);
       samples.push({ ref, task: { input: prepared.tensor, patchValues: patchValues(logical.color, prepared, spec), target: logical.target } });
     } catch (error) {
       if (!isKryptonError(error)) throw error;

@@ -5,6 +5,8 @@
  *   PatientID … ImageComments    the attributes of TAG_COLUMNS, typed (DATE, INTEGER, DOUBLE[])
  *   tags               JSON      every other attribute, by keyword
  *   deidentified       BOOLEAN   loaded with DEIDENTIFY
+ *   NumberOfFrames     INTEGER   frames in the file (1 without the attribute): an OCCLUDE's frame
+ *                                column counts up to it; NULL in rows loaded before it was added
  */
 import { randomBytes } from 'node:crypto';
 import * as arrow from 'apache-arrow';
@@ -39,7 +41,11 @@ const COLUMNS: readonly { name: string; type: TagColumnType | 'JSON' | 'BOOLEAN'
   ...TAG_COLUMNS,
   { name: 'tags', type: 'JSON' },
   { name: 'deidentified', type: 'BOOLEAN' },
+  { name: 'NumberOfFrames', type: 'INTEGER' },
 ];
+
+/** Columns added after the first release, at the end: a table that lacks only these gets them. */
+const ADDED_COLUMNS = 1;
 
 const KEY_TABLE = 'krypton_deidentify_key';
 
@@ -53,9 +59,18 @@ export async function ensureDicomTagsTable(connection: DuckDBConnection, name: T
   } catch (error) {
     throw new KryptonError(`cannot create DICOM tags table ${shown}: ${errorLine(error)}`, 'store');
   }
-  const reader = await connection.runAndReadAll(`DESCRIBE ${shown}`);
-  const found = reader.getRowObjectsJS().map((row) => `${String(row.column_name)} ${String(row.column_type)}`);
+  const describe = async () => (await connection.runAndReadAll(`DESCRIBE ${shown}`)).getRowObjectsJS().map((row) => `${String(row.column_name)} ${String(row.column_type)}`);
+  let found = await describe();
   const wanted = COLUMNS.map((c) => `${c.name} ${c.type}`);
+  const missing = COLUMNS.slice(found.length);
+  if (missing.length > 0 && missing.length <= ADDED_COLUMNS && found.join(', ') === wanted.slice(0, found.length).join(', ')) {
+    try {
+      for (const c of missing) await connection.run(`ALTER TABLE ${shown} ADD COLUMN ${quoteIdentifier(c.name)} ${c.type}`);
+    } catch (error) {
+      throw new KryptonError(`cannot add the new columns to DICOM tags table ${shown}: ${errorLine(error)}`, 'store');
+    }
+    found = await describe();
+  }
   if (found.join(', ') !== wanted.join(', ')) {
     throw new KryptonError(`table ${shown} exists but is not a DICOM tags table (its columns are ${found.slice(0, 3).join(', ')}…); choose another INTO name`, 'store');
   }
@@ -69,7 +84,7 @@ export async function loadedDicomFiles(connection: DuckDBConnection, name: Table
 
 export async function insertDicomTags(connection: DuckDBConnection, name: TableName, records: readonly DicomTagRecord[]): Promise<void> {
   if (records.length === 0) return;
-  const rows = records.map((r) => ({ path: r.path, ...r.tags.columns, tags: JSON.stringify(r.tags.other), deidentified: r.deidentified }));
+  const rows = records.map((r) => ({ path: r.path, ...r.tags.columns, tags: JSON.stringify(r.tags.other), deidentified: r.deidentified, NumberOfFrames: r.tags.numberOfFrames }));
   const columns: ArrowColumn[] = COLUMNS.map((c) => ({ name: c.name, type: ARROW_TYPES[c.type]() }));
   await connection.run('BEGIN TRANSACTION');
   try {

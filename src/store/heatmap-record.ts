@@ -3,6 +3,8 @@
 export interface HeatmapRecord {
   readonly queryId: string;
   readonly imagePath: string;
+  /** The frame of a multi-frame file, from 1; 1 when omitted. */
+  readonly frame?: number;
   readonly imageId: string;
   readonly model: string;
   readonly classIndex: number;
@@ -35,6 +37,14 @@ export interface HeatmapRecord {
   readonly modelSha256?: string | null;
   /** Defaults to the time the row is built. */
   readonly createdAt?: Date;
+}
+
+/**
+ * What identifies an image among a query's rows and the executor's maps: its file and its frame
+ * (1 when absent, as in rows that predate frames).
+ */
+export function imageKey(image: { readonly path: string; readonly frame?: number }): string {
+  return `${image.path}\u0000${image.frame ?? 1}`;
 }
 
 export interface HeatmapSummary {

@@ -42,6 +42,7 @@ export function heatmapsToArrow(records: readonly HeatmapRecord[], now = new Dat
     drill_fraction: nullableFloat64(records.map((r) => r.drillFraction ?? null)),
     image_sha256: text((r) => r.imageSha256 ?? null),
     model_sha256: text((r) => r.modelSha256 ?? null),
+    frame: int32((r) => r.frame ?? 1),
   };
   const names = Object.keys(columns);
   if (names.join() !== RESULTS_COLUMNS.map((c) => c.name).join()) {

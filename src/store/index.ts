@@ -5,7 +5,7 @@ export type { CalibrationEntry } from './calibration.js';
 export type { TuningEntry } from './tuning-cache.js';
 export type { HeatmapRecord, HeatmapSummary } from './heatmap-record.js';
 export type { DicomTagRecord } from './dicom-tags-table.js';
-export { summariseHeatmap } from './heatmap-record.js';
+export { imageKey, summariseHeatmap } from './heatmap-record.js';
 export type { InsertResult } from './results-writer.js';
 export { DEFAULT_RESULTS_TABLE, RESULTS_COLUMNS } from './results-schema.js';
 export type { ResultsColumn } from './results-schema.js';

@@ -11,6 +11,8 @@ export interface ResultsColumn {
   /** The type exactly as DuckDB's DESCRIBE prints it. */
   readonly type: string;
   readonly nullable: boolean;
+  /** Given to the rows of an older table when the column is added to it. */
+  readonly addedDefault?: string;
 }
 
 /**
@@ -47,6 +49,9 @@ export interface ResultsColumn {
  *   image_sha256      VARCHAR    SHA-256 of the image file's bytes the heatmap was computed from
  *   model_sha256      VARCHAR    SHA-256 of the model file; a rerun recomputes a row whose image or
  *                                model file changed since (NULL in rows written before these existed)
+ *   frame             INTEGER    the frame of a multi-frame DICOM file, from 1; 1 for every other
+ *                                image (and in rows written before it existed). An image is its
+ *                                (image_path, frame)
  */
 export const RESULTS_COLUMNS: readonly ResultsColumn[] = [
   column('query_id', 'VARCHAR'),
@@ -79,10 +84,11 @@ export const RESULTS_COLUMNS: readonly ResultsColumn[] = [
   column('drill_fraction', 'DOUBLE', true),
   column('image_sha256', 'VARCHAR', true),
   column('model_sha256', 'VARCHAR', true),
+  { ...column('frame', 'INTEGER'), addedDefault: '1' },
 ];
 
 /** Columns added after the first release: a table that lacks only these gets them added. */
-const ADDED_COLUMNS = new Set(['tau', 'coarse_stride_x', 'coarse_stride_y', 'drill_fraction', 'image_sha256', 'model_sha256']);
+const ADDED_COLUMNS = new Set(['tau', 'coarse_stride_x', 'coarse_stride_y', 'drill_fraction', 'image_sha256', 'model_sha256', 'frame']);
 
 function column(name: string, type: string, nullable = false): ResultsColumn {
   return { name, type, nullable };
@@ -111,7 +117,7 @@ export async function ensureResultsTable(connection: DuckDBConnection, name: Tab
   const missing = RESULTS_COLUMNS.slice(found.length);
   if (missing.length > 0 && missing.every((c) => ADDED_COLUMNS.has(c.name)) && !describeDifference(found, found.length)) {
     try {
-      for (const c of missing) await connection.run(`ALTER TABLE ${shown} ADD COLUMN ${quoteIdentifier(c.name)} ${c.type}`);
+      for (const c of missing) await connection.run(`ALTER TABLE ${shown} ADD COLUMN ${quoteIdentifier(c.name)} ${c.type}${c.addedDefault ? ` DEFAULT ${c.addedDefault}` : ''}`);
     } catch (error) {
       throw new KryptonError(`cannot add the new columns to results table ${shown}: ${errorLine(error)}`, 'store');
     }

@@ -2,7 +2,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CXR_MODEL, data, expectOneLineError, runChild, useTempDir } from './helpers.js';
+import sharp from 'sharp';
 import { UIDS, grayImageElements, writeDicom } from '../image/dicom/dicom-writer.js';
+import { writeMultiFrameXray } from '../image/dicom/multi-frame-xray.js';
 
 const dir = useTempDir();
 const CXR_INPUT = ['--channels', 'gray', '--scale', '255', '--normalize', 'none', '--quiet', '--patch', '56', '--stride', '56'];
@@ -26,4 +28,22 @@ test('heatmap of a DICOM file in a transfer syntax it cannot decode is a one-lin
   const path = join(dir(), 'jpeg-ls.dcm');
   writeFileSync(path, writeDicom({ transferSyntax: UIDS.jpegLs, elements: grayImageElements({ rows: 4, columns: 4, bitsAllocated: 8 }), pixels: { frames: [new Uint8Array(16)] } }));
   expectOneLineError(await heatmap(path), /jpeg-ls\.dcm' uses the transfer syntax JPEG-LS Lossless \(1\.2\.840\.10008\.1\.2\.4\.80\), which Krypton cannot decode/);
+});
+
+test('--frame picks a frame of a multi-frame file: its heatmap and overlay are those of its PNG; a frame past the last is a one-line error', async () => {
+  const series = await writeMultiFrameXray(dir());
+  const [fromFrame, fromPng] = await Promise.all([
+    heatmap(series.path, '--frame', '2', '--json', join(dir(), 'frame.json'), '--png', join(dir(), 'frame.png')),
+    heatmap(series.pngs[1], '--json', join(dir(), 'frame-png.json'), '--png', join(dir(), 'frame-png.png')),
+  ]);
+  expect(fromFrame).toMatchObject({ code: 0, stderr: '' });
+  expect(fromPng).toMatchObject({ code: 0, stderr: '' });
+  const a = JSON.parse(readFileSync(join(dir(), 'frame.json'), 'utf8'));
+  const b = JSON.parse(readFileSync(join(dir(), 'frame-png.json'), 'utf8'));
+  expect(a.frame).toBe(2);
+  expect(a.values).toEqual(b.values);
+  const [overlay, pngOverlay] = await Promise.all([join(dir(), 'frame.png'), join(dir(), 'frame-png.png')].map((f) => sharp(f).raw().toBuffer()));
+  expect(overlay.equals(pngOverlay)).toBe(true);
+  expectOneLineError(await heatmap(series.path, '--frame', '4'), /series\.dcm' has 3 frames: frame 4 does not exist \(frames count from 1\)$/);
+  expectOneLineError(await heatmap(series.path, '--frame', '0'), /--frame must be a positive integer, got '0'/);
 });

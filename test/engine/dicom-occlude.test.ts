@@ -80,3 +80,16 @@ describe('OCCLUDE over DICOM files', () => {
     expect((await db.query('SELECT count(*)::INTEGER AS n FROM hostile')).rows[0].n).toBe(2);
   });
 });
+
+describe('REGION IN IMAGE PIXELS over DICOM files', () => {
+  it('reads the size from the DICOM header, as from a PNG, for a file named .dcm and one recognised by its marker', async () => {
+    const name = LOSSLESS[0];
+    const unnamed = join(dir, 'scan-without-extension');
+    copyFileSync(join(DICOM_DIR, name), unnamed);
+    const region = 'REGION (64, 64, 320, 320) IN IMAGE PIXELS';
+    await db.query(`OCCLUDE ('${join(DICOM_DIR, name)}', '${unnamed}') USING MODEL cxr WITH PATCH 32 STRIDE 32 ${region} INTO dicom_region`);
+    await db.query(`OCCLUDE ('${join(PNG_DIR, name.replace('.dcm', '.png'))}') USING MODEL cxr WITH PATCH 32 STRIDE 32 ${region} INTO png_region`);
+    const { rows } = await db.query(`SELECT d.image_path, d.heatmap = p.heatmap AS equal, d.origin_x = p.origin_x AND d.width = p.width AS same_grid FROM dicom_region d, png_region p ORDER BY d.image_path`);
+    expect(rows.map((r) => [r.equal, r.same_grid])).toEqual([[true, true], [true, true]]);
+  });
+});

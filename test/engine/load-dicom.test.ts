@@ -43,8 +43,9 @@ describe('LOAD DICOM', () => {
       'path VARCHAR', 'PatientID VARCHAR', 'PatientSex VARCHAR', 'PatientAge VARCHAR', 'StudyDate DATE', 'StudyInstanceUID VARCHAR',
       'SeriesInstanceUID VARCHAR', 'SOPInstanceUID VARCHAR', 'Modality VARCHAR', 'ViewPosition VARCHAR', 'BodyPartExamined VARCHAR',
       'Rows INTEGER', 'Columns INTEGER', 'PhotometricInterpretation VARCHAR', 'TransferSyntaxUID VARCHAR', 'PixelSpacing DOUBLE[]',
-      'Manufacturer VARCHAR', 'ImageComments VARCHAR', 'tags JSON', 'deidentified BOOLEAN',
+      'Manufacturer VARCHAR', 'ImageComments VARCHAR', 'tags JSON', 'deidentified BOOLEAN', 'NumberOfFrames INTEGER',
     ]);
+    expect((await db.query('SELECT DISTINCT NumberOfFrames FROM scans')).rows).toEqual([{ NumberOfFrames: 1 }]);
     // Every file's tags agree with the metadata they were written from (the README's promise).
     const truth = metadata();
     const { rows } = await db.query(`SELECT path, PatientID, PatientSex, ViewPosition, Modality, BodyPartExamined, Rows, Columns, ImageComments,
@@ -212,6 +213,12 @@ describe('LOAD DICOM', () => {
     expect(tags).not.toHaveProperty('ReferencedPatientSequence');
     // Attributes the profile asks a de-identifier to add (PS3.15 E.1.1 and E.2).
     expect(tags).toMatchObject({ PatientIdentityRemoved: 'YES', DeidentificationMethod: expect.stringContaining('Basic Application Level Confidentiality Profile'), LongitudinalTemporalInformationModified: 'REMOVED' });
+    expect(tags.DeidentificationMethodCodeSequence).toEqual([
+      { CodeValue: '113100', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Basic Application Confidentiality Profile' },
+      { CodeValue: '113108', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Retain Patient Characteristics Option' },
+    ]);
+    const inSql = await db.query(`SELECT tags->>'PatientIdentityRemoved' AS removed, tags->'DeidentificationMethodCodeSequence'->0->>'CodeValue' AS code FROM deidentified_fixture`);
+    expect(inSql.rows).toEqual([{ removed: 'YES', code: '113100' }]);
     // Retain Patient Characteristics Option: sex and age stay; descriptive columns the profile does not list stay.
     expect(row).toMatchObject({ PatientSex: 'F', PatientAge: '079Y', Modality: 'DX', ViewPosition: 'PA', StudyDate: null, ImageComments: null, deidentified: true });
   });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { open, type Krypton } from '../../src/krypton';
-import { assignImageIds } from '../../src/executor/image-source';
+import { assignImageIds, imageKey } from '../../src/executor/image-source';
 import { overlayFileNames } from '../../src/executor/execute-occlude';
 import { buildZooModel } from '../../src/zoo/build-zoo-model';
 import { KryptonError } from '../../src/errors';
@@ -76,16 +76,16 @@ describe('image ids are unique within a query; the path is the key', () => {
 
   it('overlay names stay inside the folder and never meet', () => {
     const names = overlayFileNames([
-      { path: '/a.png', imageId: '../../etc/passwd' },
-      { path: '/b.png', imageId: 'p1/scan' },
-      { path: '/c.png', imageId: 'p1_scan' },
-      { path: '/d.png', imageId: '.hidden' },
+      { path: '/a.png', frame: 1, imageId: '../../etc/passwd' },
+      { path: '/b.png', frame: 1, imageId: 'p1/scan' },
+      { path: '/c.png', frame: 1, imageId: 'p1_scan' },
+      { path: '/d.png', frame: 1, imageId: '.hidden' },
     ]);
     const files = [...names.values()];
     expect(files.every((f) => !f.includes('/') && !f.startsWith('.'))).toBe(true);
     expect(new Set(files.map((f) => f.toLowerCase())).size).toBe(4);
-    expect(names.get('/a.png')).toBe('___.._etc_passwd.png');
-    expect(names.get('/b.png')).toMatch(/^p1_scan-[0-9a-f]{8}\.png$/);
+    expect(names.get(imageKey({ path: '/a.png' }))).toBe('___.._etc_passwd.png');
+    expect(names.get(imageKey({ path: '/b.png' }))).toMatch(/^p1_scan-[0-9a-f]{8}\.png$/);
   });
 });
 

@@ -10,7 +10,7 @@ import { graphFeatures } from '../zoo/graph-features';
  * KRYPTON_RANDOM_GRAPH_SEEDS=10000 for the long run; KRYPTON_RANDOM_GRAPH_FIRST_SEED starts it
  * elsewhere, so that several processes can share a long run.
  */
-const SEEDS = Number(process.env.KRYPTON_RANDOM_GRAPH_SEEDS ?? 200);
+const SEEDS = Number(process.env.KRYPTON_RANDOM_GRAPH_SEEDS ?? 120);
 const FIRST_SEED = Number(process.env.KRYPTON_RANDOM_GRAPH_FIRST_SEED ?? 0);
 /** Failing cases, shrunk; every one is replayed on every run. */
 const REGRESSIONS = join(__dirname, 'random-graph-regressions.json');

@@ -167,7 +167,7 @@ describe('tuning keys and samples', () => {
   });
 
   it('samples evenly across the images', () => {
-    const images = Array.from({ length: 10 }, (_, i) => ({ path: `${i}.png`, imageId: String(i) }));
+    const images = Array.from({ length: 10 }, (_, i) => ({ path: `${i}.png`, frame: 1, imageId: String(i) }));
     expect(chooseSample(images, 3).map((i) => i.path)).toEqual(['1.png', '5.png', '8.png']);
     expect(chooseSample(images.slice(0, 2), 2).map((i) => i.path)).toEqual(['0.png', '1.png']);
   });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { KryptonError } from '../../src/errors.js';
-import { RESULTS_COLUMNS, openStore, quoteString } from '../../src/store/index.js';
+import { RESULTS_COLUMNS, imageKey, openStore, quoteString } from '../../src/store/index.js';
 import type { Store } from '../../src/store/index.js';
 import { makeRecord, useTempDir } from './fixtures.js';
 
@@ -73,7 +73,7 @@ describe('results tables', () => {
 
   test('a table from before the approximation and file-hash columns gets them, NULL in its old rows', async () => {
     await store.insertHeatmaps('older', [makeRecord({ imagePath: 'old.png' })]);
-    for (const column of ['model_sha256', 'image_sha256', 'drill_fraction', 'coarse_stride_y', 'coarse_stride_x', 'tau']) await store.query(`ALTER TABLE older DROP COLUMN ${column}`);
+    for (const column of ['frame', 'model_sha256', 'image_sha256', 'drill_fraction', 'coarse_stride_y', 'coarse_stride_x', 'tau']) await store.query(`ALTER TABLE older DROP COLUMN ${column}`);
     await store.ensureResultsTable('older');
     expect(await store.insertHeatmaps('older', [makeRecord({ imagePath: 'new.png', tau: 0.5, coarseStrideX: 8, coarseStrideY: 12, drillFraction: 0.25 })])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
     const { rows } = await store.query('SELECT image_path, tau, coarse_stride_x, coarse_stride_y, drill_fraction, image_sha256 FROM older ORDER BY image_path');
@@ -83,12 +83,33 @@ describe('results tables', () => {
     ]);
   });
 
+  test('a table from before frames gets the frame column, 1 in its old rows, and its rows are told apart by frame', async () => {
+    const hashes = { imageSha256: 'a'.repeat(64), modelSha256: 'm'.repeat(64) };
+    await store.insertHeatmaps('unframed', [makeRecord({ imagePath: 'series.dcm', ...hashes })]);
+    await store.query('ALTER TABLE unframed DROP COLUMN frame');
+    await store.ensureResultsTable('unframed');
+    expect((await store.query('SELECT frame FROM unframed')).rows).toEqual([{ frame: 1 }]);
+    // Frame 1 is the row already there; frame 2 of the same file is another image.
+    expect(await store.insertHeatmaps('unframed', [makeRecord({ imagePath: 'series.dcm', frame: 1, ...hashes })])).toEqual({ inserted: 0, skipped: 1, replaced: 0 });
+    expect(await store.insertHeatmaps('unframed', [makeRecord({ imagePath: 'series.dcm', frame: 2, baseProbability: 0.3, ...hashes })])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
+    const stored = await store.storedInputs('unframed', 'q1');
+    expect([...stored.keys()].sort()).toEqual([imageKey({ path: 'series.dcm', frame: 1 }), imageKey({ path: 'series.dcm', frame: 2 })]);
+    // A changed file replaces only the frame whose row is written.
+    const changed = { imageSha256: 'b'.repeat(64), modelSha256: 'm'.repeat(64) };
+    expect(await store.insertHeatmaps('unframed', [makeRecord({ imagePath: 'series.dcm', frame: 2, baseProbability: 0.2, ...changed })])).toEqual({ inserted: 1, skipped: 0, replaced: 1 });
+    const { rows } = await store.query('SELECT frame, base_probability, image_sha256 FROM unframed ORDER BY frame');
+    expect(rows).toEqual([
+      { frame: 1, base_probability: 0.97, image_sha256: 'a'.repeat(64) },
+      { frame: 2, base_probability: 0.2, image_sha256: 'b'.repeat(64) },
+    ]);
+  });
+
   test('a record with file hashes replaces its stored row when they differ, in one transaction, and is skipped when they agree', async () => {
     const hashes = (image: string, model: string) => ({ imageSha256: image.repeat(64), modelSha256: model.repeat(64) });
     const first = makeRecord({ imagePath: 'a.png', baseProbability: 0.9, ...hashes('a', 'm') });
     expect(await store.insertHeatmaps('hashed', [first])).toEqual({ inserted: 1, skipped: 0, replaced: 0 });
     expect(await store.insertHeatmaps('hashed', [first])).toEqual({ inserted: 0, skipped: 1, replaced: 0 });
-    expect(await store.storedInputs('hashed', 'q1')).toEqual(new Map([['a.png', hashes('a', 'm')]]));
+    expect(await store.storedInputs('hashed', 'q1')).toEqual(new Map([[imageKey({ path: 'a.png' }), hashes('a', 'm')]]));
     const newImage = makeRecord({ imagePath: 'a.png', baseProbability: 0.5, ...hashes('b', 'm') });
     expect(await store.insertHeatmaps('hashed', [newImage])).toEqual({ inserted: 1, skipped: 0, replaced: 1 });
     const newModel = makeRecord({ imagePath: 'a.png', baseProbability: 0.4, ...hashes('b', 'n') });
@@ -97,7 +118,7 @@ describe('results tables', () => {
     expect(rows).toEqual([{ base_probability: 0.4, image_sha256: 'b'.repeat(64) }]);
     // A row that records no hashes (written before they existed) is replaced by one that does.
     await store.insertHeatmaps('hashed', [makeRecord({ imagePath: 'old.png' })]);
-    expect((await store.storedInputs('hashed', 'q1')).get('old.png')).toEqual({ imageSha256: null, modelSha256: null });
+    expect((await store.storedInputs('hashed', 'q1')).get(imageKey({ path: 'old.png' }))).toEqual({ imageSha256: null, modelSha256: null });
     expect(await store.insertHeatmaps('hashed', [makeRecord({ imagePath: 'old.png', ...hashes('c', 'n') })])).toEqual({ inserted: 1, skipped: 0, replaced: 1 });
     expect((await store.query("SELECT count(*)::INTEGER AS n FROM hashed WHERE image_path = 'old.png'")).rows[0].n).toBe(1);
   });

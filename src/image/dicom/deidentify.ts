@@ -48,6 +48,12 @@ const KEPT_ATTRIBUTES: ReadonlySet<string> = new Set([
 
 export const DEIDENTIFICATION_METHOD = 'Krypton DEIDENTIFY: DICOM PS3.15 Basic Application Level Confidentiality Profile, Retain Patient Characteristics Option; PatientID and UIDs replaced by keyed hashes';
 
+/** De-identification Method Code Sequence (0012,0064): the profile and option applied, as PS3.16 CID 7050 codes them. */
+export const DEIDENTIFICATION_METHOD_CODES: readonly Readonly<Record<string, string>>[] = [
+  { CodeValue: '113100', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Basic Application Confidentiality Profile' },
+  { CodeValue: '113108', CodingSchemeDesignator: 'DCM', CodeMeaning: 'Retain Patient Characteristics Option' },
+];
+
 /** The tags with identifying values replaced or removed; `key` is the database's secret. */
 export function deidentifyTags(tags: DicomTags, key: Buffer): DicomTags {
   const columns: Record<string, TagValue> = {};
@@ -59,9 +65,10 @@ export function deidentifyTags(tags: DicomTags, key: Buffer): DicomTags {
   for (const [name, value] of Object.entries(tags.other)) if (KEPT_ATTRIBUTES.has(name)) other[name] = value;
   other.PatientIdentityRemoved = 'YES';
   other.DeidentificationMethod = DEIDENTIFICATION_METHOD;
+  other.DeidentificationMethodCodeSequence = DEIDENTIFICATION_METHOD_CODES.map((code) => ({ ...code }));
   // PS3.15 E.2: required when no Retain Longitudinal Temporal Information Option is applied.
   other.LongitudinalTemporalInformationModified = 'REMOVED';
-  return { columns, other };
+  return { columns, numberOfFrames: tags.numberOfFrames, other };
 }
 
 function apply(action: ColumnAction, value: string, key: Buffer): string | null {

@@ -34,6 +34,12 @@ export function parseDicomFile(bytes: Uint8Array, label: string, { headerOnly = 
   return parsing(label, () => parseDicom(bytes, headerOnly ? { untilTag: PIXEL_DATA_TAG } : {}));
 }
 
+/** NumberOfFrames (0028,0008); a file without it (or with a value below 1) holds one frame. */
+export function numberOfFrames(dataSet: DataSet): number {
+  const frames = dataSet.intString('x00280008');
+  return frames !== undefined && Number.isSafeInteger(frames) && frames >= 1 ? frames : 1;
+}
+
 /** The Transfer Syntax UID of the file meta information, read before the data set is parsed. */
 export function transferSyntaxUidOf(bytes: Uint8Array, label: string): string {
   requireMarker(bytes, label);

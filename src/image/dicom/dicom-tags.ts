@@ -6,7 +6,7 @@
 import type { DataSet, Element } from 'dicom-parser';
 import { KryptonError, messageOf } from '../../errors.js';
 import { imageFileCap, openRegularFile } from '../../io/read-regular-file.js';
-import { parseDicomFile, PIXEL_DATA_TAG } from './dicom-file.js';
+import { numberOfFrames, parseDicomFile, PIXEL_DATA_TAG } from './dicom-file.js';
 import { dictionaryEntry, parserTagOf, tagKey } from './dictionary.js';
 
 export type TagColumnType = 'VARCHAR' | 'INTEGER' | 'DATE' | 'DOUBLE[]';
@@ -43,11 +43,13 @@ export type TagValue = string | number | Date | number[] | null;
 export interface DicomTags {
   /** One value per TAG_COLUMNS entry, by name; null where the file lacks the attribute. */
   readonly columns: Readonly<Record<string, TagValue>>;
+  /** NumberOfFrames: the frames an OCCLUDE can name, 1 for a file without the attribute. */
+  readonly numberOfFrames: number;
   /** Every other attribute (binary values and pixel data left out). */
   readonly other: Readonly<Record<string, unknown>>;
 }
 
-const COLUMN_TAGS = new Set(TAG_COLUMNS.map((c) => parserTagOf(c.name)));
+const COLUMN_TAGS = new Set([...TAG_COLUMNS.map((c) => parserTagOf(c.name)), parserTagOf('NumberOfFrames')]);
 const TEXT_VRS = new Set(['AE', 'AS', 'CS', 'DA', 'DT', 'LO', 'PN', 'SH', 'TM', 'UC', 'UI', 'UR']);
 const UNSPLIT_TEXT_VRS = new Set(['LT', 'ST', 'UT']);
 const NUMBER_STRING_VRS = new Set(['DS', 'IS']);
@@ -100,7 +102,7 @@ export function dicomTagsOf(bytes: Uint8Array, label: string, whole = true): Dic
   const decoder = textDecoderFor(dataSet);
   const columns: Record<string, TagValue> = {};
   for (const column of TAG_COLUMNS) columns[column.name] = columnValue(dataSet, column, decoder);
-  return { columns, other: attributes(dataSet, decoder, 0, COLUMN_TAGS) };
+  return { columns, numberOfFrames: numberOfFrames(dataSet), other: attributes(dataSet, decoder, 0, COLUMN_TAGS) };
 }
 
 /** A chunk ended before the pixel data: the header may go on. */

@@ -38,7 +38,9 @@ export async function loadDicom(statement: LoadDicomStatement, store: Store, sig
       : `table ${statement.into.name} holds de-identified tags; add DEIDENTIFY to load into it, or load into another table`, 'store');
   }
   const key = statement.deidentify ? await store.deidentifyKey() : undefined;
-  const files: LoadedFile[] = images.map(({ path }) => ({ path, status: loaded.has(path) ? 'already loaded' : 'loaded' }));
+  // One row per file: a source may name several frames of one.
+  const paths = [...new Set(images.map(({ path }) => path))];
+  const files: LoadedFile[] = paths.map((path) => ({ path, status: loaded.has(path) ? 'already loaded' : 'loaded' }));
   const records: DicomTagRecord[] = [];
   const pending = files.map((file, index) => ({ file, index })).filter(({ file }) => file.status === 'loaded');
   let next = 0;

@@ -18,10 +18,11 @@ const LITTLE_ENDIAN = endianness() === 'LE';
 const MAX_SEGMENTS = 15;
 
 /**
- * Decodes one RLE frame into the bytes a native little-endian frame holds (samples interleaved
- * pixel by pixel). `label` names the file in errors.
+ * Decodes one RLE frame into its segments, one plane each (segment k holds byte k mod
+ * bytesPerSample of sample ⌊k / bytesPerSample⌋ for every pixel, most significant first).
+ * `label` names the file in errors.
  */
-export function decodeRleFrame(frame: Uint8Array, shape: RleFrameShape, label: string): Uint8Array {
+export function decodeRleSegments(frame: Uint8Array, shape: RleFrameShape, label: string): Uint8Array[] {
   const fail = (problem: string) => new KryptonError(`DICOM file '${label}' has corrupt RLE Lossless pixel data: ${problem}`, 'image');
   const bytesPerSample = shape.bitsAllocated / 8;
   const pixels = shape.rows * shape.columns;
@@ -35,18 +36,27 @@ export function decodeRleFrame(frame: Uint8Array, shape: RleFrameShape, label: s
   const offsets: number[] = [];
   for (let s = 0; s < segmentCount; s++) offsets.push(header.getUint32(4 + 4 * s, true));
   offsets.push(frame.length);
-
-  const planes = offsets.slice(0, -1).map((start, segment) => {
+  return offsets.slice(0, -1).map((start, segment) => {
     const end = offsets[segment + 1];
     if (start < HEADER_BYTES || end > frame.length || end < start) throw fail(`segment ${segment + 1} lies outside the frame`);
-    const plane = new Uint8Array(pixels);
-    const decoded = unpackBits(frame.subarray(start, end), plane);
+    const plane = new Uint8Array(pixels + SLACK);
+    const decoded = unpackBits(frame, start, end, plane, pixels);
     if (decoded < pixels) throw fail(`segment ${segment + 1} decodes to ${decoded} bytes where the image has ${pixels} pixels`);
-    return plane;
+    return plane.subarray(0, pixels);
   });
+}
 
-  const output = new Uint8Array(pixels * expectedSegments);
-  if (expectedSegments === 2 && LITTLE_ENDIAN) {
+/**
+ * Decodes one RLE frame into the bytes a native little-endian frame holds (samples interleaved
+ * pixel by pixel). `label` names the file in errors.
+ */
+export function decodeRleFrame(frame: Uint8Array, shape: RleFrameShape, label: string): Uint8Array {
+  const planes = decodeRleSegments(frame, shape, label);
+  if (planes.length === 1) return planes[0];
+  const bytesPerSample = shape.bitsAllocated / 8;
+  const pixels = shape.rows * shape.columns;
+  const output = new Uint8Array(pixels * planes.length);
+  if (planes.length === 2 && bytesPerSample === 2 && LITTLE_ENDIAN) {
     // One 16-bit gray sample per pixel (the common case): both bytes at once.
     const samples = new Uint16Array(output.buffer);
     const [high, low] = planes;
@@ -54,49 +64,63 @@ export function decodeRleFrame(frame: Uint8Array, shape: RleFrameShape, label: s
     return output;
   }
   planes.forEach((plane, segment) => {
-    // Segment k holds byte (k mod bytesPerSample) of sample ⌊k / bytesPerSample⌋, most significant first.
     const sample = Math.floor(segment / bytesPerSample);
     const at = sample * bytesPerSample + (bytesPerSample - 1 - (segment % bytesPerSample));
-    for (let i = 0, o = at; i < pixels; i++, o += expectedSegments) output[o] = plane[i];
+    for (let i = 0, o = at; i < pixels; i++, o += planes.length) output[o] = plane[i];
   });
   return output;
 }
 
 /**
- * PackBits: a header byte n ≥ 0 copies the next n + 1 bytes, −127 ≤ n ≤ −1 repeats the next byte
- * 1 − n times, −128 does nothing. Fills `output` at most and returns how many bytes it wrote (a
- * segment may end with a padding byte beyond the image).
+ * Bytes a plane holds beyond its pixels: short runs are written eight bytes at a time, without a
+ * loop (X-ray segments are mostly runs of one to eight bytes, where a loop's exit costs more than
+ * the copy), so a run at the end may spill up to eight bytes, or a whole run, past the pixels.
  */
-/** Runs up to this long are copied byte by byte: X-ray segments are mostly short runs, for which set/fill cost more than they save. */
-const LONG_RUN = 24;
+const SLACK = 136;
 
-function unpackBits(input: Uint8Array, output: Uint8Array): number {
-  const inputEnd = input.length;
-  const outputEnd = output.length;
-  let read = 0;
+/**
+ * PackBits: a header byte n ≥ 0 copies the next n + 1 bytes, −127 ≤ n ≤ −1 repeats the next byte
+ * 1 − n times, −128 does nothing. Decodes input[start, end) into `output` (which has SLACK bytes
+ * beyond `count`) and returns how many of the `count` bytes it wrote (a segment may end with a
+ * padding byte beyond the image).
+ */
+function unpackBits(input: Uint8Array, start: number, end: number, output: Uint8Array, count: number): number {
+  let read = start;
   let written = 0;
-  while (read < inputEnd && written < outputEnd) {
+  while (written < count && read < end) {
     const header = input[read++];
     if (header < 128) {
-      const count = Math.min(header + 1, outputEnd - written, inputEnd - read);
-      if (count > LONG_RUN) {
-        output.set(input.subarray(read, read + count), written);
-        written += count;
-        read += count;
+      const length = Math.min(header + 1, end - read);
+      if (length <= 8 && read + 8 <= end) {
+        output[written] = input[read];
+        output[written + 1] = input[read + 1];
+        output[written + 2] = input[read + 2];
+        output[written + 3] = input[read + 3];
+        output[written + 4] = input[read + 4];
+        output[written + 5] = input[read + 5];
+        output[written + 6] = input[read + 6];
+        output[written + 7] = input[read + 7];
       } else {
-        for (const stop = written + count; written < stop; ) output[written++] = input[read++];
+        // A subarray for set() costs more than copying a run of at most 128 bytes.
+        for (let i = 0; i < length; i++) output[written + i] = input[read + i];
       }
+      written += length;
+      read += length;
     } else if (header > 128) {
-      if (read >= inputEnd) break;
+      if (read >= end) break;
       const value = input[read++];
-      const count = Math.min(257 - header, outputEnd - written);
-      if (count > LONG_RUN) {
-        output.fill(value, written, written + count);
-        written += count;
-      } else {
-        for (const stop = written + count; written < stop; ) output[written++] = value;
-      }
+      const length = 257 - header;
+      output[written] = value;
+      output[written + 1] = value;
+      output[written + 2] = value;
+      output[written + 3] = value;
+      output[written + 4] = value;
+      output[written + 5] = value;
+      output[written + 6] = value;
+      output[written + 7] = value;
+      if (length > 8) output.fill(value, written + 8, written + length);
+      written += length;
     }
   }
-  return written;
+  return Math.min(written, count);
 }

@@ -3,13 +3,13 @@
  * pixel data native or encapsulated. Enough of PS3.10 for a reader, nothing more.
  */
 
-export type Vr = 'AE' | 'AS' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'LT' | 'PN' | 'SH' | 'TM' | 'UI' | 'US' | 'UL' | 'OB' | 'OW' | 'SQ';
+export type Vr = 'AE' | 'AS' | 'CS' | 'DA' | 'DS' | 'IS' | 'LO' | 'LT' | 'PN' | 'SH' | 'TM' | 'UI' | 'US' | 'SS' | 'UL' | 'OB' | 'OW' | 'SQ';
 
 export interface DicomElement {
   /** (group, element). */
   readonly tag: readonly [number, number];
   readonly vr: Vr;
-  /** Strings for text VRs (several values joined with '\\'), numbers for US/UL, bytes for OB/OW. */
+  /** Strings for text VRs (several values joined with '\\'), numbers for US/SS/UL, bytes for OB/OW and SQ (see sequenceOf). */
   readonly value: string | number | readonly number[] | Uint8Array;
 }
 
@@ -67,11 +67,11 @@ function element(tag: readonly [number, number], vr: Vr, value: DicomElement['va
 
 function encodeValue(vr: Vr, value: DicomElement['value']): Buffer {
   if (value instanceof Uint8Array) return Buffer.from(value);
-  if (vr === 'US' || vr === 'UL') {
+  if (vr === 'US' || vr === 'SS' || vr === 'UL') {
     const values = typeof value === 'number' ? [value] : (value as readonly number[]);
-    const size = vr === 'US' ? 2 : 4;
+    const size = vr === 'UL' ? 4 : 2;
     const out = Buffer.alloc(values.length * size);
-    values.forEach((v, i) => (vr === 'US' ? out.writeUInt16LE(v, 2 * i) : out.writeUInt32LE(v, 4 * i)));
+    values.forEach((v, i) => (vr === 'US' ? out.writeUInt16LE(v, 2 * i) : vr === 'SS' ? out.writeInt16LE(v, 2 * i) : out.writeUInt32LE(v, 4 * i)));
     return out;
   }
   return Buffer.from(String(value), 'latin1');
@@ -80,6 +80,18 @@ function encodeValue(vr: Vr, value: DicomElement['value']): Buffer {
 function padded(data: Buffer, vr: Vr): Buffer {
   if (data.length % 2 === 0) return data;
   return Buffer.concat([data, Buffer.from([vr === 'UI' || vr === 'OB' ? 0 : 0x20])]);
+}
+
+/** The value of an SQ element of defined length: items of defined length holding `items`' elements. */
+export function sequenceOf(items: readonly (readonly DicomElement[])[], implicit = false): Uint8Array {
+  return Buffer.concat(items.map((elements) => {
+    const body = Buffer.concat([...elements].sort((a, b) => a.tag[0] - b.tag[0] || a.tag[1] - b.tag[1]).map((e) => element(e.tag, e.vr, e.value, implicit)));
+    const head = Buffer.alloc(8);
+    head.writeUInt16LE(0xfffe, 0);
+    head.writeUInt16LE(0xe000, 2);
+    head.writeUInt32LE(body.length, 4);
+    return Buffer.concat([head, body]);
+  }));
 }
 
 /** Undefined-length pixel data: an empty basic offset table, one fragment per frame, a delimiter. */
