@@ -23,7 +23,6 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'bullmq';
-import '../src/distributed/redis-client.js';
 import { encodeValues, JOB_FORMAT, OCCLUSION_QUEUE, type OcclusionJobData, type OcclusionJobResult } from '../src/distributed/occlusion-job.js';
 import { redisConnection } from '../src/distributed/occlusion-queue.js';
 import { formatTable } from '../src/format/text-table.js';

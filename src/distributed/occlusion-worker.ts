@@ -3,7 +3,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isKryptonError, messageOf } from '../errors.js';
 import { setThreadsPerSession } from '../model/session.js';
 import { OCCLUSION_QUEUE, type OcclusionJobData, type OcclusionJobResult } from './occlusion-job.js';
-import { millisecondsFromEnvironment, redisConnection, shownUrl, unreachable } from './occlusion-queue.js';
+import { millisecondsFromEnvironment, probeRedis, redisConnection, shownUrl, unreachable } from './occlusion-queue.js';
 import { runOcclusionJob, WarmOperators } from './run-occlusion-job.js';
 
 /**
@@ -39,6 +39,8 @@ export interface RunningWorker {
 export async function startOcclusionWorker(options: WorkerOptions): Promise<RunningWorker> {
   const { concurrency } = options;
   const connection = redisConnection(options.url, { reconnect: true });
+  // Reconnecting, the worker's own connections would wait for an unreachable Redis for ever.
+  await probeRedis(options.url);
   // Jobs running side by side share the cores instead of each spinning a thread per core.
   setThreadsPerSession(Math.max(1, Math.floor(availableParallelism() / concurrency)));
   const warm = new WarmOperators();
