@@ -5,6 +5,7 @@ import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ImageFailures, open, type Krypton, type StatementResult } from '../../src/krypton';
 import { CREATE_CXR, ROOT, XRAYS, expectOneLineError, runCli, sqlList, startCli, useTempDir, waitForOutput } from '../cli/helpers';
+import { writeMultiFrameXray } from '../image/dicom/multi-frame-xray';
 import { freePort, startRedis, type TestRedis } from '../support/redis-server';
 
 const BUILT_CLI = join(ROOT, 'bin/krypton.js');
@@ -226,6 +227,37 @@ test('an approximate configuration travels in the job: heatmaps, VERIFY SSIM and
     expect(readdirSync(join(dir(), 'overlays')).sort()).toEqual(readdirSync(join(dir(), 'overlays-local')).sort());
     for (const file of readdirSync(join(dir(), 'overlays'))) {
       expect(readFileSync(join(dir(), 'overlays', file)).equals(readFileSync(join(dir(), 'overlays-local', file)))).toBe(true);
+    }
+  } finally {
+    await db.close();
+  }
+});
+
+test('the frames of a multi-frame file go to workers each as its own job: rows and overlays as a local run gives them', async () => {
+  const series = await writeMultiFrameXray(dir());
+  const statement = (renderTo: string) => `LOAD DICOM ('${series.path}') INTO scans;
+    OCCLUDE (SELECT path, unnest(range(1, NumberOfFrames + 1)) AS frame FROM scans) USING MODEL cxr
+    WITH PATCH 112 STRIDE 56 STRATEGY INCREMENTAL RENDER TO '${renderTo}' INTO frame_maps`;
+  const results = async (db: Krypton) => (await db.query('SELECT frame, image_id, class_index, base_probability, heatmap FROM frame_maps ORDER BY frame')).rows
+    .map((r) => ({ frame: Number(r.frame), image_id: r.image_id, class_index: r.class_index, base_probability: Number(r.base_probability).toFixed(6), heatmap: (r.heatmap as number[]).map((v) => Number(v).toFixed(6)) }));
+  const local = await open(':memory:');
+  let expected;
+  try {
+    await local.execute(`${CREATE_CXR}; ${statement(join(dir(), 'frames-local'))}`);
+    expected = await results(local);
+  } finally {
+    await local.close();
+  }
+  const db = await open(join(dir(), 'frames.duckdb'), { workers: redis.url });
+  try {
+    await db.execute(`${CREATE_CXR}; ${statement(join(dir(), 'frames'))}`);
+    const got = await results(db);
+    expect(got.map((r) => r.frame)).toEqual([1, 2, 3]);
+    expect(new Set(got.map((r) => r.heatmap.join())).size).toBe(3);
+    expect(got).toEqual(expected);
+    expect(readdirSync(join(dir(), 'frames')).sort()).toEqual(readdirSync(join(dir(), 'frames-local')).sort());
+    for (const file of readdirSync(join(dir(), 'frames'))) {
+      expect(readFileSync(join(dir(), 'frames', file)).equals(readFileSync(join(dir(), 'frames-local', file)))).toBe(true);
     }
   } finally {
     await db.close();
