@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { isKryptonError, messageOf } from '../errors.js';
+import { imageLabel } from '../executor/image-source.js';
 import { setThreadsPerSession } from '../model/session.js';
 import { OCCLUSION_QUEUE, type OcclusionJobData, type OcclusionJobResult } from './occlusion-job.js';
 import { millisecondsFromEnvironment, probeRedis, redisConnection, shownUrl, unreachable } from './occlusion-queue.js';
@@ -59,9 +60,9 @@ export async function startOcclusionWorker(options: WorkerOptions): Promise<Runn
     await worker.close(true).catch(() => {});
     throw unreachable(shownUrl(options.url), error);
   }
-  worker.on('active', (job) => options.onJob?.({ kind: 'started', image: job.data.image.path }));
-  worker.on('completed', (job, result) => options.onJob?.({ kind: 'done', image: job.data.image.path, detail: `${result.elapsedMs.toFixed(0)} ms` }));
-  worker.on('failed', (job, error) => job && options.onJob?.({ kind: 'failed', image: job.data.image.path, detail: messageOf(error) }));
+  worker.on('active', (job) => options.onJob?.({ kind: 'started', image: imageLabel(job.data.image) }));
+  worker.on('completed', (job, result) => options.onJob?.({ kind: 'done', image: imageLabel(job.data.image), detail: `${result.elapsedMs.toFixed(0)} ms` }));
+  worker.on('failed', (job, error) => job && options.onJob?.({ kind: 'failed', image: imageLabel(job.data.image), detail: messageOf(error) }));
   void worker.run().catch(() => {});
   return {
     async close() {
