@@ -1,6 +1,8 @@
 import * as arrow from 'apache-arrow';
 import { KryptonError, StatementError } from './errors.js';
-import { executeOcclude, type OcclusionRun } from './executor/execute-occlude.js';
+import { executeOcclude, type ExecutionOptions, type OcclusionRun } from './executor/execute-occlude.js';
+import { executeDistributed } from './distributed/execute-distributed.js';
+import { OcclusionQueue } from './distributed/occlusion-queue.js';
 import type { ExplainStatement, LoadDicomStatement, OccludeStatement, Statement } from './parser/ast.js';
 import { loadDicom, type DicomLoad } from './image/dicom/load-dicom.js';
 import { defaultImageId } from './executor/image-source.js';
@@ -53,7 +55,15 @@ export interface OpenOptions {
    * database when absent; given, they make plans reproducible (tests, comparing machines).
    */
   readonly throughput?: Throughput;
+  /**
+   * Redis (redis://host:port) whose workers (`krypton worker`) compute OCCLUDE's heatmaps; the
+   * session variable krypton_workers, when set, decides instead ('' for this machine).
+   */
+  readonly workers?: string;
 }
+
+/** `SET VARIABLE krypton_workers = 'redis://host:port'` sends the session's OCCLUDEs to workers. */
+export const WORKERS_VARIABLE = 'krypton_workers';
 
 export interface ExecuteOptions {
   /** Called as an OCCLUDE statement advances. */
@@ -311,15 +321,39 @@ export class Krypton {
     return checked({ ...result(statement, LOAD_DICOM_COLUMNS, rows, loadDicomMessage(load, statement)), failures }, options);
   }
 
+  /** Where the session's OCCLUDEs run: Redis's URL for workers, or undefined for this machine. */
+  private async workersUrl(): Promise<string | undefined> {
+    const variable = await this.store.variable(WORKERS_VARIABLE);
+    const url = (variable ?? this.options.workers)?.trim();
+    return url ? url : undefined;
+  }
+
+  /**
+   * Plans the statement and runs it here or on the workers. Redis is reached before planning, so
+   * that when it cannot be, nothing is stored (not even the machine's calibration or a tuning).
+   */
+  private async planAndRun(statement: OccludeStatement, options: ExecuteOptions, run: boolean): Promise<{ plan: PhysicalOcclude; run?: OcclusionRun; workers?: string }> {
+    const url = run ? await this.workersUrl() : undefined;
+    if (!url) {
+      const plan = await planOcclude(statement, this.planning(options));
+      return { plan, run: run ? await executeOcclude(plan, this.store, { ...options, sessions: this.models.sessions }) : undefined };
+    }
+    const cluster = await OcclusionQueue.connect(url);
+    try {
+      const plan = await planOcclude(statement, this.planning(options));
+      return { plan, run: await executeDistributed(plan, this.store, cluster, options as ExecutionOptions), workers: cluster.url };
+    } finally {
+      await cluster.close();
+    }
+  }
+
   private async runOcclude(statement: OccludeStatement, options: ExecuteOptions): Promise<StatementResult> {
-    const plan = await planOcclude(statement, this.planning(options));
-    const run = await executeOcclude(plan, this.store, { ...options, sessions: this.models.sessions });
-    return checked(result(statement, OCCLUDE_COLUMNS, outcomeRows(run, plan.queryId), occludeMessage(run, plan), { run }), options);
+    const { plan, run, workers } = await this.planAndRun(statement, options, true);
+    return checked(result(statement, OCCLUDE_COLUMNS, outcomeRows(run!, plan.queryId), occludeMessage(run!, plan, workers), { run }), options);
   }
 
   private async runExplain(statement: ExplainStatement, options: ExecuteOptions): Promise<ExplainResult> {
-    const plan = await planOcclude(statement.occlude, this.planning(options));
-    const run = statement.analyze ? await executeOcclude(plan, this.store, { ...options, sessions: this.models.sessions }) : undefined;
+    const { plan, run } = await this.planAndRun(statement.occlude, options, statement.analyze);
     const lines = explainOcclude(plan, run);
     return checked(result(statement, EXPLAIN_COLUMNS, lines.map((l) => ({ ...l })), undefined, { run, plan: explainText(lines) }), options) as ExplainResult;
   }
@@ -354,10 +388,11 @@ function outcomeRows(run: OcclusionRun, queryId: string): Record<string, unknown
   }));
 }
 
-function occludeMessage(run: OcclusionRun, plan: PhysicalOcclude): string {
+function occludeMessage(run: OcclusionRun, plan: PhysicalOcclude, workers?: string): string {
   const table = plan.logical.tableName;
   const count = (status: string) => run.outcomes.filter((o) => o.status === status).length;
-  const parts = [`occluded ${count('done')} image${count('done') === 1 ? '' : 's'} into ${table} (${describeSpec(plan.spec, plan.logical.grid)}) in ${(run.elapsedMs / 1000).toFixed(1)} s`];
+  const where = workers ? ` on the workers of ${workers}` : '';
+  const parts = [`occluded ${count('done')} image${count('done') === 1 ? '' : 's'} into ${table} (${describeSpec(plan.spec, plan.logical.grid)})${where} in ${(run.elapsedMs / 1000).toFixed(1)} s`];
   const { tuning } = plan;
   if (tuning) {
     parts.push(tuning.cached

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { heatmapCommand } from './heatmap-command.js';
 import { inspectCommand } from './inspect-command.js';
+import { workerCommand } from './worker-command.js';
 import { serveCommand } from './serve-command.js';
 import { zooCommand } from './zoo-command.js';
 import { addSessionOptions, reportError, runCommand, startSession, type SessionOptions } from './session.js';
@@ -29,6 +30,7 @@ REPL history is kept in ~/.krypton_history, or in $KRYPTON_HISTORY (empty: none)
   heatmapCommand(program);
   zooCommand(program);
   inspectCommand(program);
+  workerCommand(program, streams);
   serveCommand(program);
   program.hook('preSubcommand', (root, sub) => {
     if (root.opts().command !== undefined) throw new CommanderUsage(`-c cannot be combined with the ${sub.name()} command`);

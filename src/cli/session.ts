@@ -18,6 +18,7 @@ export interface SessionOptions {
   readonly progress?: boolean;
   readonly maxRows?: string;
   readonly keepGoing?: boolean;
+  readonly redis?: string;
 }
 
 export const DEFAULT_DATABASE = 'krypton.duckdb';
@@ -29,7 +30,8 @@ export function addSessionOptions(command: Command, withDefaults: boolean): Comm
     .option('--quiet', 'no progress bar')
     .option('--progress', 'report OCCLUDE progress even when stderr is no terminal, one line per image')
     .option('--max-rows <n>', `most rows a table shows, 0 for all (default ${DEFAULT_MAX_ROWS})`)
-    .option('--keep-going', 'an OCCLUDE some of whose images fail is not an error: the failures are listed and warned about');
+    .option('--keep-going', 'an OCCLUDE some of whose images fail is not an error: the failures are listed and warned about')
+    .option('--redis <url>', 'OCCLUDE on the workers (krypton worker) of this Redis, redis://host:port');
 }
 
 export type SessionWork =
@@ -45,7 +47,7 @@ export async function startSession(options: SessionOptions, streams: CliStreams,
     const { errors } = await checkScript(work.script);
     if (errors.length > 0) return reportError(new SyntaxErrors(errors.map((e) => e.message)), streams.stderr, work.where);
   }
-  const db = await open(options.db ?? DEFAULT_DATABASE);
+  const db = await open(options.db ?? DEFAULT_DATABASE, options.redis ? { workers: options.redis } : {});
   try {
     const printer = new ResultPrinter(streams, { json: options.json ?? false, maxRows });
     const progress = progressMode(streams.stderr, options);

@@ -87,7 +87,7 @@ export interface ExecutionOptions {
 }
 
 /** Why a stored row does not stand for the files as they are now, or undefined when it does. */
-function staleness(stored: StoredInputs, imageSha256: string, modelSha256: string): string | undefined {
+export function staleness(stored: StoredInputs, imageSha256: string, modelSha256: string): string | undefined {
   if (sameInputs(stored, { imageSha256, modelSha256 })) return undefined;
   if (stored.imageSha256 === null || stored.modelSha256 === null) return 'its stored row does not record the files it was computed from';
   const changed = [stored.imageSha256 !== imageSha256 && 'image', stored.modelSha256 !== modelSha256 && 'model'].filter(Boolean);
@@ -95,7 +95,7 @@ function staleness(stored: StoredInputs, imageSha256: string, modelSha256: strin
 }
 
 /** An image file's bytes, read under the decoder's checks (a regular file, within the size cap). */
-function readImageFile(path: string): Promise<Buffer> {
+export function readImageFile(path: string): Promise<Buffer> {
   return readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
 }
 
@@ -123,7 +123,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   const { onProgress, signal, batchSize, sessions } = options;
   const started = performance.now();
   const { logical } = plan;
-  const { model, spec, labels } = logical.model;
+  const { model, spec } = logical.model;
   await store.ensureResultsTable(logical.table);
   const stored = await store.storedInputs(logical.table, plan.queryId);
   const positions = cellCount(logical.grid);
@@ -135,13 +135,11 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
   if (logical.renderDir) await removeAbandonedTemporaries(logical.renderDir);
   let operator: OcclusionOperator | undefined;
   let verifier: OcclusionOperator | undefined;
-  const columns = approximationColumns(plan.spec, logical.grid);
   const modelSha256 = logical.model.fileHash;
   const { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY } = logical.grid;
   const gridGeometry = { columns: gridColumns, rows, patchWidth, patchHeight, strideX, strideY, originX, originY };
   const estimatedSeconds = plan.chosen.secondsPerImage * logical.images.filter((image) => !stored.has(imageKey(image))).length;
-  const sharedScale = logical.renderScale === 'query';
-  const ownScale: OverlayScale = logical.renderScale === 'image' ? { kind: 'image' } : { kind: 'absolute' };
+  const { sharedScale, ownScale } = overlayScales(plan);
   try {
     for (const image of logical.images) {
       const key = imageKey(image);
@@ -227,52 +225,7 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
         throw error;
       }
       const elapsedMs = sample ? sample.elapsedMs : computedMs;
-      const classLabel = labels?.[heatmap.classIndex] ?? null;
-      const record = {
-        queryId: plan.queryId,
-        imagePath: image.path,
-        frame: image.frame,
-        imageId: image.imageId,
-        model: logical.model.name,
-        classIndex: heatmap.classIndex,
-        classLabel,
-        baseProbability: heatmap.baseProbability,
-        patchHeight: logical.grid.patchHeight,
-        patchWidth: logical.grid.patchWidth,
-        strideY: logical.grid.strideY,
-        strideX: logical.grid.strideX,
-        strategy: plan.strategy,
-        height: logical.grid.rows,
-        width: logical.grid.columns,
-        heatmap: heatmap.values,
-        elapsedMs,
-        originX: logical.grid.originX,
-        originY: logical.grid.originY,
-        ssim: measuredSsim ?? null,
-        ...columns,
-        imageSha256,
-        modelSha256,
-      };
-      await store.insertHeatmaps(logical.table, [record]);
-      const summary = summariseHeatmap(record);
-      let overlay: string | undefined;
-      let overlayError: unknown;
-      try {
-        if (overlayFile) {
-          await render(plan, image, shown!, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile, ownScale);
-          overlay = overlayFile;
-        }
-      } catch (error) {
-        if (!isKryptonError(error)) throw error;
-        // The heatmap is stored; the overlay is drawn again by a rerun. The image still counts as failed.
-        overlayError = error;
-      }
-      outcomes.push({
-        imageId: image.imageId, imagePath: image.path, frame: image.frame, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
-        baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
-        ssim: measuredSsim, batchSize: heatmap.batchSize, overlay, replaced,
-        ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
-      });
+      outcomes.push(await storeHeatmap(plan, store, { image, shown, heatmap, elapsedMs, ssim: measuredSsim, imageSha256, modelSha256, replaced, overlayFile }, ownScale));
     }
   } finally {
     await operator?.release();
@@ -286,7 +239,16 @@ export async function executeOcclude(plan: PhysicalOcclude, store: Store, option
  * SCALE QUERY: every stored heatmap of the query's images on one range, the lowest to the highest
  * drop among them. An overlay already drawn on that very range is kept.
  */
-async function renderOnSharedScale(plan: PhysicalOcclude, store: Store, outcomes: ImageOutcome[], overlayNames: Map<string, string>): Promise<void> {
+/**
+ * The scale overlays are drawn on as each image finishes; SCALE QUERY's shared range is known only
+ * once every image is done, so those overlays are drawn after the last (renderOnSharedScale).
+ */
+export function overlayScales(plan: PhysicalOcclude): { sharedScale: boolean; ownScale: OverlayScale } {
+  const { renderScale } = plan.logical;
+  return { sharedScale: renderScale === 'query', ownScale: renderScale === 'image' ? { kind: 'image' } : { kind: 'absolute' } };
+}
+
+export async function renderOnSharedScale(plan: PhysicalOcclude, store: Store, outcomes: ImageOutcome[], overlayNames: Map<string, string>): Promise<void> {
   const { logical } = plan;
   const keys = new Set(outcomes.filter((o) => o.status !== 'failed').map((o) => imageKey({ path: o.imagePath, frame: o.frame })));
   if (keys.size === 0) return;
@@ -322,13 +284,96 @@ async function storedDropRange(store: Store, plan: PhysicalOcclude, keys: Readon
   return min > max ? { min: 0, max: 0 } : { min, max };
 }
 
-function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {
+/** One image's computed heatmap, wherever it was computed, on its way into the results. */
+export interface ComputedImage {
+  readonly image: ImageRef;
+  /** The image as its overlay shows it; needed only with RENDER TO. */
+  readonly shown?: ShownImage;
+  readonly heatmap: Pick<Heatmap, 'values' | 'classIndex' | 'baseProbability' | 'batchSize'>;
+  readonly elapsedMs: number;
+  readonly ssim?: number;
+  readonly imageSha256: string;
+  readonly modelSha256: string;
+  readonly replaced?: string;
+  readonly overlayFile?: string;
+}
+
+/**
+ * Commits one image's row in its own transaction, then draws its overlay: the once-per-image
+ * commit local and distributed runs share.
+ */
+export async function storeHeatmap(plan: PhysicalOcclude, store: Store, computed: ComputedImage, scale: OverlayScale): Promise<ImageOutcome> {
+  const [outcome] = await storeHeatmaps(plan, store, [computed], scale);
+  return outcome;
+}
+
+/**
+ * Commits images' rows in one transaction (each image whole or not at all, and once), then draws
+ * their overlays. A coordinator whose workers deliver several heatmaps at once commits them
+ * together: a DuckDB commit costs more than storing a row.
+ */
+export async function storeHeatmaps(plan: PhysicalOcclude, store: Store, computed: readonly ComputedImage[], scale: OverlayScale): Promise<ImageOutcome[]> {
+  const { logical } = plan;
+  const labelOf = (classIndex: number) => logical.model.labels?.[classIndex] ?? null;
+  const records = computed.map(({ image, heatmap, elapsedMs, imageSha256, modelSha256, ssim }) => ({
+    queryId: plan.queryId,
+    imagePath: image.path,
+    frame: image.frame,
+    imageId: image.imageId,
+    model: logical.model.name,
+    classIndex: heatmap.classIndex,
+    classLabel: labelOf(heatmap.classIndex),
+    baseProbability: heatmap.baseProbability,
+    patchHeight: logical.grid.patchHeight,
+    patchWidth: logical.grid.patchWidth,
+    strideY: logical.grid.strideY,
+    strideX: logical.grid.strideX,
+    strategy: plan.strategy,
+    height: logical.grid.rows,
+    width: logical.grid.columns,
+    heatmap: heatmap.values,
+    elapsedMs,
+    originX: logical.grid.originX,
+    originY: logical.grid.originY,
+    ssim: ssim ?? null,
+    ...approximationColumns(plan.spec, logical.grid),
+    imageSha256,
+    modelSha256,
+  }));
+  if (records.length) await store.insertHeatmaps(logical.table, records);
+  const outcomes: ImageOutcome[] = [];
+  for (const [i, { image, heatmap, elapsedMs, replaced, overlayFile, shown }] of computed.entries()) {
+    const summary = summariseHeatmap(records[i]);
+    const classLabel = labelOf(heatmap.classIndex);
+    let overlay: string | undefined;
+    let overlayError: unknown;
+    try {
+      if (overlayFile && shown) {
+        await render(plan, image, shown, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile, scale);
+        overlay = overlayFile;
+      }
+    } catch (error) {
+      if (!isKryptonError(error)) throw error;
+      // The heatmap is stored; the overlay is drawn again by a rerun. The image still counts as failed.
+      overlayError = error;
+    }
+    outcomes.push({
+      imageId: image.imageId, imagePath: image.path, frame: image.frame, status: overlayError ? 'failed' : 'done', classIndex: heatmap.classIndex, classLabel,
+      baseProbability: heatmap.baseProbability, maxDrop: summary.maxDrop, maxDropX: summary.maxDropX, maxDropY: summary.maxDropY, elapsedMs,
+      ssim: computed[i].ssim, batchSize: heatmap.batchSize, overlay, replaced,
+      ...(overlayError ? { error: `heatmap stored, overlay not written: ${messageOf(overlayError)}` } : {}),
+    });
+  }
+  return outcomes;
+}
+
+export function interrupted(outcomes: readonly ImageOutcome[], table: string): KryptonError {
   const kept = outcomes.filter((o) => o.status === 'done').length;
   return new KryptonError(`interrupted: ${kept === 1 ? '1 image' : `${kept} images`} finished in this run ${kept === 1 ? 'is' : 'are'} kept in ${table}; run the statement again to do the rest`, 'interrupted');
 }
 
 /** Draws one image's heatmap into its RENDER TO file, over the image at its own size. */
-async function render(
+export async function render(
   plan: PhysicalOcclude, image: ImageRef, shown: ShownImage, values: Float32Array, baseProbability: number, className: string, overlay: string, scale: OverlayScale,
 ): Promise<void> {
   const { grid, model } = plan.logical;
@@ -356,7 +401,7 @@ async function isWholePng(path: string): Promise<boolean> {
  * overlay is missing, broken (a RENDER TO added on the rerun, a folder cleared since, a write cut
  * short) or drawn on another scale.
  */
-async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, bytes: Buffer, overlay: string, scale: OverlayScale): Promise<string | undefined> {
+export async function renderStored(plan: PhysicalOcclude, store: Store, image: ImageRef, bytes: Buffer, overlay: string, scale: OverlayScale): Promise<string | undefined> {
   const { logical } = plan;
   if ((await isWholePng(overlay)) && (await recordedScale(overlay)) === scaleSignature(scale)) return overlay;
   const { rows } = await store.query(
