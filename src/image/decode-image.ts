@@ -2,6 +2,7 @@ import sharp from 'sharp';
 import { KryptonError, messageOf } from '../errors.js';
 import { limitFromEnvironment } from '../io/read-regular-file.js';
 import { decodeDicomImage, hasDicomMarker, isDicomName } from './dicom/index.js';
+import { readDicomTags } from './dicom/dicom-tags.js';
 import type { ResizePolicy } from './input-spec.js';
 
 /** A decoded, resized image: gray or RGB (alpha dropped), interleaved, on the 0–255 scale. */
@@ -146,6 +147,13 @@ export function imageError(label: string, problem: string): KryptonError {
 
 /** An image file's width and height from its header alone, as decodeAndResize sees them (EXIF orientation not applied). */
 export async function imageDimensions(path: string): Promise<{ width: number; height: number }> {
+  // DICOM's size is in its header (Rows, Columns), which sharp cannot read.
+  if (isDicomName(path)) {
+    const { columns } = await readDicomTags(path);
+    const [width, height] = [columns.Columns, columns.Rows];
+    if (typeof width !== 'number' || typeof height !== 'number' || width === 0 || height === 0) throw imageError(path, 'has no pixels (Rows or Columns is missing or 0)');
+    return { width, height };
+  }
   let metadata: sharp.Metadata;
   try {
     metadata = await sharp(path, { failOn: FAIL_ON }).metadata();

@@ -8,6 +8,7 @@ import sharp from 'sharp';
 import { glob } from 'tinyglobby';
 import { isKryptonError, messageOf } from '../errors.js';
 import { imageError } from '../image/decode-image.js';
+import { decodeDicomImage, hasDicomMarker, isDicomName } from '../image/dicom/index.js';
 import { imageFileCap, readRegularFile, formatBytes } from '../io/read-regular-file.js';
 import { checkScript, SyntaxErrors, type Krypton, type StatementResult } from '../krypton.js';
 import { readLabels } from '../model/labels.js';
@@ -54,7 +55,7 @@ export interface Explorer {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 const MIB = 1024 * 1024;
-const IMAGE_FILES = '**/*.{png,jpg,jpeg,webp,tif,tiff,gif,bmp,PNG,JPG,JPEG,WEBP,TIF,TIFF,GIF,BMP}';
+const IMAGE_FILES = '**/*.{png,jpg,jpeg,webp,tif,tiff,gif,bmp,dcm,dicom,PNG,JPG,JPEG,WEBP,TIF,TIFF,GIF,BMP,DCM,DICOM}';
 const MAX_LISTED_IMAGES = 2000;
 const MAX_SQL_ROWS = 1000;
 /** Formats a browser draws as they are; others are sent as PNG. */
@@ -180,10 +181,15 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   app.get('/api/image', async (request, reply) => {
     const path = await access.resolve((request.query as Record<string, unknown>).path);
     const bytes = await readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
+    reply.header('cache-control', 'no-cache');
+    // A browser cannot draw DICOM: it gets the displayed image the engine occludes, as PNG.
+    if (hasDicomMarker(bytes) || isDicomName(path)) {
+      const gray = await decodeDicomImage(bytes, path);
+      return reply.type('image/png').send(await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+    }
     const format = await sharp(bytes).metadata().then((m) => m.format, () => undefined);
     if (format === undefined) throw new WebError(415, `'${path}' is not an image the page can show`, 'image');
     const type = BROWSER_FORMATS[format];
-    reply.header('cache-control', 'no-cache');
     return type ? reply.type(type).send(bytes) : reply.type('image/png').send(await sharp(bytes).png().toBuffer());
   });
 
