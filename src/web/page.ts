@@ -39,6 +39,8 @@ export function explorerPage(): string {
   .legend { display: flex; align-items: center; gap: .4rem; font-size: .8rem; color: #505a70; }
   .legend canvas { width: 160px; height: 12px; border: 1px solid #b8bfcf; }
   .ask { display: grid; grid-template-columns: minmax(300px, 360px) 1fr; gap: 1.2rem; }
+  .ask > * { min-width: 0; }
+  @media (max-width: 760px) { .ask { grid-template-columns: 1fr; } }
   .ask form { display: flex; flex-direction: column; gap: .55rem; }
   .ask form label { display: flex; flex-direction: column; font-size: .8rem; color: #505a70; gap: .15rem; }
   .ask select[multiple] { height: 9rem; }
@@ -49,6 +51,7 @@ export function explorerPage(): string {
   .progress { margin: .4rem 0; font-size: .85rem; }
   progress { width: 100%; }
   textarea.sql { width: 100%; min-height: 7rem; font-family: ui-monospace, monospace; }
+  #sql-result { overflow-x: auto; }
   table.result { border-collapse: collapse; background: #fff; font-size: .8rem; margin-top: .6rem; }
   table.result th, table.result td { border: 1px solid #d5d9e3; padding: .2rem .45rem; text-align: left; max-width: 28rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   table.result th { background: #e8ebf2; }

@@ -173,3 +173,27 @@ describe('bad input on the page', () => {
     expect(await count('SELECT count(*)::INTEGER AS n FROM heatmaps')).toBe(before);
   });
 });
+
+describe('a narrow window', () => {
+  it('stacks the Ask form over the image, and no view is wider than the window', async () => {
+    await page.setViewportSize({ width: 400, height: 800 });
+    try {
+      const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      await page.click('#tab-ask');
+      const box = (await page.locator('#ask-stage canvas').boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(400);
+      expect(box.width).toBeGreaterThan(300);
+      expect(await fits()).toBe(true);
+      await page.click('#tab-gallery');
+      expect(await fits()).toBe(true);
+      await page.click('#tab-sql');
+      await page.fill('#sql-text', 'SELECT * FROM heatmaps');
+      await page.click('#sql-run');
+      await page.locator('#sql-result table').waitFor();
+      expect(await fits()).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+});
