@@ -88,7 +88,7 @@ export function explorerPage(): string {
       <form id="ask-form">
         <label>Model <select id="ask-model"></select></label>
         <label>Images (the first is shown; drag on it to set REGION) <select id="ask-images" multiple></select></label>
-        <label>Upload an image <input type="file" id="ask-upload" accept="image/*"></label>
+        <label>Upload an image <input type="file" id="ask-upload" accept="image/*,.dcm,.dicom,application/dicom"></label>
         <div class="controls">
           <label>Patch <input type="number" id="ask-patch" value="16" min="1" style="width:5rem"></label>
           <label>Stride <input type="number" id="ask-stride" value="8" min="1" style="width:5rem"></label>

@@ -112,7 +112,7 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   const app = Fastify({ logger: false, bodyLimit });
   const assets = clientAssets();
 
-  app.addContentTypeParser(/^(application\/octet-stream|image\/[\w.+-]+)$/, { parseAs: 'buffer', bodyLimit: uploadLimit }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(/^(application\/octet-stream|application\/dicom|image\/[\w.+-]+)$/, { parseAs: 'buffer', bodyLimit: uploadLimit }, (_request, body, done) => done(null, body));
 
   // The page and its scripts are the same for everyone; every question to the database needs the token.
   app.addHook('onRequest', async (request, reply) => {
@@ -227,15 +227,25 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   app.post('/api/uploads', async (request) => {
     const body = request.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw new WebError(400, 'an upload is the image file itself as the request body (Content-Type image/… or application/octet-stream)');
-    const meta = await sharp(body).metadata().catch(() => undefined);
-    if (!meta?.format || !meta.width || !meta.height) throw new WebError(400, 'the upload is not an image that can be read (PNG, JPEG, WebP, TIFF, GIF)', 'image');
     const name = String((request.query as Record<string, unknown>).name ?? 'upload').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60) || 'upload';
-    const path = join(uploads, `${name}-${randomBytes(4).toString('hex')}.${meta.format === 'jpeg' ? 'jpg' : meta.format}`);
+    const { format, width, height } = await uploadedImage(body, name);
+    const path = join(uploads, `${name}-${randomBytes(4).toString('hex')}.${format}`);
     await writeFile(path, body, { flag: 'wx' });
-    return { path, width: meta.width, height: meta.height };
+    return { path, width, height };
   });
 
   return app;
+}
+
+/** An upload's size and the extension it is kept under; a DICOM file must decode as the engine will decode it. */
+async function uploadedImage(body: Buffer, name: string): Promise<{ format: string; width: number; height: number }> {
+  if (hasDicomMarker(body)) {
+    const { width, height } = await decodeDicomImage(body, `${name}.dcm`);
+    return { format: 'dcm', width, height };
+  }
+  const meta = await sharp(body).metadata().catch(() => undefined);
+  if (!meta?.format || !meta.width || !meta.height) throw new WebError(400, 'the upload is not an image that can be read (PNG, JPEG, WebP, TIFF, GIF, DICOM)', 'image');
+  return { format: meta.format === 'jpeg' ? 'jpg' : meta.format, width: meta.width, height: meta.height };
 }
 
 /**

@@ -56,3 +56,18 @@ describe('DICOM files under an --images folder', () => {
     expect(((await response.json()) as { error: string }).error).toMatch(/^region \(0, 0, 5000, 10\) lies outside the \d+x\d+ image/);
   });
 });
+
+describe('a DICOM upload', () => {
+  it('is kept as a .dcm (application/dicom or octet-stream) and shown like one under a folder', async () => {
+    const bytes = readFileSync(join(DATA, `images/chest-xray-hannover-dicom/${DICOM_ID}.dcm`));
+    const { width, height } = await decodeDicomImage(bytes, DICOM_ID);
+    for (const type of ['application/dicom', 'application/octet-stream']) {
+      const response = await fetch(`${fixture.base}/api/uploads?name=${DICOM_ID}.dcm`, { method: 'POST', headers: { 'content-type': type }, body: bytes });
+      const uploaded = (await response.json()) as { path: string; width: number; height: number };
+      expect(response.status).toBe(200);
+      expect(uploaded).toMatchObject({ path: expect.stringMatching(new RegExp(`${DICOM_ID}-[0-9a-f]+\\.dcm$`)), width, height });
+      const image = await fetch(`${fixture.base}/api/image?path=${encodeURIComponent(uploaded.path)}`);
+      expect(image.headers.get('content-type')).toBe('image/png');
+    }
+  });
+});
