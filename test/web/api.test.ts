@@ -108,6 +108,15 @@ describe('bad requests get one clear line and a 4xx, and change nothing', () => 
     expect((await call('/api/tables')).status).toBe(200);
   });
 
+  it('refuses an INTO table that exists but holds no heatmaps when planning, before a run starts', async () => {
+    await fixture.db.query("CREATE TABLE remarks AS SELECT 'keep' AS note");
+    const ask = { model: 'cxr', images: [fixture.xray(XRAY_IDS[2])], patch: 112, stride: 112, into: 'Remarks' };
+    for (const endpoint of ['/api/plan', '/api/occlude']) {
+      expectProblem(await post(endpoint, ask), 400, /^table 'Remarks' exists but is not a Krypton results table; choose another table to store into$/);
+    }
+    expect((await fixture.db.query('SELECT note FROM remarks')).rows).toEqual([{ note: 'keep' }]);
+  });
+
   it('keeps the SQL box read-only: writes, several statements with a write, and EXPLAIN ANALYZE are refused before anything runs', async () => {
     const before = await storedRows();
     for (const sql of ['DROP TABLE heatmaps', 'DELETE FROM heatmaps', "COPY heatmaps TO '/tmp/out.csv'", 'SELECT 1; DROP TABLE heatmaps', "ATTACH '/tmp/other.duckdb'",
