@@ -40,6 +40,8 @@ export function explorerPage(): string {
   .legend canvas { width: 160px; height: 12px; border: 1px solid #b8bfcf; }
   .ask { display: grid; grid-template-columns: minmax(300px, 360px) 1fr; gap: 1.2rem; }
   .ask > * { min-width: 0; }
+  /* A long class label would otherwise widen its select past the form. */
+  .ask label, .ask select { max-width: 100%; min-width: 0; }
   @media (max-width: 760px) { .ask { grid-template-columns: 1fr; } }
   .ask form { display: flex; flex-direction: column; gap: .55rem; }
   .ask form label { display: flex; flex-direction: column; font-size: .8rem; color: #505a70; gap: .15rem; }
