@@ -28,6 +28,7 @@ export function explorerPage(): string {
   button.primary:disabled { background: #9db6e6; cursor: default; }
   button.secondary { background: #fff; border: 1px solid #b8bfcf; border-radius: 4px; padding: .35rem .9rem; cursor: pointer; }
   .error { color: #b3261e; font-weight: 500; min-height: 1.2em; margin: .3rem 0; }
+  .count { font-size: .85rem; color: #505a70; margin-bottom: .5rem; }
   .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 1rem; }
   .card { background: #fff; border-radius: 6px; box-shadow: 0 1px 3px #0002; padding: .6rem; }
   .card h3 { margin: 0 0 .3rem; font-size: .95rem; word-break: break-all; }
@@ -83,6 +84,7 @@ export function explorerPage(): string {
       <span class="legend" id="gallery-legend"></span>
     </div>
     <div class="error" id="gallery-error" role="alert"></div>
+    <div class="count" id="gallery-count"></div>
     <div class="gallery" id="gallery"></div>
   </section>
   <section id="view-ask" hidden>

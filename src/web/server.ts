@@ -19,7 +19,7 @@ import { jsonRows } from './json-values.js';
 import { OccludeRuns, planSummary } from './occlude-runs.js';
 import { explorerPage } from './page.js';
 import { checkReadOnly } from './read-only-sql.js';
-import { galleryQuery, resultsTable, resultsTables, storedHeatmap } from './results-tables.js';
+import { galleryCountQuery, galleryQuery, resultsTable, resultsTables, storedHeatmap } from './results-tables.js';
 import { statusOf, WebError } from './web-error.js';
 
 export interface ExplorerOptions {
@@ -149,9 +149,11 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   app.get('/api/gallery', async (request) => {
     const query = request.query as Record<string, string | undefined>;
     const table = await resultsTable(db, query.table);
-    const rows = await readOnly(db, galleryQuery(table, { model: query.model, classLabel: query.class, join: query.join, where: query.where, limit: Number(query.limit ?? 60) }));
+    const filter = { model: query.model, classLabel: query.class, join: query.join, where: query.where, limit: Number(query.limit ?? 60) };
+    const rows = await readOnly(db, galleryQuery(table, filter));
+    const { matched } = (await readOnly(db, galleryCountQuery(table, filter))).rows[0];
     const facets = await db.query(`SELECT list(DISTINCT model ORDER BY model) AS models, list(DISTINCT coalesce(class_label, 'class ' || class_index) ORDER BY 1) AS classes FROM ${table.sql}`);
-    return { rows: jsonRows(rows.rows), models: facets.rows[0].models ?? [], classes: facets.rows[0].classes ?? [] };
+    return { rows: jsonRows(rows.rows), matched, models: facets.rows[0].models ?? [], classes: facets.rows[0].classes ?? [] };
   });
 
   app.get('/api/heatmap', async (request) => {

@@ -36,6 +36,9 @@ describe('the explorer API reads what the engine stored', () => {
     const gallery = await call('/api/gallery?table=heatmaps&limit=many');
     expect(gallery.body.models).toEqual(['cxr']);
     expect(gallery.body.rows).toHaveLength(2);
+    // More matches than are shown: the page says how many it left out.
+    const first = await call('/api/gallery?table=heatmaps&limit=1');
+    expect([first.body.rows.length, first.body.matched]).toEqual([1, 2]);
     const row = gallery.body.rows.find((r: any) => r.image_id === XRAY_IDS[0]);
     expect(row).toMatchObject({ model: 'cxr', patch_w: 56, stride_x: 28, image_path: fixture.xray(XRAY_IDS[0]) });
     expect(['ap', 'pa']).toContain(row.class_label);
