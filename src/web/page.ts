@@ -36,7 +36,7 @@ export function explorerPage(): string {
   .heatmap-view canvas { display: block; width: 100%; height: auto; image-rendering: auto; }
   .heatmap-view .caption { font-size: .8rem; color: #38415a; margin-top: .3rem; }
   .heatmap-view .caption b { color: #1d2330; }
-  .tooltip { position: absolute; z-index: 10; pointer-events: none; background: #1d2330e6; color: #fff; font-size: .75rem; padding: .2rem .4rem; border-radius: 3px; white-space: nowrap; }
+  .tooltip { position: absolute; z-index: 10; pointer-events: none; background: #1d2330e6; color: #fff; font-size: .75rem; padding: .2rem .4rem; border-radius: 3px; box-sizing: border-box; }
   .legend { display: flex; align-items: center; gap: .4rem; font-size: .8rem; color: #505a70; }
   .legend canvas { width: 160px; height: 12px; border: 1px solid #b8bfcf; }
   .ask { display: grid; grid-template-columns: minmax(300px, 360px) 1fr; gap: 1.2rem; }

@@ -192,6 +192,16 @@ describe('a narrow window', () => {
       expect(await fits()).toBe(true);
       await page.click('#tab-gallery');
       expect(await fits()).toBe(true);
+      // A value shown under the mouse near the right edge stays inside the window.
+      const card = (await page.locator('.card canvas').first().boundingBox())!;
+      await page.mouse.move(card.x + card.width * 0.85, card.y + card.height / 2);
+      const tooltip = page.locator('.card .tooltip:visible');
+      await tooltip.waitFor();
+      const tip = (await tooltip.boundingBox())!;
+      expect(tip.x).toBeGreaterThanOrEqual(0);
+      expect(tip.x + tip.width).toBeLessThanOrEqual(400);
+      expect(await fits()).toBe(true);
+      await page.mouse.move(0, 0);
       await page.click('#tab-sql');
       await page.fill('#sql-text', 'SELECT * FROM heatmaps');
       await page.click('#sql-run');
