@@ -6,7 +6,7 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { glob } from 'tinyglobby';
-import { isKryptonError, messageOf } from '../errors.js';
+import { isKryptonError, KryptonError, messageOf } from '../errors.js';
 import { imageError } from '../image/decode-image.js';
 import { decodeDicomImage, hasDicomMarker, isDicomName } from '../image/dicom/index.js';
 import { imageFileCap, readRegularFile, formatBytes } from '../io/read-regular-file.js';
@@ -295,6 +295,14 @@ async function runScript(db: Krypton, sql: string, allowWrite: boolean): Promise
   if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
   if (!allowWrite) for (const statement of statements) await checkReadOnly(db, statement);
   const results: StatementResult[] = [];
-  for (const statement of statements) results.push(await db.runStatement(statement));
+  for (const statement of statements) {
+    try {
+      results.push(await db.runStatement(statement));
+    } catch (error) {
+      // DuckDB's messages do not say where the statement was; in a script of several, say it as the CLI does.
+      if (statements.length < 2 || !isKryptonError(error) || /^line \d+/.test(error.message)) throw error;
+      throw new KryptonError(`line ${statement.position.line}: ${error.message}`, error.code);
+    }
+  }
   return results;
 }

@@ -105,6 +105,8 @@ describe('bad requests get one clear line and a 4xx, and change nothing', () => 
     expectProblem(await post('/api/occlude', { model: 'cxr', images: [image], patch: 16, targetClass: 'lateral' }), 400, /lateral/);
     expectProblem(await post('/api/sql', { sql: 'SELECT nosuch FROM heatmaps' }), 400, /Binder Error: .*nosuch/);
     expectProblem(await post('/api/sql', { sql: 'SELEC 1' }), 400, /syntax error/);
+    // In a script of several, the failing statement's line, as the CLI says it.
+    expectProblem(await post('/api/sql', { sql: 'SELECT 1;\n\nSELECT nosuch FROM heatmaps;' }), 400, /^line 3: Binder Error: .*nosuch/);
     expectProblem(await call('/api/nothing'), 404, /no such page or endpoint: GET \/api\/nothing/);
     expectProblem(await post('/api/runs/nope/cancel', {}), 404, /no run nope/);
     expect(await storedRows()).toBe(before);
