@@ -124,10 +124,13 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
     }
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (isKryptonError(error)) return reply.code(statusOf(error)).send({ error: error.message });
     const status = error.statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return reply.code(status).send({ error: requestProblem(error, bodyLimit, uploadLimit) });
+    if (status !== undefined && status >= 400 && status < 500) {
+      const uploading = request.url.startsWith('/api/uploads');
+      return reply.code(status).send({ error: requestProblem(error, uploading ? { upload: uploadLimit } : { json: bodyLimit }) });
+    }
     return reply.code(500).send({ error: `internal error: ${messageOf(error)}` });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such page or endpoint: ${request.method} ${request.url.split('?')[0]}` }));
@@ -270,10 +273,12 @@ function sameToken(given: string, token: string): boolean {
 }
 
 /** One line for what fastify refuses before a route runs. */
-function requestProblem(error: Error & { code?: string }, bodyLimit: number, uploadLimit: number): string {
+function requestProblem(error: Error & { code?: string }, limit: { json: number } | { upload: number }): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `request body too large: at most ${formatBytes(bodyLimit)} for JSON, ${formatBytes(uploadLimit)} for an upload`;
+      return 'upload' in limit
+        ? `the upload is too large: at most ${formatBytes(limit.upload)} (krypton serve --upload-limit)`
+        : `request body too large: at most ${formatBytes(limit.json)} of JSON`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return `unsupported Content-Type: send JSON (application/json), or an upload as image/… or application/octet-stream`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

@@ -83,7 +83,7 @@ describe('only images under --images folders are read', () => {
   it('takes an upload (size-capped, an image) into a folder that then counts as allowed', async () => {
     const upload = (body: Buffer, type = 'image/png') => call('/api/uploads?name=scan.png', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) });
     expectProblem(await upload(Buffer.from('not an image at all')), 400, /not an image/);
-    expectProblem(await upload(Buffer.alloc(300 * 1024, 1)), 413, /too large/);
+    expectProblem(await upload(Buffer.alloc(300 * 1024, 1)), 413, /^the upload is too large: at most 256 KB \(krypton serve --upload-limit\)$/);
     const { readFileSync } = await import('node:fs');
     const stored = await upload(readFileSync(join(DATA, 'images/natural-winml/mnist_28.png')));
     expect(stored.status).toBe(200);
