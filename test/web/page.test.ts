@@ -73,6 +73,22 @@ describe('the gallery', () => {
   });
 });
 
+describe('a gallery filter in error', () => {
+  it('shows the one-line error and no longer the heatmaps of the filter before', async () => {
+    await page.selectOption('#gallery-table', 'heatmaps');
+    await page.waitForFunction(() => document.querySelectorAll('.card canvas').length > 0);
+    await page.fill('#gallery-where', 'h.nosuch = 1');
+    await page.click('#gallery-apply');
+    await page.waitForFunction(() => (document.querySelector('#gallery-error')!.textContent ?? '') !== '');
+    expect(await page.textContent('#gallery-error')).toMatch(/^Binder Error: .*nosuch/);
+    expect(await page.locator('.card').count()).toBe(0);
+    expect(await page.textContent('#gallery-count')).toBe('');
+    await page.fill('#gallery-where', '');
+    await page.click('#gallery-apply');
+    await page.waitForFunction(() => document.querySelectorAll('.card canvas').length > 0);
+  });
+});
+
 describe('asking a new question', () => {
   it('plans, then runs over a dragged REGION, fills the heatmap in, and stores a row with that REGION', async () => {
     await page.click('#tab-ask');

@@ -107,6 +107,10 @@ export class GalleryView {
       await Promise.all(answer.rows.map((row) => this.card(table, row)));
       this.restyle();
     } catch (error) {
+      // The cards of the filter before would pass for this one's.
+      this.views.length = 0;
+      this.grid.replaceChildren();
+      byId('gallery-count').textContent = '';
       showError(this.error, error);
     }
   }
