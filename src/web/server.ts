@@ -7,9 +7,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { glob } from 'tinyglobby';
 import { isKryptonError, KryptonError, messageOf } from '../errors.js';
-import { imageError } from '../image/decode-image.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, imageError, PIXELS_VARIABLE } from '../image/decode-image.js';
 import { decodeDicomImage, hasDicomMarker, isDicomName } from '../image/dicom/index.js';
-import { imageFileCap, readRegularFile, formatBytes } from '../io/read-regular-file.js';
+import { imageFileCap, limitFromEnvironment, readRegularFile, formatBytes } from '../io/read-regular-file.js';
 import { checkScript, SyntaxErrors, type Krypton, type StatementResult } from '../krypton.js';
 import { readLabels } from '../model/labels.js';
 import { quoteString } from '../store/index.js';
@@ -189,7 +189,7 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
     reply.header('cache-control', 'no-cache');
     // A browser cannot draw DICOM: it gets the displayed image the engine occludes, as PNG.
     if (hasDicomMarker(bytes) || isDicomName(path)) {
-      const gray = await decodeDicomImage(bytes, path);
+      const gray = await decodeDicomImage(bytes, path, limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS), PIXELS_VARIABLE);
       return reply.type('image/png').send(await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).toColourspace('b-w').png().toBuffer());
     }
     const format = await sharp(bytes).metadata().then((m) => m.format, () => undefined);
@@ -245,7 +245,7 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
 /** An upload's size and the extension it is kept under; a DICOM file must decode as the engine will decode it. */
 async function uploadedImage(body: Buffer, name: string): Promise<{ format: string; width: number; height: number }> {
   if (hasDicomMarker(body)) {
-    const { width, height } = await decodeDicomImage(body, `${name}.dcm`);
+    const { width, height } = await decodeDicomImage(body, `${name}.dcm`, limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS), PIXELS_VARIABLE);
     return { format: 'dcm', width, height };
   }
   const meta = await sharp(body).metadata().catch(() => undefined);

@@ -34,6 +34,17 @@ describe('DICOM files under an --images folder', () => {
     expect(served.data.equals(displayed.data)).toBe(true);
   });
 
+  it('are refused past the image pixel limit before their pixels are expanded, as the engine refuses them', async () => {
+    process.env.KRYPTON_MAX_IMAGE_PIXELS = '1000';
+    try {
+      const response = await fetch(`${fixture.base}/api/image?path=${encodeURIComponent(dicom)}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toMatch(/over the limit of 1,000 pixels \(set KRYPTON_MAX_IMAGE_PIXELS to allow more\)$/);
+    } finally {
+      delete process.env.KRYPTON_MAX_IMAGE_PIXELS;
+    }
+  });
+
   it('are occluded over a REGION in their own pixels, and the row is stored', async () => {
     const { width, height } = await decodeDicomImage(readFileSync(dicom), dicom);
     const region = { x: 0, y: 0, width: Math.floor(width / 2), height: Math.floor(height / 2) };
