@@ -10,6 +10,7 @@ export function explorerPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Krypton explorer</title>
+<link rel="icon" href="data:,">
 <style>
   :root { font: 14px/1.4 system-ui, sans-serif; color: #1d2330; background: #f4f5f8; }
   body { margin: 0; }

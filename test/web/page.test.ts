@@ -7,11 +7,16 @@ import { startFixture, stopFixture, XRAY_IDS, type ExplorerFixture } from './exp
 let fixture: ExplorerFixture;
 let browser: { context: BrowserContext; close: () => Promise<void> };
 let page: Page;
+/** Errors in the browser's console (a failed request among them) while the page loads its first view. */
+const failedAtLoad: string[] = [];
 
 beforeAll(async () => {
   buildClient();
   [fixture, browser] = await Promise.all([startFixture(), launchChromium()]);
   page = await browser.context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') failedAtLoad.push(`${message.text()} ${message.location().url}`);
+  });
   await page.goto(fixture.explorer.url);
   await page.waitForSelector('body[data-ready="true"]');
 });
@@ -26,6 +31,8 @@ describe('the gallery', () => {
   it('draws the stored heatmaps over their images at the images\' own resolution, with class, probability, patch, stride and scale', async () => {
     await page.waitForSelector('.card canvas');
     await page.waitForFunction(() => document.querySelectorAll('.card canvas').length === 2);
+    // Not even the icon the browser asks for on its own.
+    expect(failedAtLoad).toEqual([]);
     const cards = await page.$$eval('.card', (elements) => elements.map((card) => ({
       id: (card as HTMLElement).dataset.imageId,
       width: card.querySelector('canvas')!.width,
