@@ -27,7 +27,7 @@ const FAIL_ON = 'error';
  * any pixel is decoded: a small, highly compressed file can claim billions of pixels.
  */
 export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000;
-const PIXELS_VARIABLE = 'KRYPTON_MAX_IMAGE_PIXELS';
+export const PIXELS_VARIABLE = 'KRYPTON_MAX_IMAGE_PIXELS';
 /** The 128-byte preamble and the four letters DICM. */
 const DICOM_MARKER_END = 132;
 

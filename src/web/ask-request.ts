@@ -2,6 +2,7 @@ import { imageDimensions } from '../image/decode-image.js';
 import type { Krypton } from '../krypton.js';
 import type { OccludeOptions } from '../occlude-options.js';
 import type { ImageAccess } from './image-access.js';
+import { resultsTables } from './results-tables.js';
 import { WebError } from './web-error.js';
 
 /** What the page's Ask form sends: one occlusion over chosen images, REGION in the first image's pixels. */
@@ -53,6 +54,7 @@ export async function occludeOptionsOf(body: unknown, db: Krypton, access: Image
   if (color !== undefined && color !== 'gray' && color !== 'black' && color !== 'mean') throw new WebError(400, `'color' must be gray, black or mean, got ${JSON.stringify(color)}`);
   if (quality !== undefined && !(typeof quality === 'number' && quality > 0 && quality <= 1)) throw new WebError(400, `'quality' must be an SSIM target in (0, 1], got ${JSON.stringify(quality)}`);
   if (into !== undefined && (typeof into !== 'string' || into.trim() === '')) throw new WebError(400, "'into' must name a results table");
+  if (typeof into === 'string') await refuseOtherTable(db, into.trim());
   const options: OccludeOptions = {
     images: paths,
     model: known,
@@ -91,4 +93,15 @@ async function regionOf(region: unknown, paths: readonly string[]): Promise<{ x:
     }
   }
   return { x, y, width, height };
+}
+
+/**
+ * The engine refuses a table of another shape only once the run has started; the page should hear
+ * it when it plans. DuckDB's names are case-insensitive.
+ */
+async function refuseOtherTable(db: Krypton, into: string): Promise<void> {
+  const wanted = into.toLowerCase();
+  if (!(await db.listTables()).some((name) => name.toLowerCase() === wanted)) return;
+  if ((await resultsTables(db)).some((table) => table.name.toLowerCase() === wanted)) return;
+  throw new WebError(400, `table '${into}' exists but is not a Krypton results table; choose another table to store into`);
 }

@@ -10,6 +10,7 @@ export function explorerPage(): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Krypton explorer</title>
+<link rel="icon" href="data:,">
 <style>
   :root { font: 14px/1.4 system-ui, sans-serif; color: #1d2330; background: #f4f5f8; }
   body { margin: 0; }
@@ -28,6 +29,7 @@ export function explorerPage(): string {
   button.primary:disabled { background: #9db6e6; cursor: default; }
   button.secondary { background: #fff; border: 1px solid #b8bfcf; border-radius: 4px; padding: .35rem .9rem; cursor: pointer; }
   .error { color: #b3261e; font-weight: 500; min-height: 1.2em; margin: .3rem 0; }
+  .count { font-size: .85rem; color: #505a70; margin-bottom: .5rem; }
   .gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(320px, 1fr)); gap: 1rem; }
   .card { background: #fff; border-radius: 6px; box-shadow: 0 1px 3px #0002; padding: .6rem; }
   .card h3 { margin: 0 0 .3rem; font-size: .95rem; word-break: break-all; }
@@ -35,10 +37,14 @@ export function explorerPage(): string {
   .heatmap-view canvas { display: block; width: 100%; height: auto; image-rendering: auto; }
   .heatmap-view .caption { font-size: .8rem; color: #38415a; margin-top: .3rem; }
   .heatmap-view .caption b { color: #1d2330; }
-  .tooltip { position: absolute; z-index: 10; pointer-events: none; background: #1d2330e6; color: #fff; font-size: .75rem; padding: .2rem .4rem; border-radius: 3px; white-space: nowrap; }
+  .tooltip { position: absolute; z-index: 10; pointer-events: none; background: #1d2330e6; color: #fff; font-size: .75rem; padding: .2rem .4rem; border-radius: 3px; box-sizing: border-box; }
   .legend { display: flex; align-items: center; gap: .4rem; font-size: .8rem; color: #505a70; }
   .legend canvas { width: 160px; height: 12px; border: 1px solid #b8bfcf; }
   .ask { display: grid; grid-template-columns: minmax(300px, 360px) 1fr; gap: 1.2rem; }
+  .ask > * { min-width: 0; }
+  /* A long class label would otherwise widen its select past the form. */
+  .ask label, .ask select { max-width: 100%; min-width: 0; }
+  @media (max-width: 760px) { .ask { grid-template-columns: 1fr; } }
   .ask form { display: flex; flex-direction: column; gap: .55rem; }
   .ask form label { display: flex; flex-direction: column; font-size: .8rem; color: #505a70; gap: .15rem; }
   .ask select[multiple] { height: 9rem; }
@@ -49,6 +55,7 @@ export function explorerPage(): string {
   .progress { margin: .4rem 0; font-size: .85rem; }
   progress { width: 100%; }
   textarea.sql { width: 100%; min-height: 7rem; font-family: ui-monospace, monospace; }
+  #sql-result { overflow-x: auto; }
   table.result { border-collapse: collapse; background: #fff; font-size: .8rem; margin-top: .6rem; }
   table.result th, table.result td { border: 1px solid #d5d9e3; padding: .2rem .45rem; text-align: left; max-width: 28rem; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
   table.result th { background: #e8ebf2; }
@@ -78,6 +85,7 @@ export function explorerPage(): string {
       <span class="legend" id="gallery-legend"></span>
     </div>
     <div class="error" id="gallery-error" role="alert"></div>
+    <div class="count" id="gallery-count"></div>
     <div class="gallery" id="gallery"></div>
   </section>
   <section id="view-ask" hidden>
@@ -85,7 +93,7 @@ export function explorerPage(): string {
       <form id="ask-form">
         <label>Model <select id="ask-model"></select></label>
         <label>Images (the first is shown; drag on it to set REGION) <select id="ask-images" multiple></select></label>
-        <label>Upload an image <input type="file" id="ask-upload" accept="image/*"></label>
+        <label>Upload an image <input type="file" id="ask-upload" accept="image/*,.dcm,.dicom,application/dicom"></label>
         <div class="controls">
           <label>Patch <input type="number" id="ask-patch" value="16" min="1" style="width:5rem"></label>
           <label>Stride <input type="number" id="ask-stride" value="8" min="1" style="width:5rem"></label>

@@ -59,15 +59,24 @@ export interface GalleryFilter {
 
 /** The query behind the gallery; the caller checks it reads only (read-only-sql.ts) before it runs. */
 export function galleryQuery(table: ResultsTable, filter: GalleryFilter): string {
+  const asked = Math.floor(filter.limit ?? 60);
+  const limit = Number.isFinite(asked) ? Math.min(Math.max(asked, 1), 500) : 60;
+  return `SELECT ${LISTED.map((c) => `h.${c}`).join(', ')} ${galleryRows(table, filter)} ORDER BY h.created_at DESC, h.image_id LIMIT ${limit}`;
+}
+
+/** How many rows the filter matches, beyond the ones shown; checked like galleryQuery. */
+export function galleryCountQuery(table: ResultsTable, filter: GalleryFilter): string {
+  return `SELECT count(*)::INTEGER AS matched ${galleryRows(table, filter)}`;
+}
+
+function galleryRows(table: ResultsTable, filter: GalleryFilter): string {
   const conditions = [
     filter.model ? `h.model = ${quoteString(filter.model)}` : undefined,
     filter.classLabel ? `coalesce(h.class_label, 'class ' || h.class_index) = ${quoteString(filter.classLabel)}` : undefined,
     filter.where?.trim() ? `(${filter.where})` : undefined,
   ].filter((c) => c !== undefined);
-  const asked = Math.floor(filter.limit ?? 60);
-  const limit = Number.isFinite(asked) ? Math.min(Math.max(asked, 1), 500) : 60;
-  return `SELECT ${LISTED.map((c) => `h.${c}`).join(', ')} FROM ${table.sql} h ${filter.join?.trim() ?? ''}
-    ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''} ORDER BY h.created_at DESC, h.image_id LIMIT ${limit}`;
+  return `FROM ${table.sql} h ${filter.join?.trim() ?? ''}
+    ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}`;
 }
 
 /** One stored heatmap, with what drawing it over its image needs. */

@@ -6,9 +6,10 @@ import { dirname, extname, join, relative, resolve, sep } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import sharp from 'sharp';
 import { glob } from 'tinyglobby';
-import { isKryptonError, messageOf } from '../errors.js';
-import { imageError } from '../image/decode-image.js';
-import { imageFileCap, readRegularFile, formatBytes } from '../io/read-regular-file.js';
+import { isKryptonError, KryptonError, messageOf } from '../errors.js';
+import { DEFAULT_MAX_IMAGE_PIXELS, imageError, PIXELS_VARIABLE } from '../image/decode-image.js';
+import { decodeDicomImage, hasDicomMarker, isDicomName } from '../image/dicom/index.js';
+import { imageFileCap, limitFromEnvironment, readRegularFile, formatBytes } from '../io/read-regular-file.js';
 import { checkScript, SyntaxErrors, type Krypton, type StatementResult } from '../krypton.js';
 import { readLabels } from '../model/labels.js';
 import { quoteString } from '../store/index.js';
@@ -18,7 +19,7 @@ import { jsonRows } from './json-values.js';
 import { OccludeRuns, planSummary } from './occlude-runs.js';
 import { explorerPage } from './page.js';
 import { checkReadOnly } from './read-only-sql.js';
-import { galleryQuery, resultsTable, resultsTables, storedHeatmap } from './results-tables.js';
+import { galleryCountQuery, galleryQuery, resultsTable, resultsTables, storedHeatmap } from './results-tables.js';
 import { statusOf, WebError } from './web-error.js';
 
 export interface ExplorerOptions {
@@ -54,7 +55,7 @@ export interface Explorer {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1']);
 const MIB = 1024 * 1024;
-const IMAGE_FILES = '**/*.{png,jpg,jpeg,webp,tif,tiff,gif,bmp,PNG,JPG,JPEG,WEBP,TIF,TIFF,GIF,BMP}';
+const IMAGE_FILES = '**/*.{png,jpg,jpeg,webp,tif,tiff,gif,bmp,dcm,dicom,PNG,JPG,JPEG,WEBP,TIF,TIFF,GIF,BMP,DCM,DICOM}';
 const MAX_LISTED_IMAGES = 2000;
 const MAX_SQL_ROWS = 1000;
 /** Formats a browser draws as they are; others are sent as PNG. */
@@ -111,7 +112,7 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   const app = Fastify({ logger: false, bodyLimit });
   const assets = clientAssets();
 
-  app.addContentTypeParser(/^(application\/octet-stream|image\/[\w.+-]+)$/, { parseAs: 'buffer', bodyLimit: uploadLimit }, (_request, body, done) => done(null, body));
+  app.addContentTypeParser(/^(application\/octet-stream|application\/dicom|image\/[\w.+-]+)$/, { parseAs: 'buffer', bodyLimit: uploadLimit }, (_request, body, done) => done(null, body));
 
   // The page and its scripts are the same for everyone; every question to the database needs the token.
   app.addHook('onRequest', async (request, reply) => {
@@ -123,10 +124,13 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
     }
   });
 
-  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, _request, reply) => {
+  app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     if (isKryptonError(error)) return reply.code(statusOf(error)).send({ error: error.message });
     const status = error.statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return reply.code(status).send({ error: requestProblem(error, bodyLimit, uploadLimit) });
+    if (status !== undefined && status >= 400 && status < 500) {
+      const uploading = request.url.startsWith('/api/uploads');
+      return reply.code(status).send({ error: requestProblem(error, uploading ? { upload: uploadLimit } : { json: bodyLimit }) });
+    }
     return reply.code(500).send({ error: `internal error: ${messageOf(error)}` });
   });
   app.setNotFoundHandler((request, reply) => reply.code(404).send({ error: `no such page or endpoint: ${request.method} ${request.url.split('?')[0]}` }));
@@ -148,9 +152,11 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   app.get('/api/gallery', async (request) => {
     const query = request.query as Record<string, string | undefined>;
     const table = await resultsTable(db, query.table);
-    const rows = await readOnly(db, galleryQuery(table, { model: query.model, classLabel: query.class, join: query.join, where: query.where, limit: Number(query.limit ?? 60) }));
+    const filter = { model: query.model, classLabel: query.class, join: query.join, where: query.where, limit: Number(query.limit ?? 60) };
+    const rows = await readOnly(db, galleryQuery(table, filter));
+    const { matched } = (await readOnly(db, galleryCountQuery(table, filter))).rows[0];
     const facets = await db.query(`SELECT list(DISTINCT model ORDER BY model) AS models, list(DISTINCT coalesce(class_label, 'class ' || class_index) ORDER BY 1) AS classes FROM ${table.sql}`);
-    return { rows: jsonRows(rows.rows), models: facets.rows[0].models ?? [], classes: facets.rows[0].classes ?? [] };
+    return { rows: jsonRows(rows.rows), matched, models: facets.rows[0].models ?? [], classes: facets.rows[0].classes ?? [] };
   });
 
   app.get('/api/heatmap', async (request) => {
@@ -180,10 +186,15 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   app.get('/api/image', async (request, reply) => {
     const path = await access.resolve((request.query as Record<string, unknown>).path);
     const bytes = await readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
+    reply.header('cache-control', 'no-cache');
+    // A browser cannot draw DICOM: it gets the displayed image the engine occludes, as PNG.
+    if (hasDicomMarker(bytes) || isDicomName(path)) {
+      const gray = await decodeDicomImage(bytes, path, limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS), PIXELS_VARIABLE);
+      return reply.type('image/png').send(await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).toColourspace('b-w').png().toBuffer());
+    }
     const format = await sharp(bytes).metadata().then((m) => m.format, () => undefined);
     if (format === undefined) throw new WebError(415, `'${path}' is not an image the page can show`, 'image');
     const type = BROWSER_FORMATS[format];
-    reply.header('cache-control', 'no-cache');
     return type ? reply.type(type).send(bytes) : reply.type('image/png').send(await sharp(bytes).png().toBuffer());
   });
 
@@ -221,15 +232,25 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   app.post('/api/uploads', async (request) => {
     const body = request.body;
     if (!Buffer.isBuffer(body) || body.length === 0) throw new WebError(400, 'an upload is the image file itself as the request body (Content-Type image/… or application/octet-stream)');
-    const meta = await sharp(body).metadata().catch(() => undefined);
-    if (!meta?.format || !meta.width || !meta.height) throw new WebError(400, 'the upload is not an image that can be read (PNG, JPEG, WebP, TIFF, GIF)', 'image');
     const name = String((request.query as Record<string, unknown>).name ?? 'upload').replace(/\.[^.]*$/, '').replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 60) || 'upload';
-    const path = join(uploads, `${name}-${randomBytes(4).toString('hex')}.${meta.format === 'jpeg' ? 'jpg' : meta.format}`);
+    const { format, width, height } = await uploadedImage(body, name);
+    const path = join(uploads, `${name}-${randomBytes(4).toString('hex')}.${format}`);
     await writeFile(path, body, { flag: 'wx' });
-    return { path, width: meta.width, height: meta.height };
+    return { path, width, height };
   });
 
   return app;
+}
+
+/** An upload's size and the extension it is kept under; a DICOM file must decode as the engine will decode it. */
+async function uploadedImage(body: Buffer, name: string): Promise<{ format: string; width: number; height: number }> {
+  if (hasDicomMarker(body)) {
+    const { width, height } = await decodeDicomImage(body, `${name}.dcm`, limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS), PIXELS_VARIABLE);
+    return { format: 'dcm', width, height };
+  }
+  const meta = await sharp(body).metadata().catch(() => undefined);
+  if (!meta?.format || !meta.width || !meta.height) throw new WebError(400, 'the upload is not an image that can be read (PNG, JPEG, WebP, TIFF, GIF, DICOM)', 'image');
+  return { format: meta.format === 'jpeg' ? 'jpg' : meta.format, width: meta.width, height: meta.height };
 }
 
 /**
@@ -252,10 +273,12 @@ function sameToken(given: string, token: string): boolean {
 }
 
 /** One line for what fastify refuses before a route runs. */
-function requestProblem(error: Error & { code?: string }, bodyLimit: number, uploadLimit: number): string {
+function requestProblem(error: Error & { code?: string }, limit: { json: number } | { upload: number }): string {
   switch (error.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return `request body too large: at most ${formatBytes(bodyLimit)} for JSON, ${formatBytes(uploadLimit)} for an upload`;
+      return 'upload' in limit
+        ? `the upload is too large: at most ${formatBytes(limit.upload)} (krypton serve --upload-limit)`
+        : `request body too large: at most ${formatBytes(limit.json)} of JSON`;
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return `unsupported Content-Type: send JSON (application/json), or an upload as image/… or application/octet-stream`;
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -277,6 +300,14 @@ async function runScript(db: Krypton, sql: string, allowWrite: boolean): Promise
   if (errors.length > 0) throw new SyntaxErrors(errors.map((e) => e.message));
   if (!allowWrite) for (const statement of statements) await checkReadOnly(db, statement);
   const results: StatementResult[] = [];
-  for (const statement of statements) results.push(await db.runStatement(statement));
+  for (const statement of statements) {
+    try {
+      results.push(await db.runStatement(statement));
+    } catch (error) {
+      // DuckDB's messages do not say where the statement was; in a script of several, say it as the CLI does.
+      if (statements.length < 2 || !isKryptonError(error) || /^line \d+/.test(error.message)) throw error;
+      throw new KryptonError(`line ${statement.position.line}: ${error.message}`, error.code);
+    }
+  }
   return results;
 }

@@ -11,6 +11,6 @@ export class WebError extends KryptonError {
 export function statusOf(error: KryptonError): number {
   if (error instanceof WebError) return error.status;
   if (error.code === 'catalog' && /does not exist/.test(error.message)) return 404;
-  if (/^Permission Error: /.test(error.message)) return 403;
+  if (/^(line \d+: )?Permission Error: /.test(error.message)) return 403;
   return 400;
 }

@@ -36,6 +36,9 @@ describe('the explorer API reads what the engine stored', () => {
     const gallery = await call('/api/gallery?table=heatmaps&limit=many');
     expect(gallery.body.models).toEqual(['cxr']);
     expect(gallery.body.rows).toHaveLength(2);
+    // More matches than are shown: the page says how many it left out.
+    const first = await call('/api/gallery?table=heatmaps&limit=1');
+    expect([first.body.rows.length, first.body.matched]).toEqual([1, 2]);
     const row = gallery.body.rows.find((r: any) => r.image_id === XRAY_IDS[0]);
     expect(row).toMatchObject({ model: 'cxr', patch_w: 56, stride_x: 28, image_path: fixture.xray(XRAY_IDS[0]) });
     expect(['ap', 'pa']).toContain(row.class_label);
@@ -80,7 +83,7 @@ describe('only images under --images folders are read', () => {
   it('takes an upload (size-capped, an image) into a folder that then counts as allowed', async () => {
     const upload = (body: Buffer, type = 'image/png') => call('/api/uploads?name=scan.png', { method: 'POST', headers: { 'content-type': type }, body: new Uint8Array(body) });
     expectProblem(await upload(Buffer.from('not an image at all')), 400, /not an image/);
-    expectProblem(await upload(Buffer.alloc(300 * 1024, 1)), 413, /too large/);
+    expectProblem(await upload(Buffer.alloc(300 * 1024, 1)), 413, /^the upload is too large: at most 256 KB \(krypton serve --upload-limit\)$/);
     const { readFileSync } = await import('node:fs');
     const stored = await upload(readFileSync(join(DATA, 'images/natural-winml/mnist_28.png')));
     expect(stored.status).toBe(200);
@@ -102,10 +105,21 @@ describe('bad requests get one clear line and a 4xx, and change nothing', () => 
     expectProblem(await post('/api/occlude', { model: 'cxr', images: [image], patch: 16, targetClass: 'lateral' }), 400, /lateral/);
     expectProblem(await post('/api/sql', { sql: 'SELECT nosuch FROM heatmaps' }), 400, /Binder Error: .*nosuch/);
     expectProblem(await post('/api/sql', { sql: 'SELEC 1' }), 400, /syntax error/);
+    // In a script of several, the failing statement's line, as the CLI says it.
+    expectProblem(await post('/api/sql', { sql: 'SELECT 1;\n\nSELECT nosuch FROM heatmaps;' }), 400, /^line 3: Binder Error: .*nosuch/);
     expectProblem(await call('/api/nothing'), 404, /no such page or endpoint: GET \/api\/nothing/);
     expectProblem(await post('/api/runs/nope/cancel', {}), 404, /no run nope/);
     expect(await storedRows()).toBe(before);
     expect((await call('/api/tables')).status).toBe(200);
+  });
+
+  it('refuses an INTO table that exists but holds no heatmaps when planning, before a run starts', async () => {
+    await fixture.db.query("CREATE TABLE remarks AS SELECT 'keep' AS note");
+    const ask = { model: 'cxr', images: [fixture.xray(XRAY_IDS[2])], patch: 112, stride: 112, into: 'Remarks' };
+    for (const endpoint of ['/api/plan', '/api/occlude']) {
+      expectProblem(await post(endpoint, ask), 400, /^table 'Remarks' exists but is not a Krypton results table; choose another table to store into$/);
+    }
+    expect((await fixture.db.query('SELECT note FROM remarks')).rows).toEqual([{ note: 'keep' }]);
   });
 
   it('keeps the SQL box read-only: writes, several statements with a write, and EXPLAIN ANALYZE are refused before anything runs', async () => {

@@ -7,11 +7,16 @@ import { startFixture, stopFixture, XRAY_IDS, type ExplorerFixture } from './exp
 let fixture: ExplorerFixture;
 let browser: { context: BrowserContext; close: () => Promise<void> };
 let page: Page;
+/** Errors in the browser's console (a failed request among them) while the page loads its first view. */
+const failedAtLoad: string[] = [];
 
 beforeAll(async () => {
   buildClient();
   [fixture, browser] = await Promise.all([startFixture(), launchChromium()]);
   page = await browser.context.newPage();
+  page.on('console', (message) => {
+    if (message.type() === 'error') failedAtLoad.push(`${message.text()} ${message.location().url}`);
+  });
   await page.goto(fixture.explorer.url);
   await page.waitForSelector('body[data-ready="true"]');
 });
@@ -26,6 +31,8 @@ describe('the gallery', () => {
   it('draws the stored heatmaps over their images at the images\' own resolution, with class, probability, patch, stride and scale', async () => {
     await page.waitForSelector('.card canvas');
     await page.waitForFunction(() => document.querySelectorAll('.card canvas').length === 2);
+    // Not even the icon the browser asks for on its own.
+    expect(failedAtLoad).toEqual([]);
     const cards = await page.$$eval('.card', (elements) => elements.map((card) => ({
       id: (card as HTMLElement).dataset.imageId,
       width: card.querySelector('canvas')!.width,
@@ -70,6 +77,22 @@ describe('the gallery', () => {
       return { status: response.status, body: await response.json() };
     });
     expect(direct).toEqual({ status: 403, body: { error: "'/etc/passwd' is outside the --images folders; only files under them can be read" } });
+  });
+});
+
+describe('a gallery filter in error', () => {
+  it('shows the one-line error and no longer the heatmaps of the filter before', async () => {
+    await page.selectOption('#gallery-table', 'heatmaps');
+    await page.waitForFunction(() => document.querySelectorAll('.card canvas').length > 0);
+    await page.fill('#gallery-where', 'h.nosuch = 1');
+    await page.click('#gallery-apply');
+    await page.waitForFunction(() => (document.querySelector('#gallery-error')!.textContent ?? '') !== '');
+    expect(await page.textContent('#gallery-error')).toMatch(/^Binder Error: .*nosuch/);
+    expect(await page.locator('.card').count()).toBe(0);
+    expect(await page.textContent('#gallery-count')).toBe('');
+    await page.fill('#gallery-where', '');
+    await page.click('#gallery-apply');
+    await page.waitForFunction(() => document.querySelectorAll('.card canvas').length > 0);
   });
 });
 
@@ -171,5 +194,44 @@ describe('bad input on the page', () => {
     expect(problem).toMatch(/patch/i);
     expect(problem).not.toContain('\n');
     expect(await count('SELECT count(*)::INTEGER AS n FROM heatmaps')).toBe(before);
+  });
+});
+
+describe('a narrow window', () => {
+  it('stacks the Ask form over the image, and no view is wider than the window, even with long class labels', async () => {
+    await fixture.db.query(`CREATE MODEL long_labels FROM '${join(DATA, 'models/squeezenet1.1-imagenet-fp16.onnx')}' CHANNELS BGR SCALE 255 NORMALIZE NONE LABELS '${join(DATA, 'models/imagenet-labels.txt')}' OUTPUT PROBABILITIES`);
+    await page.setViewportSize({ width: 400, height: 800 });
+    try {
+      const fits = () => page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+      await page.reload();
+      await page.waitForSelector('body[data-ready="true"]');
+      await page.click('#tab-ask');
+      await page.selectOption('#ask-model', 'long_labels');
+      expect(await fits()).toBe(true);
+      const box = (await page.locator('#ask-stage canvas').boundingBox())!;
+      expect(box.x).toBeGreaterThanOrEqual(0);
+      expect(box.x + box.width).toBeLessThanOrEqual(400);
+      expect(box.width).toBeGreaterThan(300);
+      expect(await fits()).toBe(true);
+      await page.click('#tab-gallery');
+      expect(await fits()).toBe(true);
+      // A value shown under the mouse near the right edge stays inside the window.
+      const card = (await page.locator('.card canvas').first().boundingBox())!;
+      await page.mouse.move(card.x + card.width * 0.85, card.y + card.height / 2);
+      const tooltip = page.locator('.card .tooltip:visible');
+      await tooltip.waitFor();
+      const tip = (await tooltip.boundingBox())!;
+      expect(tip.x).toBeGreaterThanOrEqual(0);
+      expect(tip.x + tip.width).toBeLessThanOrEqual(400);
+      expect(await fits()).toBe(true);
+      await page.mouse.move(0, 0);
+      await page.click('#tab-sql');
+      await page.fill('#sql-text', 'SELECT * FROM heatmaps');
+      await page.click('#sql-run');
+      await page.locator('#sql-result table').waitFor();
+      expect(await fits()).toBe(true);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
   });
 });

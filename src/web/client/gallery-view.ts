@@ -91,7 +91,7 @@ export class GalleryView {
     const table = this.table.value;
     if (!table) return;
     try {
-      const answer = await getJson<{ rows: ResultRow[]; models: string[]; classes: string[] }>('/api/gallery', {
+      const answer = await getJson<{ rows: ResultRow[]; matched: number; models: string[]; classes: string[] }>('/api/gallery', {
         table, model: this.model.value, class: this.klass.value,
         join: byId<HTMLInputElement>('gallery-join').value, where: byId<HTMLInputElement>('gallery-where').value,
       });
@@ -101,9 +101,16 @@ export class GalleryView {
       this.sharedTop = Math.max(1e-6, ...answer.rows.map((r) => r.max_drop));
       this.grid.replaceChildren();
       if (answer.rows.length === 0) this.grid.textContent = 'No heatmaps match.';
+      byId('gallery-count').textContent = answer.matched > answer.rows.length
+        ? `the newest ${answer.rows.length} of ${answer.matched} heatmaps; narrow them with the filters`
+        : `${answer.matched} heatmap${answer.matched === 1 ? '' : 's'}`;
       await Promise.all(answer.rows.map((row) => this.card(table, row)));
       this.restyle();
     } catch (error) {
+      // The cards of the filter before would pass for this one's.
+      this.views.length = 0;
+      this.grid.replaceChildren();
+      byId('gallery-count').textContent = '';
       showError(this.error, error);
     }
   }

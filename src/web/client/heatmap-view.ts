@@ -177,9 +177,12 @@ export class HeatmapView {
     const patchY = data.originY + row * data.strideY;
     this.tooltip.textContent = `p = ${value.toFixed(4)} (drop ${(data.baseProbability - value).toFixed(4)}) · cell (${column}, ${row}) · patch at (${patchX}, ${patchY})`;
     const box = this.canvas.getBoundingClientRect();
-    this.tooltip.style.left = `${Math.min(event.clientX - box.left + 12, box.width - 200)}px`;
-    this.tooltip.style.top = `${event.clientY - box.top + 12}px`;
     this.tooltip.hidden = false;
+    // Measured once shown: on a narrow card the text wraps, and it must not stick out past the image.
+    this.tooltip.style.maxWidth = `${box.width}px`;
+    this.tooltip.style.left = '0px';
+    this.tooltip.style.left = `${Math.max(0, Math.min(event.clientX - box.left + 12, box.width - this.tooltip.offsetWidth))}px`;
+    this.tooltip.style.top = `${event.clientY - box.top + 12}px`;
   }
 }
 

@@ -1,0 +1,84 @@
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { decodeDicomImage } from '../../src/image/dicom';
+import { DATA } from '../support/heatmaps';
+import { startFixture, stopFixture, type ExplorerFixture } from './explorer-fixture';
+
+const DICOM_ID = '7afaaccc';
+let fixture: ExplorerFixture;
+let dicom: string;
+
+beforeAll(async () => {
+  fixture = await startFixture();
+  mkdirSync(join(fixture.images, 'dicom'));
+  dicom = join(fixture.images, 'dicom', `${DICOM_ID}.dcm`);
+  copyFileSync(join(DATA, `images/chest-xray-hannover-dicom/${DICOM_ID}.dcm`), dicom);
+});
+afterAll(() => stopFixture(fixture));
+
+describe('DICOM files under an --images folder', () => {
+  it('are listed with the other images', async () => {
+    const images = (await (await fetch(`${fixture.base}/api/images`)).json()) as { path: string; name: string }[];
+    expect(images).toContainEqual({ path: dicom, name: join('dicom', `${DICOM_ID}.dcm`) });
+  });
+
+  it('are served as the PNG of their displayed (windowed) image, which a browser can draw', async () => {
+    const response = await fetch(`${fixture.base}/api/image?path=${encodeURIComponent(dicom)}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toBe('image/png');
+    const png = Buffer.from(await response.arrayBuffer());
+    const served = await sharp(png).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    const displayed = await decodeDicomImage(readFileSync(dicom), dicom);
+    expect([served.info.width, served.info.height, (await sharp(png).metadata()).channels]).toEqual([displayed.width, displayed.height, 1]);
+    expect(served.data.equals(displayed.data)).toBe(true);
+  });
+
+  it('are refused past the image pixel limit before their pixels are expanded, as the engine refuses them', async () => {
+    process.env.KRYPTON_MAX_IMAGE_PIXELS = '1000';
+    try {
+      const response = await fetch(`${fixture.base}/api/image?path=${encodeURIComponent(dicom)}`);
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: string }).error).toMatch(/over the limit of 1,000 pixels \(set KRYPTON_MAX_IMAGE_PIXELS to allow more\)$/);
+    } finally {
+      delete process.env.KRYPTON_MAX_IMAGE_PIXELS;
+    }
+  });
+
+  it('are occluded over a REGION in their own pixels, and the row is stored', async () => {
+    const { width, height } = await decodeDicomImage(readFileSync(dicom), dicom);
+    const region = { x: 0, y: 0, width: Math.floor(width / 2), height: Math.floor(height / 2) };
+    const response = await fetch(`${fixture.base}/api/occlude`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'cxr', images: [dicom], patch: 56, stride: 56, region, into: 'dicom_asked' }),
+    });
+    const events = (await response.text()).trim().split('\n').map((line) => JSON.parse(line));
+    expect(events[events.length - 1]).toMatchObject({ type: 'done', rows: [expect.objectContaining({ status: 'done' })] });
+    const stored = (await fixture.db.query('SELECT image_path, origin_x, origin_y FROM dicom_asked')).rows;
+    expect(stored).toEqual([{ image_path: dicom, origin_x: 0, origin_y: 0 }]);
+  });
+
+  it('refuses a REGION outside the DICOM image with its size', async () => {
+    const response = await fetch(`${fixture.base}/api/plan`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'cxr', images: [dicom], patch: 16, region: { x: 0, y: 0, width: 5000, height: 10 } }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: string }).error).toMatch(/^region \(0, 0, 5000, 10\) lies outside the \d+x\d+ image/);
+  });
+});
+
+describe('a DICOM upload', () => {
+  it('is kept as a .dcm (application/dicom or octet-stream) and shown like one under a folder', async () => {
+    const bytes = readFileSync(join(DATA, `images/chest-xray-hannover-dicom/${DICOM_ID}.dcm`));
+    const { width, height } = await decodeDicomImage(bytes, DICOM_ID);
+    for (const type of ['application/dicom', 'application/octet-stream']) {
+      const response = await fetch(`${fixture.base}/api/uploads?name=${DICOM_ID}.dcm`, { method: 'POST', headers: { 'content-type': type }, body: bytes });
+      const uploaded = (await response.json()) as { path: string; width: number; height: number };
+      expect(response.status).toBe(200);
+      expect(uploaded).toMatchObject({ path: expect.stringMatching(new RegExp(`${DICOM_ID}-[0-9a-f]+\\.dcm$`)), width, height });
+      const image = await fetch(`${fixture.base}/api/image?path=${encodeURIComponent(uploaded.path)}`);
+      expect(image.headers.get('content-type')).toBe('image/png');
+    }
+  });
+});
