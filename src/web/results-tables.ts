@@ -8,6 +8,8 @@ export interface ResultsTable {
   /** The quoted SQL name. */
   readonly sql: string;
   readonly rows: number;
+  /** Whether it has the frame column (tables made before frames get it from their next OCCLUDE). */
+  readonly hasFrame: boolean;
 }
 
 /** The columns that make a table a Krypton results table, whatever else it holds. */
@@ -21,9 +23,9 @@ const LISTED = [
 
 export async function resultsTables(db: Krypton): Promise<ResultsTable[]> {
   const { rows } = await db.query(`
-    SELECT table_catalog, table_schema, table_name FROM information_schema.columns
-    WHERE column_name IN (${SIGNATURE.map(quoteString).join(', ')}) AND table_catalog = current_database()
-    GROUP BY table_catalog, table_schema, table_name HAVING count(DISTINCT column_name) = ${SIGNATURE.length}
+    SELECT table_catalog, table_schema, table_name, bool_or(column_name = 'frame') AS has_frame FROM information_schema.columns
+    WHERE column_name IN (${[...SIGNATURE, 'frame'].map(quoteString).join(', ')}) AND table_catalog = current_database()
+    GROUP BY table_catalog, table_schema, table_name HAVING count(DISTINCT column_name) FILTER (WHERE column_name <> 'frame') = ${SIGNATURE.length}
     ORDER BY table_schema <> 'main', table_schema, table_name`);
   const tables: ResultsTable[] = [];
   for (const row of rows) {
@@ -31,7 +33,7 @@ export async function resultsTables(db: Krypton): Promise<ResultsTable[]> {
     const table = String(row.table_name);
     const sql = `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
     const count = (await db.query(`SELECT count(*)::INTEGER AS n FROM ${sql}`)).rows[0].n as number;
-    tables.push({ name: schema === 'main' ? table : `${schema}.${table}`, sql, rows: count });
+    tables.push({ name: schema === 'main' ? table : `${schema}.${table}`, sql, rows: count, hasFrame: Boolean(row.has_frame) });
   }
   return tables;
 }
@@ -61,7 +63,7 @@ export interface GalleryFilter {
 export function galleryQuery(table: ResultsTable, filter: GalleryFilter): string {
   const asked = Math.floor(filter.limit ?? 60);
   const limit = Number.isFinite(asked) ? Math.min(Math.max(asked, 1), 500) : 60;
-  return `SELECT ${LISTED.map((c) => `h.${c}`).join(', ')} ${galleryRows(table, filter)} ORDER BY h.created_at DESC, h.image_id LIMIT ${limit}`;
+  return `SELECT ${listed(table)} ${galleryRows(table, filter)} ORDER BY h.created_at DESC, h.image_id LIMIT ${limit}`;
 }
 
 /** How many rows the filter matches, beyond the ones shown; checked like galleryQuery. */
@@ -79,13 +81,28 @@ function galleryRows(table: ResultsTable, filter: GalleryFilter): string {
     ${conditions.length ? `WHERE ${conditions.join(' AND ')}` : ''}`;
 }
 
-/** One stored heatmap, with what drawing it over its image needs. */
-export async function storedHeatmap(db: Krypton, table: ResultsTable, queryId: unknown, imagePath: unknown): Promise<Record<string, unknown>> {
+/** The listed columns, and the frame (1 where a table predates frames or a row has none). */
+function listed(table: ResultsTable): string {
+  return [...LISTED.map((c) => `h.${c}`), table.hasFrame ? 'coalesce(h.frame, 1)::INTEGER AS frame' : '1 AS frame'].join(', ');
+}
+
+/** A frame named by the page: a whole number from 1, or absent for the first. */
+export function frameParameter(value: unknown): number {
+  if (value === undefined || value === '') return 1;
+  const frame = Number(value);
+  if (!Number.isSafeInteger(frame) || frame < 1) throw new WebError(400, `a frame is a whole number from 1, got '${String(value)}'`);
+  return frame;
+}
+
+/** One stored heatmap (of one frame of a multi-frame file), with what drawing it over its image needs. */
+export async function storedHeatmap(db: Krypton, table: ResultsTable, queryId: unknown, imagePath: unknown, frame: unknown): Promise<Record<string, unknown>> {
   if (typeof queryId !== 'string' || typeof imagePath !== 'string') throw new WebError(400, "a heatmap is named by 'query_id' and 'image_path'");
+  const wanted = frameParameter(frame);
   const { rows } = await db.query(`
-    SELECT ${LISTED.map((c) => `h.${c}`).join(', ')}, h.heatmap, m.input_width AS model_width, m.input_height AS model_height
+    SELECT ${listed(table)}, h.heatmap, m.input_width AS model_width, m.input_height AS model_height
     FROM ${table.sql} h LEFT JOIN krypton_models m ON lower(m.name) = lower(h.model)
-    WHERE h.query_id = ${quoteString(queryId)} AND h.image_path = ${quoteString(imagePath)} LIMIT 1`);
-  if (rows.length === 0) throw new WebError(404, `no heatmap of '${imagePath}' for query ${queryId} in ${table.name}`);
+    WHERE h.query_id = ${quoteString(queryId)} AND h.image_path = ${quoteString(imagePath)}
+      AND ${table.hasFrame ? 'coalesce(h.frame, 1)' : '1'} = ${wanted}`);
+  if (rows.length === 0) throw new WebError(404, `no heatmap of '${imagePath}'${wanted === 1 ? '' : ` frame ${wanted}`} for query ${queryId} in ${table.name}`);
   return rows[0];
 }

@@ -19,7 +19,7 @@ import { jsonRows } from './json-values.js';
 import { OccludeRuns, planSummary } from './occlude-runs.js';
 import { explorerPage } from './page.js';
 import { checkReadOnly } from './read-only-sql.js';
-import { galleryCountQuery, galleryQuery, resultsTable, resultsTables, storedHeatmap } from './results-tables.js';
+import { frameParameter, galleryCountQuery, galleryQuery, resultsTable, resultsTables, storedHeatmap } from './results-tables.js';
 import { statusOf, WebError } from './web-error.js';
 
 export interface ExplorerOptions {
@@ -162,7 +162,7 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   app.get('/api/heatmap', async (request) => {
     const query = request.query as Record<string, unknown>;
     const table = await resultsTable(db, query.table);
-    return jsonRows([await storedHeatmap(db, table, query.query_id, query.image_path)])[0];
+    return jsonRows([await storedHeatmap(db, table, query.query_id, query.image_path, query.frame)])[0];
   });
 
   app.get('/api/models', async () => {
@@ -184,14 +184,17 @@ function buildApp(options: ExplorerOptions, access: ImageAccess, runs: OccludeRu
   });
 
   app.get('/api/image', async (request, reply) => {
-    const path = await access.resolve((request.query as Record<string, unknown>).path);
+    const query = request.query as Record<string, unknown>;
+    const path = await access.resolve(query.path);
+    const frame = frameParameter(query.frame);
     const bytes = await readRegularFile(path, imageFileCap(), ({ problem }) => imageError(path, problem));
     reply.header('cache-control', 'no-cache');
     // A browser cannot draw DICOM: it gets the displayed image the engine occludes, as PNG.
     if (hasDicomMarker(bytes) || isDicomName(path)) {
-      const gray = await decodeDicomImage(bytes, path, limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS), PIXELS_VARIABLE);
+      const gray = await decodeDicomImage(bytes, path, limitFromEnvironment(PIXELS_VARIABLE, DEFAULT_MAX_IMAGE_PIXELS), PIXELS_VARIABLE, frame);
       return reply.type('image/png').send(await sharp(gray.data, { raw: { width: gray.width, height: gray.height, channels: 1 } }).toColourspace('b-w').png().toBuffer());
     }
+    if (frame !== 1) throw new WebError(400, `'${path}' has 1 frame: frame ${frame} does not exist (only DICOM files hold several)`);
     const format = await sharp(bytes).metadata().then((m) => m.format, () => undefined);
     if (format === undefined) throw new WebError(415, `'${path}' is not an image the page can show`, 'image');
     const type = BROWSER_FORMATS[format];

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { decodeDicomImage } from '../../src/image/dicom';
 import { DATA } from '../support/heatmaps';
+import { writeMultiFrameXray } from '../image/dicom/multi-frame-xray';
 import { startFixture, stopFixture, type ExplorerFixture } from './explorer-fixture';
 
 const DICOM_ID = '7afaaccc';
@@ -80,5 +81,30 @@ describe('a DICOM upload', () => {
       const image = await fetch(`${fixture.base}/api/image?path=${encodeURIComponent(uploaded.path)}`);
       expect(image.headers.get('content-type')).toBe('image/png');
     }
+  });
+});
+
+describe('a multi-frame DICOM file stored frame by frame', () => {
+  it("gives each frame's row its own heatmap and its own image", async () => {
+    const folder = join(fixture.images, 'frames');
+    mkdirSync(folder);
+    const { path } = await writeMultiFrameXray(folder);
+    await fixture.db.query(`OCCLUDE (SELECT '${path}' AS path, unnest([1, 2, 3]) AS frame) USING MODEL cxr WITH PATCH 112 STRIDE 56 INTO framed`);
+    const rows = (await (await fetch(`${fixture.base}/api/gallery?table=framed`)).json()) as { rows: { query_id: string; image_path: string; frame: number }[] };
+    expect(rows.rows.map((r) => r.frame).sort()).toEqual([1, 2, 3]);
+    const bytes = readFileSync(path);
+    for (const row of rows.rows) {
+      const stored = (await fixture.db.query(`SELECT heatmap FROM framed WHERE frame = ${row.frame}`)).rows[0].heatmap as number[];
+      const params = new URLSearchParams({ table: 'framed', query_id: row.query_id, image_path: row.image_path, frame: String(row.frame) });
+      const served = (await (await fetch(`${fixture.base}/api/heatmap?${params}`)).json()) as { frame: number; heatmap: number[] };
+      expect([served.frame, served.heatmap]).toEqual([row.frame, stored]);
+      const image = await fetch(`${fixture.base}/api/image?${new URLSearchParams({ path, frame: String(row.frame) })}`);
+      const shown = await sharp(Buffer.from(await image.arrayBuffer())).toColourspace('b-w').raw().toBuffer();
+      expect(shown.equals((await decodeDicomImage(bytes, path, Infinity, '', row.frame)).data)).toBe(true);
+    }
+    const outOfRange = await fetch(`${fixture.base}/api/image?${new URLSearchParams({ path, frame: '4' })}`);
+    expect([outOfRange.status, ((await outOfRange.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(/has 3 frames: frame 4 does not exist/)]);
+    const badFrame = await fetch(`${fixture.base}/api/image?${new URLSearchParams({ path, frame: 'x' })}`);
+    expect(badFrame.status).toBe(400);
   });
 });

@@ -58,8 +58,10 @@ export async function postStream(path: string, body: unknown, onEvent: (event: R
   }
 }
 
-export function imageUrl(path: string): string {
+/** An image as the page can draw it; `frame` (from 1) of a multi-frame DICOM file. */
+export function imageUrl(path: string, frame = 1): string {
   const params = new URLSearchParams({ path });
+  if (frame !== 1) params.set('frame', String(frame));
   if (token) params.set('token', token);
   return `/api/image?${params}`;
 }
@@ -70,8 +72,8 @@ export async function upload(file: File): Promise<{ path: string }> {
 }
 
 /** An image of the allowed folders, fetched first so that a refusal shows its own message. */
-export async function loadImage(path: string): Promise<HTMLImageElement> {
-  const blob = await (await request(imageUrl(path))).blob();
+export async function loadImage(path: string, frame = 1): Promise<HTMLImageElement> {
+  const blob = await (await request(imageUrl(path, frame))).blob();
   const url = URL.createObjectURL(blob);
   return new Promise((resolve, reject) => {
     const image = new Image();

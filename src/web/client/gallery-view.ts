@@ -7,6 +7,8 @@ export interface ResultRow {
   readonly query_id: string;
   readonly image_id: string;
   readonly image_path: string;
+  /** The frame of a multi-frame DICOM file (1 otherwise). */
+  readonly frame: number;
   readonly model: string;
   readonly class_index: number;
   readonly class_label: string | null;
@@ -125,8 +127,8 @@ export class GalleryView {
     this.grid.append(card);
     try {
       const [stored, image] = await Promise.all([
-        getJson<StoredHeatmap>('/api/heatmap', { table, query_id: row.query_id, image_path: row.image_path }),
-        loadImage(row.image_path),
+        getJson<StoredHeatmap>('/api/heatmap', { table, query_id: row.query_id, image_path: row.image_path, frame: String(row.frame) }),
+        loadImage(row.image_path, row.frame),
       ]);
       const view = new HeatmapView(image);
       view.setOpacity(Number(this.opacity.value) / 100);
