@@ -116,14 +116,16 @@ export async function executeDistributed(plan: PhysicalOcclude, store: Store, cl
     const scored = cachedScores.get(imageKey(image));
     if (approximate && ssim === undefined && scored && scored.checksum === heatmapChecksum(values)) ssim = scored.ssim;
     let shown;
+    let shownError: KryptonError | undefined;
     try {
       shown = waiting.bytes && waiting.overlayFile ? await shownImageFromBuffer(waiting.bytes, image.path, undefined, image.frame) : undefined;
     } catch (error) {
       if (!isKryptonError(error)) throw error;
+      shownError = error;
     }
     const heatmap = { values, classIndex: result.classIndex, baseProbability: result.baseProbability, batchSize: result.batchSize };
     indexOf.set(imageKey(image), index);
-    return { image, shown, heatmap, elapsedMs: result.elapsedMs, ssim, imageSha256: waiting.imageSha256, modelSha256, replaced: waiting.replaced, overlayFile: waiting.overlayFile };
+    return { image, shown, shownError, heatmap, elapsedMs: result.elapsedMs, ssim, imageSha256: waiting.imageSha256, modelSha256, replaced: waiting.replaced, overlayFile: waiting.overlayFile };
   };
   const indexOf = new Map<string, number>();
 

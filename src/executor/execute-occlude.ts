@@ -296,6 +296,8 @@ export interface ComputedImage {
   readonly modelSha256: string;
   readonly replaced?: string;
   readonly overlayFile?: string;
+  /** Why the image could not be decoded for its overlay, where it could not: the image then fails. */
+  readonly shownError?: KryptonError;
 }
 
 /**
@@ -342,13 +344,14 @@ export async function storeHeatmaps(plan: PhysicalOcclude, store: Store, compute
   }));
   if (records.length) await store.insertHeatmaps(logical.table, records);
   const outcomes: ImageOutcome[] = [];
-  for (const [i, { image, heatmap, elapsedMs, replaced, overlayFile, shown }] of computed.entries()) {
+  for (const [i, { image, heatmap, elapsedMs, replaced, overlayFile, shown, shownError }] of computed.entries()) {
     const summary = summariseHeatmap(records[i]);
     const classLabel = labelOf(heatmap.classIndex);
     let overlay: string | undefined;
     let overlayError: unknown;
     try {
-      if (overlayFile && shown) {
+      if (overlayFile) {
+        if (!shown) throw shownError ?? new KryptonError(`no decoded image of '${image.path}' to draw its overlay on`, 'image');
         await render(plan, image, shown, heatmap.values, heatmap.baseProbability, classLabel ?? `class ${heatmap.classIndex}`, overlayFile, scale);
         overlay = overlayFile;
       }

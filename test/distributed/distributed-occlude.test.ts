@@ -196,6 +196,23 @@ test('an image no worker can decode is failed and reported as a local run report
   }
 });
 
+test("an overlay the coordinator cannot draw fails its image loudly; the heatmap computed on a worker is stored", async () => {
+  const overlays = join(dir(), 'undrawn');
+  const db = await open(join(dir(), 'undrawn.duckdb'));
+  // The workers decode the image; only this process, which draws overlays, refuses its size.
+  process.env.KRYPTON_MAX_IMAGE_PIXELS = '1000';
+  try {
+    await db.execute(`${CREATE_CXR}; SET VARIABLE krypton_workers = '${redis.url}'`);
+    const failure = await db.query(`${OCCLUDE([IMAGES[0]])} RENDER TO '${overlays}'`).then(() => undefined, (error: unknown) => error);
+    expect(failure).toBeInstanceOf(ImageFailures);
+    expect((failure as ImageFailures).message).toMatch(/^1 of 1 images? failed: 00870a9c: heatmap stored, overlay not written: .*over the limit of 1,000 pixels/);
+    expect(await rowCounts(db)).toEqual(once([IMAGES[0]]));
+  } finally {
+    delete process.env.KRYPTON_MAX_IMAGE_PIXELS;
+    await db.close();
+  }
+});
+
 test('a worker whose Redis cannot be reached, and a workers URL that is not redis://, are one-line errors', async () => {
   const port = await freePort();
   expectOneLineError(await runCli(['worker', '--redis', `redis://127.0.0.1:${port}`]), new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${port}: .*ECONNREFUSED`));
