@@ -19,10 +19,8 @@ export interface OcclusionProgress {
   readonly heatmap?: HeatmapSoFar;
 }
 
-/** A heatmap while it fills in: drill-down shows its coarse stage first, then the fine one over its estimate. */
-export interface HeatmapSoFar {
-  readonly stage: 'all' | 'coarse' | 'fine';
-  /** The grid, in model-input pixels: cell (x, y) covers the patch at (originX + x·strideX, originY + y·strideY). */
+/** A heatmap's grid in model-input pixels: cell (x, y) covers the patch at (originX + x·strideX, originY + y·strideY). */
+export interface HeatmapGeometry {
   readonly columns: number;
   readonly rows: number;
   readonly patchWidth: number;
@@ -31,6 +29,11 @@ export interface HeatmapSoFar {
   readonly strideY: number;
   readonly originX: number;
   readonly originY: number;
+}
+
+/** A heatmap while it fills in: drill-down shows its coarse stage first, then the fine one over its estimate. */
+export interface HeatmapSoFar extends HeatmapGeometry {
+  readonly stage: 'all' | 'coarse' | 'fine';
   /** The class, and its probability on the clean image. */
   readonly classIndex: number;
   readonly baseProbability: number;

@@ -1,16 +1,8 @@
 import { colormapIndex, TURBO_TABLE } from '../../image/colormap.js';
 
-/** A heatmap's grid in model-input pixels: cell (x, y) covers the patch at (originX + x·strideX, originY + y·strideY). */
-export interface HeatmapGeometry {
-  readonly columns: number;
-  readonly rows: number;
-  readonly patchWidth: number;
-  readonly patchHeight: number;
-  readonly strideX: number;
-  readonly strideY: number;
-  readonly originX: number;
-  readonly originY: number;
-}
+import type { HeatmapGeometry } from '../../occlusion-progress.js';
+
+export type { HeatmapGeometry };
 
 export interface HeatmapData extends HeatmapGeometry {
   /** Row-major class probabilities; null (or NaN) where not computed yet. */
