@@ -1,5 +1,6 @@
 import { imageDimensions } from '../image/decode-image.js';
 import type { Krypton } from '../krypton.js';
+import { quoteString } from '../store/index.js';
 import type { OccludeOptions } from '../occlude-options.js';
 import type { ImageAccess } from './image-access.js';
 import { resultsTables } from './results-tables.js';
@@ -9,6 +10,8 @@ import { WebError } from './web-error.js';
 export interface AskRequest {
   readonly model: string;
   readonly images: readonly string[];
+  /** The frame (from 1) of each image, for multi-frame DICOM files; the first when absent. */
+  readonly frame?: number;
   readonly patch: number;
   readonly stride?: number;
   readonly color?: 'gray' | 'black' | 'mean';
@@ -38,7 +41,7 @@ function positiveInteger(value: unknown, name: string): number {
  */
 export async function occludeOptionsOf(body: unknown, db: Krypton, access: ImageAccess): Promise<{ options: OccludeOptions; batchSize?: number }> {
   if (!isObject(body)) throw new WebError(400, 'the request body must be a JSON object');
-  const { model, images, patch, stride, color, targetClass, quality, region, into, batchSize } = body;
+  const { model, images, frame, patch, stride, color, targetClass, quality, region, into, batchSize } = body;
   if (typeof model !== 'string' || model === '') throw new WebError(400, "'model' must name a model of the catalog");
   const models = await db.listModels();
   const known = models.find((name) => name.toLowerCase() === model.toLowerCase());
@@ -49,6 +52,7 @@ export async function occludeOptionsOf(body: unknown, db: Krypton, access: Image
   for (const image of images) paths.push(await access.resolve(image));
   if (new Set(paths).size !== paths.length) throw new WebError(400, "'images' names an image twice");
   positiveInteger(patch, 'patch');
+  if (frame !== undefined) positiveInteger(frame, 'frame');
   if (stride !== undefined) positiveInteger(stride, 'stride');
   if (batchSize !== undefined) positiveInteger(batchSize, 'batchSize');
   if (color !== undefined && color !== 'gray' && color !== 'black' && color !== 'mean') throw new WebError(400, `'color' must be gray, black or mean, got ${JSON.stringify(color)}`);
@@ -56,7 +60,7 @@ export async function occludeOptionsOf(body: unknown, db: Krypton, access: Image
   if (into !== undefined && (typeof into !== 'string' || into.trim() === '')) throw new WebError(400, "'into' must name a results table");
   if (typeof into === 'string') await refuseOtherTable(db, into.trim());
   const options: OccludeOptions = {
-    images: paths,
+    images: frame === undefined || frame === 1 ? paths : framesOf(paths, frame as number),
     model: known,
     patch: patch as number,
     ...(stride !== undefined && { stride: stride as number }),
@@ -67,6 +71,11 @@ export async function occludeOptionsOf(body: unknown, db: Krypton, access: Image
     ...(into !== undefined && { into: (into as string).trim() }),
   };
   return { options, batchSize: batchSize as number | undefined };
+}
+
+/** The images as a SELECT source with a frame column: how the language names a frame. */
+function framesOf(paths: readonly string[], frame: number): { sql: string } {
+  return { sql: `SELECT * FROM (VALUES ${paths.map((path) => `(${quoteString(path)}, ${frame})`).join(', ')}) AS asked(path, frame)` };
 }
 
 function targetOf(target: unknown): Pick<OccludeOptions, 'targetClass'> {

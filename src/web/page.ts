@@ -106,6 +106,7 @@ export function explorerPage(): string {
         <div class="controls">
           <label>Into table <input type="text" id="ask-into" value="heatmaps" size="12"></label>
           <label>Batch <input type="number" id="ask-batch" min="1" placeholder="auto" style="width:5rem"></label>
+          <label title="the frame of a multi-frame DICOM file">Frame <input type="number" id="ask-frame" min="1" value="1" style="width:4rem"></label>
         </div>
         <div>Region: <span id="ask-region">whole image</span> <button type="button" class="secondary" id="ask-clear-region">Clear</button></div>
         <div class="controls">

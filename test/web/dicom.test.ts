@@ -107,4 +107,28 @@ describe('a multi-frame DICOM file stored frame by frame', () => {
     const badFrame = await fetch(`${fixture.base}/api/image?${new URLSearchParams({ path, frame: 'x' })}`);
     expect(badFrame.status).toBe(400);
   });
+
+  it('are asked frame by frame: the Ask request names a frame, and its row holds that frame\'s heatmap', async () => {
+    const folder = join(fixture.images, 'asked-frames');
+    mkdirSync(folder);
+    const { path } = await writeMultiFrameXray(folder);
+    const response = await fetch(`${fixture.base}/api/occlude`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'cxr', images: [path], frame: 2, patch: 112, stride: 56, into: 'asked_frame' }),
+    });
+    const events = (await response.text()).trim().split('\n').map((line) => JSON.parse(line));
+    expect(events[events.length - 1]).toMatchObject({ type: 'done', rows: [expect.objectContaining({ status: 'done' })] });
+    await fixture.db.query(`OCCLUDE (SELECT '${path}' AS path, 2 AS frame) USING MODEL cxr WITH PATCH 112 STRIDE 56 INTO direct_frame`);
+    const asked = (await fixture.db.query('SELECT frame, heatmap FROM asked_frame')).rows;
+    const direct = (await fixture.db.query('SELECT frame, heatmap FROM direct_frame')).rows;
+    expect(asked).toEqual(direct);
+    expect(asked[0].frame).toBe(2);
+    for (const frame of [0, 1.5, 'two']) {
+      const refused = await fetch(`${fixture.base}/api/plan`, {
+        method: 'POST', headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'cxr', images: [path], frame, patch: 112 }),
+      });
+      expect([refused.status, ((await refused.json()) as { error: string }).error]).toEqual([400, expect.stringMatching(/^'frame' must be a positive integer/)]);
+    }
+  });
 });

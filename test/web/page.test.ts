@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { DATA } from '../support/heatmaps';
+import { writeMultiFrameXray } from '../image/dicom/multi-frame-xray';
 import { buildClient, launchChromium } from './browser';
 import { startFixture, stopFixture, XRAY_IDS, type ExplorerFixture } from './explorer-fixture';
 
@@ -233,5 +234,27 @@ describe('a narrow window', () => {
     } finally {
       await page.setViewportSize({ width: 1280, height: 900 });
     }
+  });
+});
+
+// Last: it reloads the page and leaves the form on another table and frame.
+describe('a multi-frame DICOM file', () => {
+  it('shows and occludes the frame the form names, of a multi-frame DICOM file', async () => {
+    const { path } = await writeMultiFrameXray(fixture.images, 'series.dcm');
+    await page.reload();
+    await page.click('#tab-ask');
+    await page.locator(`#ask-images option[value="${path}"]`).waitFor({ state: 'attached' });
+    await page.selectOption('#ask-images', path);
+    await page.locator('#ask-stage canvas').waitFor();
+    const shown = page.waitForResponse((response) => response.url().includes('/api/image?') && response.url().includes('frame=2'));
+    await page.fill('#ask-frame', '2');
+    await page.dispatchEvent('#ask-frame', 'change');
+    expect((await shown).status()).toBe(200);
+    await page.fill('#ask-patch', '112');
+    await page.fill('#ask-stride', '112');
+    await page.fill('#ask-into', 'framed_ask');
+    await page.click('#ask-run');
+    await page.waitForSelector('#ask-progress[data-state="done"]', { timeout: 30000 });
+    expect((await fixture.db.query('SELECT frame FROM framed_ask')).rows).toEqual([{ frame: 2 }]);
   });
 });

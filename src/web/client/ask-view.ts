@@ -48,6 +48,7 @@ export class AskView {
   private models: CatalogModel[] = [];
   private view?: HeatmapView;
   private shownPath = '';
+  private shownFrame = 1;
   private region?: Region;
   private dragStart?: { x: number; y: number };
   private runId?: string;
@@ -64,6 +65,7 @@ export class AskView {
   constructor(private readonly onStored: (table: string) => void) {
     this.model.addEventListener('change', () => this.fillClasses());
     this.images.addEventListener('change', () => void this.showImage(this.images.selectedOptions[0]?.value));
+    byId('ask-frame').addEventListener('change', () => void this.showImage(this.images.selectedOptions[0]?.value));
     byId('ask-upload').addEventListener('change', (event) => void this.upload(event.target as HTMLInputElement));
     byId('ask-clear-region').addEventListener('click', () => this.setRegion(undefined));
     byId('ask-plan').addEventListener('click', () => void this.plan());
@@ -117,14 +119,22 @@ export class AskView {
     }
   }
 
+  /** The frame the form names, as the image shows it (1 where the field is not a whole number from 1). */
+  private frameShown(): number {
+    const frame = Number(byId<HTMLInputElement>('ask-frame').value);
+    return Number.isSafeInteger(frame) && frame > 0 ? frame : 1;
+  }
+
   private async showImage(path: string | undefined): Promise<void> {
-    if (!path || path === this.shownPath) return;
+    const frame = this.frameShown();
+    if (!path || (path === this.shownPath && frame === this.shownFrame)) return;
     this.shownPath = path;
-    const image = await loadImage(path).catch((error) => {
+    this.shownFrame = frame;
+    const image = await loadImage(path, frame).catch((error) => {
       showError(this.error, error);
       return undefined;
     });
-    if (!image || this.shownPath !== path) return;
+    if (!image || this.shownPath !== path || this.shownFrame !== frame) return;
     const view = new HeatmapView(image);
     const first = this.images.selectedOptions[0]?.value;
     view.onDraw = (context) => this.drawRegion(context, path === first);
@@ -182,6 +192,7 @@ export class AskView {
       targetClass: byId<HTMLSelectElement>('ask-class').value,
       quality: number('ask-quality'),
       batchSize: number('ask-batch'),
+      frame: number('ask-frame'),
       into: byId<HTMLInputElement>('ask-into').value.trim() || undefined,
       region: this.region,
     };
