@@ -1,6 +1,6 @@
 import { getJson, loadImage, postJson, postStream, request, upload } from './api.js';
 import { byId, option, showError } from './dom.js';
-import { titleOf } from './gallery-view.js';
+import { titleOf, type ResultRow } from './gallery-view.js';
 import { HeatmapView, legend, type HeatmapData, type HeatmapGeometry } from './heatmap-view.js';
 
 interface CatalogModel {
@@ -23,18 +23,10 @@ interface HeatmapEvent extends HeatmapGeometry {
   readonly values: (number | null)[];
 }
 
-/** A row of the statement's result, one per image. */
-interface OutcomeRow {
-  readonly image_id: string;
-  readonly image_path: string;
+/** A row of the statement's result, one per image: the gallery's columns it shares, and its status. */
+type OutcomeRow = Pick<ResultRow, 'image_id' | 'image_path' | 'class_index' | 'class_label' | 'base_probability' | 'max_drop' | 'max_drop_x' | 'max_drop_y'> & {
   readonly status: string;
-  readonly class_index: number;
-  readonly class_label: string | null;
-  readonly base_probability: number;
-  readonly max_drop: number;
-  readonly max_drop_x: number;
-  readonly max_drop_y: number;
-}
+};
 
 interface Region {
   x: number;

@@ -6,7 +6,7 @@ import { decodeRleFrame } from '../../../src/image/dicom/rle-lossless.js';
 import { imagenetInputSpec } from '../../../src/image/input-spec.js';
 import { prepareImage } from '../../../src/image/prepare-image.js';
 import { IMAGES, firstMismatch, temporaryFolder } from '../image-fixtures.js';
-import { UIDS, grayImageElements, samples16, writeDicom } from './dicom-writer.js';
+import { UIDS, grayImageElements, rleFrame, samples16, writeDicom } from './dicom-writer.js';
 import type { DicomElement } from './dicom-writer.js';
 
 const DICOM_DIR = join(IMAGES, 'chest-xray-hannover-dicom');
@@ -194,17 +194,6 @@ describe('stored values to the displayed image', () => {
 });
 
 describe('RLE Lossless (PS3.5 Annex G)', () => {
-  function rleFrame(segments: readonly number[][]): Uint8Array {
-    const header = Buffer.alloc(64);
-    header.writeUInt32LE(segments.length, 0);
-    let offset = 64;
-    segments.forEach((segment, i) => {
-      header.writeUInt32LE(offset, 4 + 4 * i);
-      offset += segment.length;
-    });
-    return Buffer.concat([header, ...segments.map((s) => Buffer.from(s))]);
-  }
-
   test('replicate, literal and no-op runs; the most significant byte comes first; padding is ignored', () => {
     // High bytes 1,1,1,1,1,2: a run of five (−4 = 252), a no-op (−128), a literal of one, padding.
     // Low bytes 0,10,…,50: a literal of six.

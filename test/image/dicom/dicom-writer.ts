@@ -142,3 +142,15 @@ export function samples16(values: readonly number[]): Uint8Array {
   values.forEach((v, i) => out.writeUInt16LE(v < 0 ? v + 0x10000 : v, 2 * i));
   return out;
 }
+
+/** One RLE Lossless frame (PS3.5 Annex G): the 64-byte header of segment offsets, then the segments. */
+export function rleFrame(segments: readonly number[][]): Uint8Array {
+  const header = Buffer.alloc(64);
+  header.writeUInt32LE(segments.length, 0);
+  let offset = 64;
+  segments.forEach((segment, i) => {
+    header.writeUInt32LE(offset, 4 + 4 * i);
+    offset += segment.length;
+  });
+  return Buffer.concat([header, ...segments.map((s) => Buffer.from(s))]);
+}

@@ -1,7 +1,7 @@
 import { decodeDicomImage } from '../../../src/image/dicom/index.js';
 import { decodeRleFrame } from '../../../src/image/dicom/rle-lossless.js';
 import { firstMismatch } from '../image-fixtures.js';
-import { UIDS, grayImageElements, writeDicom } from './dicom-writer.js';
+import { UIDS, grayImageElements, rleFrame, writeDicom } from './dicom-writer.js';
 
 /** A small seeded generator, so a failure can be replayed. */
 function random(seed: number): () => number {
@@ -48,17 +48,6 @@ function runsOfBytes(count: number, next: () => number): Uint8Array {
     i += length;
   }
   return bytes;
-}
-
-function rleFrame(segments: readonly number[][]): Uint8Array {
-  const header = Buffer.alloc(64);
-  header.writeUInt32LE(segments.length, 0);
-  let offset = 64;
-  segments.forEach((segment, i) => {
-    header.writeUInt32LE(offset, 4 + 4 * i);
-    offset += segment.length;
-  });
-  return Buffer.concat([header, ...segments.map((s) => Buffer.from(s))]);
 }
 
 describe('RLE Lossless segments of every run length', () => {
