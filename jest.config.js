@@ -1,5 +1,14 @@
+const { mkdtempSync } = require('node:fs');
+const { tmpdir } = require('node:os');
+const { join } = require('node:path');
+
+// Facts learnt by probing models are cached on disk between processes: a test run keeps its own,
+// fresh each run, out of the user's cache (test/support/remove-cache.js removes it).
+if (!process.env.KRYPTON_CACHE_DIR) process.env.KRYPTON_CACHE_DIR = mkdtempSync(join(tmpdir(), 'krypton-test-cache-'));
+
 /** @type {import('jest').Config} */
 module.exports = {
+  globalTeardown: '<rootDir>/test/support/remove-cache.js',
   testEnvironment: '<rootDir>/test/support/node-realm-environment.js',
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],

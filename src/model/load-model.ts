@@ -8,6 +8,7 @@ import { interpretOutput, notProbabilities, probabilityProblem } from './model-o
 import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from './model-output.js';
 import { DataType, int64Tensor, readIntegers, toNumber, upcastHalfTensor } from './onnx-tensors.js';
 import { createSession, float32Tensor } from './session.js';
+import { probeKey, readProbeFacts, writeProbeFacts, type ProbeFacts } from './probe-cache.js';
 
 export interface ModelInput {
   readonly name: string;
@@ -59,7 +60,9 @@ export interface LoadModelOptions {
 
 export async function loadModel(path: string, options: LoadModelOptions = {}): Promise<LoadedModel> {
   const { proto, externalData, fileHash } = await readModelFile(path);
-  return { ...(await prepareModel(path, proto, options)), externalData, fileHash };
+  // Weights in other files are not covered by the file's hash: such models are probed every time.
+  const probeCacheKey = externalData.length === 0 ? probeKey(fileHash, options) : undefined;
+  return { ...(await prepareModel(path, proto, options, probeCacheKey)), externalData, fileHash };
 }
 
 /** A model already in memory (e.g. built by the zoo); `label` stands for its path in messages. */
@@ -72,7 +75,9 @@ export async function loadModelBytes(bytes: Uint8Array, label: string, options: 
   return { ...(await prepareModel(label, proto, options)), externalData: [] };
 }
 
-async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadModelOptions): Promise<Omit<LoadedModel, 'externalData'>> {
+async function prepareModel(
+  path: string, proto: onnx.ModelProto, options: LoadModelOptions, probeCacheKey?: string,
+): Promise<Omit<LoadedModel, 'externalData'>> {
   const graphProto = proto.graph!;
   const initializerNames = new Set((graphProto.initializer ?? []).map((t) => t.name!));
   const realInputs = (graphProto.input ?? []).filter((i) => !initializerNames.has(i.name!));
@@ -96,6 +101,16 @@ async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadM
   const storedPrecision = inputInfo.type?.tensorType?.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
 
   normaliseForBatchedFloat32(proto, inputInfo.name!);
+  const known = probeCacheKey ? readProbeFacts(probeCacheKey) : undefined;
+  if (known && describesGraph(known, proto, input.name)) {
+    const graph = new ModelGraph(proto, input.name, outputInfo.name!, known.shapes);
+    const output = describeOutput(path, graph, outputs, options);
+    const problem = probabilityProblem(known.output, output.classes, 0, output.check);
+    if (problem) throw notProbabilities(path, 'a blank test image', problem);
+    // The rewrite is a function of the bytes: it changes the graph now exactly as it did then.
+    const batchable = known.batchable || (makeReshapesBatchFree(graph) && known.rewrittenBatchable === true);
+    return { path, graph, input, output, storedPrecision, batchable };
+  }
   const probe = await probeModel(path, proto, input);
   // Decoded again from the probe's bytes, the weights are views of the very bytes a session of
   // the whole model is made from: the file's copy is let go, and no second copy is encoded.
@@ -107,12 +122,21 @@ async function prepareModel(path: string, proto: onnx.ModelProto, options: LoadM
   if (problem) throw notProbabilities(path, 'a blank test image', problem);
 
   let batchable = probe.batchable;
+  let rewrittenBatchable: boolean | undefined;
   if (!batchable && makeReshapesBatchFree(graph)) {
     const again = await probeModel(path, loaded, input);
     encodedModels.set(loaded, again.modelBytes);
-    batchable = again.batchable;
+    batchable = rewrittenBatchable = again.batchable;
   }
+  if (probeCacheKey) writeProbeFacts(probeCacheKey, { shapes: probe.shapes, batchable: probe.batchable, rewrittenBatchable, output: probe.output });
   return { path, graph, input, output, storedPrecision, batchable };
+}
+
+/** Whether stored facts give a shape for the input and every tensor a node of this graph makes. */
+function describesGraph(facts: ProbeFacts, proto: onnx.ModelProto, inputName: string): boolean {
+  if (!facts.shapes.has(inputName)) return false;
+  for (const node of proto.graph!.node ?? []) for (const name of node.output ?? []) if (name && !facts.shapes.has(name)) return false;
+  return true;
 }
 
 /**
@@ -307,9 +331,26 @@ export function encodedModel(graph: ModelGraph): Uint8Array {
   let bytes = encodedModels.get(graph.model);
   if (!bytes) {
     bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
+    pointWeightsAt(graph.model, decodeModel('the encoded model', bytes));
     encodedModels.set(graph.model, bytes);
   }
   return bytes;
+}
+
+/**
+ * Makes a model's weights views of another decoding of the same model (same tensors, same order),
+ * so that whatever bytes the first decoding held (the file's) can be let go: the weights are then
+ * held once, in the bytes a session of the whole model is made from.
+ */
+function pointWeightsAt(model: onnx.IModelProto, decoded: onnx.IModelProto): void {
+  const rebind = (target: onnx.ITensorProto, source: onnx.ITensorProto | null | undefined) => {
+    if (target.rawData?.length && source?.rawData?.length === target.rawData.length) target.rawData = source.rawData;
+  };
+  const initializers = model.graph!.initializer ?? [];
+  initializers.forEach((tensor, i) => rebind(tensor, decoded.graph!.initializer?.[i]));
+  (model.graph!.node ?? []).forEach((node, i) => {
+    (node.attribute ?? []).forEach((attr, j) => { if (attr.t) rebind(attr.t, decoded.graph!.node?.[i]?.attribute?.[j]?.t); });
+  });
 }
 
 interface ProbeResult {
