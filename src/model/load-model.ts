@@ -144,7 +144,10 @@ function describesGraph(facts: ProbeFacts, proto: onnx.ModelProto, inputName: st
  * learnt), for a worker thread to rebuild without reading or probing the file again.
  */
 export interface PortableModel {
+  /** The same for every portable of one loaded model, so a worker can tell a model it already holds. */
+  readonly id: number;
   readonly path: string;
+  /** In a SharedArrayBuffer: every worker reads the one copy the loading thread holds. */
   readonly bytes: Uint8Array;
   readonly input: ModelInput;
   readonly output: ModelOutput;
@@ -155,16 +158,28 @@ export interface PortableModel {
 }
 
 const portables = new WeakMap<LoadedModel, PortableModel>();
+let nextPortable = 0;
 
 export function portableModel(model: LoadedModel): PortableModel {
   let portable = portables.get(model);
   if (!portable) {
     const { path, input, output, storedPrecision, batchable, externalData, graph } = model;
-    const bytes = encodedModel(graph);
-    portable = { path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()] };
+    // Posting a plain buffer to a worker copies it (VGG16: 553 MB per worker); a shared one is
+    // the same memory in every thread. This thread's weights move into it too, so it is the only copy.
+    const encoded = encodedModel(graph);
+    const bytes = new Uint8Array(new SharedArrayBuffer(encoded.length));
+    bytes.set(encoded);
+    pointWeightsAt(graph.model, decodeModel(path, bytes));
+    encodedModels.set(graph.model, bytes);
+    portable = { id: nextPortable++, path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()] };
     portables.set(model, portable);
   }
   return portable;
+}
+
+/** The id portableModel gave this model, if it has made one. */
+export function portableIdOf(model: LoadedModel): number | undefined {
+  return portables.get(model)?.id;
 }
 
 export function modelFromPortable(portable: PortableModel): LoadedModel {

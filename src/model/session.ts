@@ -35,7 +35,9 @@ export function sessionsCreated(): number {
 
 export async function createSession(model: onnx.IModelProto | Uint8Array): Promise<ort.InferenceSession> {
   created++;
-  const bytes = model instanceof Uint8Array ? model : onnx.ModelProto.encode(model as onnx.ModelProto).finish();
+  let bytes = model instanceof Uint8Array ? model : onnx.ModelProto.encode(model as onnx.ModelProto).finish();
+  // onnxruntime takes only plain buffers (and copies the weights out of them anyway).
+  if (bytes.buffer instanceof SharedArrayBuffer) bytes = new Uint8Array(bytes);
   return ort.InferenceSession.create(bytes, sessionOptions());
 }
 

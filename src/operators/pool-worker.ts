@@ -1,20 +1,47 @@
 // A worker thread of the operator pool: the operators it holds, each with its latest image's run; requests in order.
 import { parentPort } from 'node:worker_threads';
 import { isKryptonError, messageOf } from '../errors.js';
-import { modelFromPortable } from '../model/load-model.js';
+import { modelFromPortable, type LoadedModel, type PortableModel } from '../model/load-model.js';
+import { SessionCache } from '../model/session-cache.js';
 import { cellCount } from '../model/occlusion-grid.js';
-import { setThreadsPerSession } from '../model/session.js';
+import { sessionsCreated, setThreadsPerSession } from '../model/session.js';
 import { createLocalCellOperator } from './create-operator.js';
 import type { CellOperator, ImageRun } from './occlusion-task.js';
-import type { PoolReply, PoolRequest } from './worker-pool.js';
+import { MODELS_KEPT_BY_WORKER, type PoolReply, type PoolRequest, type PoolStarted } from './worker-pool.js';
 
 interface Held {
   readonly operator: CellOperator;
+  readonly model: LoadedModel;
   latest?: { readonly run: number; readonly image: ImageRun };
 }
 
 /** The operators of the pool's operators, by their ids; each keeps its latest image's run. */
 const held = new Map<number, Held>();
+
+/**
+ * Models this worker has rebuilt, newest last, and their sessions: the next statement on a model
+ * (a REPL's, a library session's) finds both here, as the loading thread finds its own.
+ */
+const models = new Map<number, LoadedModel>();
+const sessions = new SessionCache();
+
+async function modelOf(portable: PortableModel): Promise<LoadedModel> {
+  let model = models.get(portable.id);
+  if (model) {
+    models.delete(portable.id);
+  } else {
+    model = modelFromPortable(portable);
+    const inUse = new Set([...held.values()].map((h) => h.model));
+    for (const [id, old] of models) {
+      if (models.size < MODELS_KEPT_BY_WORKER) break;
+      if (inUse.has(old)) continue;
+      models.delete(id);
+      await sessions.forget(old);
+    }
+  }
+  models.set(portable.id, model);
+  return model;
+}
 
 function holding(id: number): Held {
   const found = held.get(id);
@@ -32,9 +59,12 @@ async function handle(message: PoolRequest): Promise<unknown> {
   switch (message.type) {
     case 'init': {
       setThreadsPerSession(message.threads);
-      const operator = await createLocalCellOperator(message.spec, modelFromPortable(message.model), message.grid);
-      held.set(message.operator, { operator });
-      return operator.strategy;
+      const model = await modelOf(message.model);
+      const before = sessionsCreated();
+      const operator = await createLocalCellOperator(message.spec, model, message.grid, sessions);
+      held.set(message.operator, { operator, model });
+      const started: PoolStarted = { strategy: operator.strategy, sessionsMade: sessionsCreated() - before };
+      return started;
     }
     case 'prepare': {
       const entry = holding(message.operator);

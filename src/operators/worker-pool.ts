@@ -4,7 +4,7 @@ import { Worker } from 'node:worker_threads';
 import { KryptonError, type KryptonErrorCode } from '../errors.js';
 import { costModel } from '../model/cost-model.js';
 import type { LoadedModel, PortableModel } from '../model/load-model.js';
-import { portableModel } from '../model/load-model.js';
+import { portableIdOf, portableModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import type { CellOperatorSpec } from './create-operator.js';
@@ -27,6 +27,8 @@ const MAX_WORKERS = 4;
  * on two workers took 5.9–6.3 s at batch 16 and 6.8–7.7 s at 64 (64 is best in one thread).
  */
 const POOLED_BATCH_LIMIT = 16;
+/** Models a worker keeps with their sessions, for the statements that follow (pool-worker.ts). */
+export const MODELS_KEPT_BY_WORKER = 2;
 
 /** What a worker is asked to do, for one of the operators it holds; every request gets one reply with the same id. */
 export type PoolRequest = { readonly operator: number } & (
@@ -39,6 +41,12 @@ export type PoolRequest = { readonly operator: number } & (
   | { readonly type: 'evaluate'; readonly run: number; readonly cells: Int32Array }
   | { readonly type: 'release' }
 );
+
+/** A worker's answer to 'init': the operator's strategy, and the sessions it had to make for it (none when it holds them from before). */
+export interface PoolStarted {
+  readonly strategy: string;
+  readonly sessionsMade: number;
+}
 
 export type PoolReply =
   | { readonly id: number; readonly ok: true; readonly value: unknown }
@@ -61,7 +69,10 @@ export function poolSize(model: LoadedModel, grid: OcclusionGrid, spec: CellOper
   const macs = (spec.kind === 'naive' ? cost.totalFullMacs : cost.totalIncrementalMacs) * cellCount(grid);
   const gain = (POOL_GAIN * macs) / NOMINAL_MACS_PER_SECOND;
   const weights = weightBytes(model);
-  if (gain <= START_SECONDS + START_SECONDS_PER_WEIGHT_BYTE * weights) return 0;
+  // Workers that ran this model before hold it and its sessions: they start at once.
+  const id = portableIdOf(model);
+  const held = id !== undefined && threads.length >= Math.min(cores, MAX_WORKERS) && threads.every((t) => !t.failure && t.has(id));
+  if (gain <= START_SECONDS + (held ? 0 : START_SECONDS_PER_WEIGHT_BYTE * weights)) return 0;
   // Each worker holds its own sessions: about three copies of the weights, and a batch.
   const perWorker = 3 * weights + batchMemoryBudget();
   return Math.max(0, Math.min(cores, MAX_WORKERS, Math.floor(freemem() / 2 / perWorker)));
@@ -92,7 +103,21 @@ class PoolWorker {
   private readonly worker: Worker;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve: (value: unknown) => void; reject: (error: Error) => void }>();
+  /** The models (portable ids) this worker was last given, newest last, as many as it keeps. */
+  private readonly recent: number[] = [];
   failure?: Error;
+
+  holds(model: number): void {
+    const at = this.recent.indexOf(model);
+    if (at >= 0) this.recent.splice(at, 1);
+    this.recent.push(model);
+    if (this.recent.length > MODELS_KEPT_BY_WORKER) this.recent.shift();
+  }
+
+  /** Whether the worker has this model and (for grids and strategies it ran) its sessions. */
+  has(model: number): boolean {
+    return this.recent.includes(model);
+  }
 
   constructor() {
     const entry = join(__dirname, `pool-worker${extname(__filename)}`);
@@ -158,6 +183,8 @@ export class PooledCellOperator implements CellOperator {
     readonly grid: OcclusionGrid,
     private readonly workers: readonly PoolWorker[],
     private readonly id: number,
+    /** Sessions the workers made for this operator, all together: 0 when they held them all from an earlier one. */
+    readonly sessionsMade: number,
   ) {}
 
   static async create(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid, count: number): Promise<PooledCellOperator> {
@@ -165,13 +192,15 @@ export class PooledCellOperator implements CellOperator {
     const operator = nextOperator++;
     const portable = portableModel(model);
     const threads = Math.max(1, Math.floor(availableParallelism() / count));
-    const created = await Promise.allSettled(workers.map((w) => w.request<string>({ type: 'init', operator, model: portable, spec, grid, threads })));
+    const created = await Promise.allSettled(workers.map((w) => w.request<PoolStarted>({ type: 'init', operator, model: portable, spec, grid, threads })));
     const failed = created.find((c): c is PromiseRejectedResult => c.status === 'rejected');
     if (failed) {
       await Promise.allSettled(workers.map((w) => w.request({ type: 'release', operator })));
       throw failed.reason;
     }
-    return new PooledCellOperator((created[0] as PromiseFulfilledResult<string>).value, grid, workers, operator);
+    const started = created.map((c) => (c as PromiseFulfilledResult<PoolStarted>).value);
+    for (const worker of workers) worker.holds(portable.id);
+    return new PooledCellOperator(started[0].strategy, grid, workers, operator, started.reduce((sum, s) => sum + s.sessionsMade, 0));
   }
 
   run(task: OcclusionTask): Promise<Heatmap> {

@@ -4,7 +4,7 @@ import { loadModel, loadModelBytes, type LoadedModel } from '../../src/model/loa
 import { occlusionGrid } from '../../src/model/occlusion-grid.js';
 import { createOperator, EXACT_INCREMENTAL, NAIVE, type OperatorSpec } from '../../src/operators/create-operator.js';
 import type { Heatmap, OcclusionTask } from '../../src/operators/occlusion-task.js';
-import { poolSize } from '../../src/operators/worker-pool.js';
+import { PooledCellOperator, poolSize } from '../../src/operators/worker-pool.js';
 import { DATA, expectSameHeatmap } from '../support/heatmaps';
 import { randomInput } from '../support/random-input';
 import { tinyClassifier } from '../support/tiny-models';
@@ -109,6 +109,33 @@ describe('an operator on a pool of workers', () => {
     } finally {
       await operator.release();
     }
+  });
+
+  test('workers keep a model and its sessions for the next operator on it, and let the oldest of three models go', async () => {
+    const pooled = async (on: LoadedModel, onGrid = grid(), given = task()) => {
+      const operator = await createOperator(EXACT_INCREMENTAL, on, onGrid, { workers: 2 });
+      try {
+        return { heatmap: await operator.run(given), sessionsMade: (operator as PooledCellOperator).sessionsMade };
+      } finally {
+        await operator.release();
+      }
+    };
+    const first = await pooled(model);
+    const again = await pooled(model);
+    expect(again.sessionsMade).toBe(0);
+    expectSameHeatmap(first.heatmap.values, again.heatmap.values, 'from kept sessions');
+    expectSameHeatmap((await heatmap(EXACT_INCREMENTAL, 0)).values, again.heatmap.values, 'kept sessions vs this thread');
+
+    // Two other models push the first out of the workers: it is rebuilt, with sessions of its own again.
+    const small = occlusionGrid({ image: { width: 48, height: 48 }, patch: { width: 8, height: 8 }, stride: { x: 8, y: 8 } });
+    const smallTask = { input: randomInput(3 * 48 * 48, 4), patchValues: new Float32Array(3), target: 'predicted' as const };
+    for (const bias of [0.1, 0.2]) {
+      const other = await loadModelBytes(tinyClassifier({ size: 48, bias }), `tiny-${bias}.onnx`);
+      expect((await pooled(other, small, smallTask)).sessionsMade).toBeGreaterThan(0);
+    }
+    const rebuilt = await pooled(model);
+    expect(rebuilt.sessionsMade).toBeGreaterThan(0);
+    expectSameHeatmap(first.heatmap.values, rebuilt.heatmap.values, 'after being let go');
   });
 
   test('small jobs stay in this thread; large ones go to a pool when there are cores for it', () => {
