@@ -9,6 +9,7 @@ import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from
 import { DataType, int64Tensor, readIntegers, toNumber, upcastHalfTensor } from './onnx-tensors.js';
 import { createSession, float32Tensor } from './session.js';
 import { probeKey, readProbeFacts, writeProbeFacts, type ProbeFacts } from './probe-cache.js';
+import { fusePadsIntoWindows } from './fuse-pads.js';
 
 export interface ModelInput {
   readonly name: string;
@@ -101,6 +102,7 @@ async function prepareModel(
   const storedPrecision = inputInfo.type?.tensorType?.elemType === DataType.FLOAT16 ? 'float16' : 'float32';
 
   normaliseForBatchedFloat32(proto, inputInfo.name!);
+  fusePadsIntoWindows(proto);
   const known = probeCacheKey ? readProbeFacts(probeCacheKey) : undefined;
   if (known && describesGraph(known, proto, input.name)) {
     const graph = new ModelGraph(proto, input.name, outputInfo.name!, known.shapes);

@@ -22,7 +22,7 @@ export interface ProbeFacts {
 }
 
 /** Bumped whenever what a probe records, or how the loader uses it, changes. */
-const FORMAT = 1;
+const FORMAT = 2;
 
 /**
  * The folder entries live in: KRYPTON_CACHE_DIR ('off' keeps none), else $XDG_CACHE_HOME/krypton,
