@@ -35,10 +35,49 @@ export function sessionsCreated(): number {
 
 export async function createSession(model: onnx.IModelProto | Uint8Array): Promise<ort.InferenceSession> {
   created++;
-  let bytes = model instanceof Uint8Array ? model : onnx.ModelProto.encode(model as onnx.ModelProto).finish();
-  // onnxruntime takes only plain buffers (and copies the weights out of them anyway).
-  if (bytes.buffer instanceof SharedArrayBuffer) bytes = new Uint8Array(bytes);
-  return ort.InferenceSession.create(bytes, sessionOptions());
+  if (model instanceof Uint8Array) {
+    // onnxruntime takes only plain buffers for a model (and copies the weights out of them anyway).
+    return ort.InferenceSession.create(model.buffer instanceof SharedArrayBuffer ? new Uint8Array(model) : model, sessionOptions());
+  }
+  const { graph, externalData } = weightsOutside(model.graph!);
+  const bytes = onnx.ModelProto.encode({ ...model, graph }).finish();
+  return ort.InferenceSession.create(bytes, { ...sessionOptions(), externalData });
+}
+
+/** Weights smaller than this travel inside the model's bytes. */
+const EXTERNAL_WEIGHT_BYTES = 1 << 16;
+
+/**
+ * The graph with its large weights left where they are, as onnxruntime's in-memory external
+ * data: encoding them into the model's bytes copied every one (VGG16's fully connected layers:
+ * 494 MB, a third of a second) only for onnxruntime to copy them again. Each buffer the weights
+ * are views of is one external "file"; the tensors name their offsets in it. The loaded model's
+ * own tensors are not changed.
+ */
+function weightsOutside(graph: onnx.IGraphProto): { graph: onnx.IGraphProto; externalData: { path: string; data: Uint8Array }[] } {
+  const files = new Map<ArrayBufferLike, string>();
+  const externalData: { path: string; data: Uint8Array }[] = [];
+  const initializer = (graph.initializer ?? []).map((tensor): onnx.ITensorProto => {
+    const raw = tensor.rawData;
+    if (!raw || raw.length < EXTERNAL_WEIGHT_BYTES) return tensor;
+    let path = files.get(raw.buffer);
+    if (!path) {
+      path = `weights-${files.size}.bin`;
+      files.set(raw.buffer, path);
+      externalData.push({ path, data: new Uint8Array(raw.buffer) });
+    }
+    return {
+      ...tensor,
+      rawData: new Uint8Array(0),
+      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+      externalData: [
+        { key: 'location', value: path },
+        { key: 'offset', value: String(raw.byteOffset) },
+        { key: 'length', value: String(raw.length) },
+      ],
+    };
+  });
+  return { graph: { ...graph, initializer }, externalData };
 }
 
 export function float32Tensor(data: Float32Array, dims: readonly number[]): ort.Tensor {

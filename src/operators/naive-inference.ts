@@ -2,7 +2,6 @@ import type { LoadedModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import { createSession, float32Tensor, type Session } from '../model/session.js';
-import { fullModel } from '../model/submodels.js';
 import type { SessionCache } from '../model/session-cache.js';
 import { pastePatch } from '../image/patch-color.js';
 import { cleanProbabilities, probabilityOfClass } from './class-probability.js';
@@ -27,7 +26,8 @@ export class NaiveOcclusion implements CellOperator {
 
   /** With `sessions`, the session comes from (and stays in) that cache; otherwise the operator makes and releases its own. */
   static async create(model: LoadedModel, grid: OcclusionGrid, sessions?: SessionCache): Promise<NaiveOcclusion> {
-    const build = () => fullModel(model.graph);
+    // The loaded proto itself: its weights reach onnxruntime as they are, not encoded into bytes first.
+    const build = () => model.graph.model;
     const session = await (sessions ? sessions.session(model, 'full', build) : createSession(build()));
     return new NaiveOcclusion(model, grid, session, !sessions);
   }

@@ -58,10 +58,10 @@ function paddedModel(options: { kept?: boolean; constantPads?: boolean; opset?: 
 function initializersAsConstants(bytes: Uint8Array, prefix: string): Uint8Array {
   const model = onnx.ModelProto.decode(bytes);
   const graph = model.graph!;
-  const moved = graph.initializer.filter((t) => t.name.startsWith(prefix));
-  graph.initializer = graph.initializer.filter((t) => !moved.includes(t));
-  graph.node.unshift(...moved.map((t) => onnx.NodeProto.create({
-    opType: 'Constant', output: [t.name], name: `const_${t.name}`,
+  const moved = graph.initializer!.filter((t) => t.name!.startsWith(prefix));
+  graph.initializer = graph.initializer!.filter((t) => !moved.includes(t));
+  graph.node!.unshift(...moved.map((t) => onnx.NodeProto.create({
+    opType: 'Constant', output: [t.name!], name: `const_${t.name}`,
     attribute: [onnx.AttributeProto.create({ name: 'value', type: onnx.AttributeProto.AttributeType.TENSOR, t })],
   })));
   return onnx.ModelProto.encode(model).finish();
