@@ -7,7 +7,7 @@
  * may also stand right after PATCH, which it describes. Repeats are reported by the AST builder,
  * which sees the whole statement.
  */
-import { CstParser } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import type { IParserErrorMessageProvider } from 'chevrotain';
 import * as t from './tokens.js';
 

@@ -2,7 +2,7 @@
  * Tokens of Krypton's own statements. Pass-through SQL is never tokenised here: the script splitter
  * hands it to DuckDB as text.
  */
-import { createToken, Lexer } from 'chevrotain';
+import { createToken, Lexer } from './chevrotain.js';
 import type { CustomPatternMatcherReturn, IToken, TokenType } from 'chevrotain';
 import { matchingParenEnd, opaqueSpanAt, skipTrivia } from './sql-text.js';
 
