@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { KryptonError } from '../errors.js';
 import { open } from '../krypton.js';
-import { startExplorer } from '../web/server.js';
 import { DEFAULT_DATABASE } from './session.js';
 
 interface ServeOptions {
@@ -34,6 +33,8 @@ export function serveCommand(program: Command): void {
       const db = await open(options.db ?? (command.parent?.opts().db as string | undefined) ?? DEFAULT_DATABASE);
       let explorer;
       try {
+        // The web server (fastify and the page) is loaded only by this command, not by every krypton process.
+        const { startExplorer } = await import('../web/server.js');
         explorer = await startExplorer({
           db, images: options.images, host: options.host, port, requireToken: options.token, allowWrite: options.allowWrite,
           uploadLimitBytes: Math.round(uploadLimit * 1024 * 1024),
