@@ -7,14 +7,16 @@
  * may also stand right after PATCH, which it describes. Repeats are reported by the AST builder,
  * which sees the whole statement.
  */
-import { CstParser } from 'chevrotain';
+import { CstParser } from './chevrotain.js';
 import type { IParserErrorMessageProvider } from 'chevrotain';
 import * as t from './tokens.js';
 
 export class KryptonParser extends CstParser {
-  constructor(errorMessageProvider?: IParserErrorMessageProvider) {
+  /** `validate: false` skips chevrotain's checks of the grammar (the grammar's tests build it with them). */
+  constructor(errorMessageProvider?: IParserErrorMessageProvider, { validate = true }: { validate?: boolean } = {}) {
     super(t.allTokens, {
       recoveryEnabled: true,
+      skipValidations: !validate,
       maxLookahead: 2,
       // Clause positions for the AST and for repeated-option errors.
       nodeLocationTracking: 'onlyOffset',

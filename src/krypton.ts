@@ -1,8 +1,6 @@
 import * as arrow from 'apache-arrow';
 import { KryptonError, StatementError } from './errors.js';
 import { executeOcclude, type ExecutionOptions, type OcclusionRun } from './executor/execute-occlude.js';
-import { executeDistributed } from './distributed/execute-distributed.js';
-import { OcclusionQueue } from './distributed/occlusion-queue.js';
 import type { ExplainStatement, LoadDicomStatement, OccludeStatement, Statement } from './parser/ast.js';
 import { loadDicom, type DicomLoad } from './image/dicom/load-dicom.js';
 import { defaultImageId } from './executor/image-source.js';
@@ -338,6 +336,8 @@ export class Krypton {
       const plan = await planOcclude(statement, this.planning(options));
       return { plan, run: run ? await executeOcclude(plan, this.store, { ...options, sessions: this.models.sessions }) : undefined };
     }
+    // BullMQ and ioredis are loaded only by a session that sends its OCCLUDEs to workers.
+    const [{ OcclusionQueue }, { executeDistributed }] = await Promise.all([import('./distributed/occlusion-queue.js'), import('./distributed/execute-distributed.js')]);
     const cluster = await OcclusionQueue.connect(url);
     try {
       const plan = await planOcclude(statement, this.planning(options));

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
-import { costModel, type CostReport } from '../model/cost-model.js';
-import { DEFAULT_FULL_FRACTION } from '../model/incremental-plan.js';
-import { loadModel } from '../model/load-model.js';
+import type { CostReport } from '../model/cost-model.js';
 import { size } from './args.js';
 import { compact, formatTable } from '../format/text-table.js';
 
@@ -13,15 +11,20 @@ export function inspectCommand(program: Command): void {
     .requiredOption('--patch <N|WxH>', 'patch size in model-input pixels')
     .option('--input <N|WxH>', "model input size, when the model's own is not fixed")
     .action(async (options: { model: string; patch: string; input?: string }) => {
+      // The model code loads when the command runs, not for --help or a usage error.
+      const [{ costModel }, { DEFAULT_FULL_FRACTION }, { loadModel }] = await Promise.all([
+        import('../model/cost-model.js'), import('../model/incremental-plan.js'), import('../model/load-model.js'),
+      ]);
       const model = await loadModel(options.model, { inputSize: options.input ? size('--input', options.input) : undefined });
       const patch = size('--patch', options.patch);
       const ideal = costModel(model.graph, patch);
       const planned = costModel(model.graph, patch, { fullFraction: DEFAULT_FULL_FRACTION });
-      process.stdout.write(formatInspection(options.model, model.input, ideal, planned) + '\n');
+      process.stdout.write(formatInspection(options.model, model.input, ideal, planned, DEFAULT_FULL_FRACTION) + '\n');
     });
 }
 
-export function formatInspection(path: string, input: { channels: number; height: number; width: number }, ideal: CostReport, planned: CostReport): string {
+/** `fullFraction`: the share of changed positions from which the plan runs a layer in full. */
+export function formatInspection(path: string, input: { channels: number; height: number; width: number }, ideal: CostReport, planned: CostReport, fullFraction: number): string {
   const plannedByNode = new Map(planned.layers.map((l) => [l.node, l]));
   const rows = ideal.layers.map((layer) => {
     const shape = layer.outputShape.slice(1).join('x');
@@ -46,6 +49,6 @@ export function formatInspection(path: string, input: { channels: number; height
     '',
     `conv multiply-adds: full ${compact(ideal.convFullMacs)}, incremental ${compact(ideal.convIncrementalMacs)}`,
     `redundancy ratio R = ${ideal.redundancyRatio.toFixed(2)} (ideal exact speedup, conv multiply-adds)`,
-    `as planned (layers at ≥ ${Math.round(DEFAULT_FULL_FRACTION * 100)}% changed run in full): all multiply-adds ${compact(planned.totalFullMacs)} → ${compact(planned.totalIncrementalMacs)}, ratio ${(planned.totalFullMacs / planned.totalIncrementalMacs).toFixed(2)}`,
+    `as planned (layers at ≥ ${Math.round(fullFraction * 100)}% changed run in full): all multiply-adds ${compact(planned.totalFullMacs)} → ${compact(planned.totalIncrementalMacs)}, ratio ${(planned.totalFullMacs / planned.totalIncrementalMacs).toFixed(2)}`,
   ].join('\n');
 }

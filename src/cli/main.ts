@@ -61,6 +61,6 @@ export async function main(argv: readonly string[], streams: CliStreams = proces
       return error.exitCode;
     }
     if (error instanceof CommanderError) return error.exitCode;
-    return reportError(error, streams.stderr);
+    return await reportError(error, streams.stderr);
   }
 }

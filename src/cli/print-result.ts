@@ -11,8 +11,6 @@ export interface PrintOptions {
   readonly maxRows: number;
 }
 
-export const DEFAULT_MAX_ROWS = 100;
-
 /** What printing needs of a result; the REPL's own commands make such results too. */
 export type PrintableResult = Pick<StatementResult, 'kind' | 'columns' | 'rows' | 'message'>;
 

@@ -1,7 +1,5 @@
 import type { Command } from 'commander';
 import { KryptonError } from '../errors.js';
-import { open } from '../krypton.js';
-import { startExplorer } from '../web/server.js';
 import { DEFAULT_DATABASE } from './session.js';
 
 interface ServeOptions {
@@ -30,10 +28,13 @@ export function serveCommand(program: Command): void {
       if (!Number.isInteger(port) || port < 0 || port > 65535) throw new KryptonError(`--port must be a port number (0–65535), got '${options.port}'`);
       const uploadLimit = Number(options.uploadLimit);
       if (!(uploadLimit > 0)) throw new KryptonError(`--upload-limit must be a positive number of MB, got '${options.uploadLimit}'`);
+      // The engine and the web server load when the command runs, not for --help or a usage error.
+      const { open } = await import('../krypton.js');
       // `krypton --db F serve` means the same as `krypton serve --db F`.
       const db = await open(options.db ?? (command.parent?.opts().db as string | undefined) ?? DEFAULT_DATABASE);
       let explorer;
       try {
+        const { startExplorer } = await import('../web/server.js');
         explorer = await startExplorer({
           db, images: options.images, host: options.host, port, requireToken: options.token, allowWrite: options.allowWrite,
           uploadLimitBytes: Math.round(uploadLimit * 1024 * 1024),

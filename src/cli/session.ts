@@ -1,13 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { KryptonError, messageOf } from '../errors.js';
-import { checkScript, open, SyntaxErrors } from '../krypton.js';
 import { nonNegativeInteger } from './args.js';
 import { historyPath } from './history.js';
-import { progressMode } from './occlusion-progress.js';
-import { DEFAULT_MAX_ROWS, ResultPrinter } from './print-result.js';
-import { runRepl } from './repl.js';
-import { errorLines, runScript } from './run-script.js';
 import type { CliStreams, OutputStream } from './streams.js';
 
 /** Options of a session on a database: krypton's own, and `run`'s (which may repeat them after the file). */
@@ -22,6 +17,9 @@ export interface SessionOptions {
 }
 
 export const DEFAULT_DATABASE = 'krypton.duckdb';
+
+/** The most rows a table shows when --max-rows is not given. */
+export const DEFAULT_MAX_ROWS = 100;
 
 export function addSessionOptions(command: Command, withDefaults: boolean): Command {
   return command
@@ -42,23 +40,31 @@ export type SessionWork =
 /** Opens the database, does the work, closes it; resolves to the exit code. */
 export async function startSession(options: SessionOptions, streams: CliStreams, work: SessionWork): Promise<number> {
   const maxRows = options.maxRows === undefined ? DEFAULT_MAX_ROWS : nonNegativeInteger('--max-rows', options.maxRows);
+  // The engine loads when a session starts, not for --help, a usage error or another command.
+  const [{ checkScript, open, SyntaxErrors }, { progressMode }, { ResultPrinter }, { runScript }] = await Promise.all([
+    import('../krypton.js'), import('./occlusion-progress.js'), import('./print-result.js'), import('./run-script.js'),
+  ]);
   if (work.kind === 'statements') {
     // A script with syntax errors must change nothing, not even create the database file.
     const { errors } = await checkScript(work.script);
-    if (errors.length > 0) return reportError(new SyntaxErrors(errors.map((e) => e.message)), streams.stderr, work.where);
+    if (errors.length > 0) return await reportError(new SyntaxErrors(errors.map((e) => e.message)), streams.stderr, work.where);
   }
   const db = await open(options.db ?? DEFAULT_DATABASE, options.redis ? { workers: options.redis } : {});
   try {
     const printer = new ResultPrinter(streams, { json: options.json ?? false, maxRows });
     const progress = progressMode(streams.stderr, options);
     const keepGoing = options.keepGoing ?? false;
-    if (work.kind === 'repl') return await runRepl({ db, streams, printer, progress, keepGoing, historyFile: historyPath() });
+    if (work.kind === 'repl') {
+      const { runRepl } = await import('./repl.js');
+      return await runRepl({ db, streams, printer, progress, keepGoing, historyFile: historyPath() });
+    }
     const stop = stopOnInterrupt(streams.stderr);
     try {
       await runScript(work.script, { db, printer, progress, stderr: streams.stderr, signal: stop.signal, keepGoing });
       return 0;
     } catch (error) {
-      return stop.signal.aborted ? (reportError(error, streams.stderr, work.where), 130) : reportError(error, streams.stderr, work.where);
+      const code = await reportError(error, streams.stderr, work.where);
+      return stop.signal.aborted ? 130 : code;
     } finally {
       stop.dispose();
     }
@@ -115,7 +121,8 @@ async function readScript(file: string, streams: CliStreams): Promise<string> {
 }
 
 /** Prints an error as `krypton: …` lines; resolves to the exit code (2 for a bug in Krypton, else 1). */
-export function reportError(error: unknown, stderr: OutputStream, where?: string): number {
+export async function reportError(error: unknown, stderr: OutputStream, where?: string): Promise<number> {
+  const { errorLines } = await import('./run-script.js');
   const { lines, internal } = errorLines(error, where);
   for (const line of lines) stderr.write(`krypton: ${line}\n`);
   if (internal && process.env.KRYPTON_DEBUG) stderr.write(`${(error as Error).stack}\n`);

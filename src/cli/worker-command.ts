@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { startOcclusionWorker } from '../distributed/occlusion-worker.js';
-import { shownUrl } from '../distributed/occlusion-queue.js';
 import { positiveInteger } from './args.js';
 import type { CliStreams } from './streams.js';
 
@@ -19,6 +17,8 @@ export function workerCommand(program: Command, streams: CliStreams): void {
     .action(async (options: { redis: string; concurrency: string; quiet?: boolean }) => {
       const concurrency = positiveInteger('--concurrency', options.concurrency);
       const log = (line: string) => streams.stderr.write(`${line}\n`);
+      // BullMQ and ioredis are loaded only by the commands that reach Redis.
+      const [{ startOcclusionWorker }, { shownUrl }] = await Promise.all([import('../distributed/occlusion-worker.js'), import('../distributed/occlusion-queue.js')]);
       const worker = await startOcclusionWorker({
         url: options.redis,
         concurrency,

@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { KryptonError, messageOf } from '../errors.js';
-import { buildZooModel, ZOO_ARCHITECTURES, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../zoo/build-zoo-model.js';
+import { ZOO_ARCHITECTURES, ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../zoo/architecture-names.js';
 import { nonNegativeInteger, oneOf, positiveInteger } from './args.js';
 
 export function zooCommand(program: Command): void {
@@ -17,6 +17,8 @@ export function zooCommand(program: Command): void {
     .action(async (architecture: string, options: { out: string; input?: string; seed: string; classes: string }) => {
       const arch = oneOf('architecture', architecture, ZOO_ARCHITECTURES) as ZooArchitecture;
       const input = options.input ? positiveInteger('--input', options.input) : ZOO_DEFAULT_INPUT[arch];
+      // The builders (and onnx-proto) load when the command runs, not for --help or a usage error.
+      const { buildZooModel } = await import('../zoo/build-zoo-model.js');
       const bytes = buildZooModel(arch, { input, seed: nonNegativeInteger('--seed', options.seed), classes: positiveInteger('--classes', options.classes) });
       try {
         await mkdir(dirname(options.out), { recursive: true });

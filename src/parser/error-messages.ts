@@ -3,7 +3,7 @@
  * expected tokens as data (for `SyntaxProblem.expected`) and the position from the whole script,
  * so the provider records the expectation as JSON and `describeParseError` writes the sentence.
  */
-import { EOF, tokenMatcher } from 'chevrotain';
+import { EOF, tokenMatcher } from '../../grammar/chevrotain.js';
 import type { IParserErrorMessageProvider, IToken, TokenType } from 'chevrotain';
 import { Keyword, LParen, Minus, SelectSource, StringLiteral } from '../../grammar/tokens.js';
 import { listAlternatives } from './syntax-problem.js';

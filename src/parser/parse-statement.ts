@@ -1,5 +1,5 @@
 /** Text → AST for one Krypton statement, with every lexer, parser and value problem it has. */
-import { tokenMatcher } from 'chevrotain';
+import { tokenMatcher } from '../../grammar/chevrotain.js';
 import type { IRecognitionException, IToken } from 'chevrotain';
 import { isUnclosedSelectSource, kryptonLexer, SelectSource } from '../../grammar/tokens.js';
 import type { KryptonStatement } from './ast.js';

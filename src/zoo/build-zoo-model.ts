@@ -8,25 +8,10 @@ import { mobilenetV2 } from './architectures/mobilenet-v2.js';
 import { resnet18 } from './architectures/resnet18.js';
 import { squeezenet } from './architectures/squeezenet.js';
 import { vgg16 } from './architectures/vgg16.js';
+import { ZOO_ARCHITECTURES, ZOO_DEFAULT_INPUT, type ZooArchitecture } from './architecture-names.js';
 
-export type ZooArchitecture = 'vgg16' | 'resnet18' | 'inception_v3' | 'squeezenet' | 'mobilenet_v2';
-
-export const ZOO_ARCHITECTURES: readonly ZooArchitecture[] = [
-  'vgg16',
-  'resnet18',
-  'inception_v3',
-  'squeezenet',
-  'mobilenet_v2',
-];
-
-/** The input size each architecture was designed for (torchvision's). */
-export const ZOO_DEFAULT_INPUT: Readonly<Record<ZooArchitecture, number>> = {
-  vgg16: 224,
-  resnet18: 224,
-  inception_v3: 299,
-  squeezenet: 224,
-  mobilenet_v2: 224,
-};
+// The names live apart from the builders so that the CLI can list them without loading the builders.
+export { ZOO_ARCHITECTURES, ZOO_DEFAULT_INPUT, type ZooArchitecture } from './architecture-names.js';
 
 export interface ZooModelOptions {
   /** Height = width of the input image; default ZOO_DEFAULT_INPUT[arch]. */

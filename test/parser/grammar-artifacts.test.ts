@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CST_TYPES_FILE, cstTypesText, DIAGRAM_FILE, diagramHtml } from '../../grammar/artifacts.js';
+import { KryptonParser } from '../../grammar/parser.js';
+import { createKryptonLexer } from '../../grammar/tokens.js';
 
 const grammarDir = join(__dirname, '..', '..', 'grammar');
 
@@ -21,4 +23,10 @@ describe('files generated from the grammar are up to date', () => {
     expect(html).toContain('"name": "occlude"');
     expect(html).toContain('drawDiagramsFromSerializedGrammar');
   });
+});
+
+// The CLI builds its lexer and parser without chevrotain's checks (they cost every process); they run here.
+test('the token definitions and the grammar pass chevrotain\'s checks', () => {
+  expect(() => createKryptonLexer({ validate: true })).not.toThrow();
+  expect(() => new KryptonParser(undefined, { validate: true })).not.toThrow();
 });
