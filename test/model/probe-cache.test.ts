@@ -16,7 +16,8 @@ beforeEach(() => {
   process.env.KRYPTON_CACHE_DIR = join(dir, 'cache');
 });
 afterEach(() => {
-  process.env.KRYPTON_CACHE_DIR = configured;
+  if (configured === undefined) delete process.env.KRYPTON_CACHE_DIR;
+  else process.env.KRYPTON_CACHE_DIR = configured;
   rmSync(dir, { recursive: true, force: true });
 });
 
