@@ -1,4 +1,5 @@
 import { onnx } from 'onnx-proto';
+import { attribute, intAttribute, intsAttribute, stringAttribute } from './graph.js';
 import { readFloats, readIntegers, toNumber } from './onnx-tensors.js';
 
 /**
@@ -41,7 +42,7 @@ export function fusePadsIntoWindows(proto: onnx.ModelProto): number {
     if (!output || graphOutputs.has(output) || users.length !== 1 || users[0].input?.[0] !== output) continue;
     const window = users[0];
     if (!takesPadding(window)) continue;
-    const pads = intsOf(window, 'pads') ?? [0, 0, 0, 0];
+    const pads = intsAttribute({ proto: window }, 'pads') ?? [0, 0, 0, 0];
     const [top, left, bottom, right] = padding;
     setInts(window, 'pads', [pads[0] + top, pads[1] + left, pads[2] + bottom, pads[3] + right]);
     if (window.opType === 'AveragePool') setInt(window, 'count_include_pad', 1);
@@ -62,14 +63,14 @@ export function fusePadsIntoWindows(proto: onnx.ModelProto): number {
 function zeroSpatialPadding(
   pad: onnx.INodeProto, version: number, tensorOf: (name: string | undefined) => onnx.ITensorProto | undefined,
 ): [number, number, number, number] | undefined {
-  const mode = pad.attribute?.find((a) => a.name === 'mode');
-  if (mode && new TextDecoder().decode(mode.s ?? new Uint8Array()) !== 'constant') return undefined;
+  const node = { proto: pad };
+  if (stringAttribute(node, 'mode', 'constant') !== 'constant') return undefined;
   let amounts: number[] | undefined;
   let value = 0;
   if (version < 11) {
-    amounts = intsOf(pad, 'pads');
-    const given = pad.attribute?.find((a) => a.name === 'value');
-    if (given) value = given.f ?? 0;
+    amounts = intsAttribute(node, 'pads');
+    const given = attribute(node, 'value');
+    if (typeof given === 'number') value = given;
   } else {
     const [, padsName, valueName, axesName] = pad.input ?? [];
     if (axesName) return undefined;
@@ -92,27 +93,20 @@ function zeroSpatialPadding(
 }
 
 /** A 2-D convolution or average pool whose own padding the Pad's can join, with the same arithmetic. */
-function takesPadding(node: onnx.INodeProto): boolean {
-  if (node.domain || (node.opType !== 'Conv' && node.opType !== 'AveragePool')) return false;
-  const autoPad = node.attribute?.find((a) => a.name === 'auto_pad');
-  if (autoPad && new TextDecoder().decode(autoPad.s ?? new Uint8Array()) !== 'NOTSET') return false;
-  const kernel = intsOf(node, 'kernel_shape');
+function takesPadding(proto: onnx.INodeProto): boolean {
+  if (proto.domain || (proto.opType !== 'Conv' && proto.opType !== 'AveragePool')) return false;
+  const node = { proto };
+  if (stringAttribute(node, 'auto_pad', 'NOTSET') !== 'NOTSET') return false;
+  const kernel = intsAttribute(node, 'kernel_shape');
   if (kernel && kernel.length !== 2) return false;
-  if (node.opType === 'AveragePool') {
+  if (proto.opType === 'AveragePool') {
     // Explicit zeros always count in the average; the node's own padding only with count_include_pad.
-    const pads = intsOf(node, 'pads') ?? [];
-    const includes = node.attribute?.find((a) => a.name === 'count_include_pad');
-    if (pads.some((p) => p !== 0) && toNumber(includes?.i) !== 1) return false;
+    const pads = intsAttribute(node, 'pads') ?? [];
+    if (pads.some((p) => p !== 0) && intAttribute(node, 'count_include_pad', 0) !== 1) return false;
     // With ceil_mode a last window may hang past the padded input, where the divisor rules differ.
-    const ceil = node.attribute?.find((a) => a.name === 'ceil_mode');
-    if (ceil && toNumber(ceil.i) !== 0) return false;
+    if (intAttribute(node, 'ceil_mode', 0) !== 0) return false;
   }
   return true;
-}
-
-function intsOf(node: onnx.INodeProto, name: string): number[] | undefined {
-  const attribute = node.attribute?.find((a) => a.name === name);
-  return attribute ? (attribute.ints ?? []).map((v) => toNumber(v)) : undefined;
 }
 
 function setInts(node: onnx.INodeProto, name: string, values: number[]): void {

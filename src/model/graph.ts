@@ -92,7 +92,10 @@ export class ModelGraph {
   }
 }
 
-export function attribute(node: GraphNode, name: string): AttributeValue {
+/** What the attribute readers need of a node: its proto (also before a ModelGraph is built). */
+export type NodeWithProto = Pick<GraphNode, 'proto'>;
+
+export function attribute(node: NodeWithProto, name: string): AttributeValue {
   const attr = (node.proto.attribute ?? []).find((a) => a.name === name);
   if (!attr) return undefined;
   if (attr.ints && attr.ints.length) return attr.ints.map(toNumber);
@@ -109,17 +112,17 @@ export function attribute(node: GraphNode, name: string): AttributeValue {
   }
 }
 
-export function intAttribute(node: GraphNode, name: string, fallback: number): number {
+export function intAttribute(node: NodeWithProto, name: string, fallback: number): number {
   const value = attribute(node, name);
   return typeof value === 'number' ? value : fallback;
 }
 
-export function intsAttribute(node: GraphNode, name: string): number[] | undefined {
+export function intsAttribute(node: NodeWithProto, name: string): number[] | undefined {
   const value = attribute(node, name);
   return Array.isArray(value) ? value : undefined;
 }
 
-export function stringAttribute(node: GraphNode, name: string, fallback: string): string {
+export function stringAttribute(node: NodeWithProto, name: string, fallback: string): string {
   const value = attribute(node, name);
   return typeof value === 'string' && value ? value : fallback;
 }
