@@ -1,6 +1,6 @@
 import type { onnx } from 'onnx-proto';
 import type { LoadedModel } from './load-model.js';
-import { createSession, type Session } from './session.js';
+import { createSession, type Session, type SessionMemory } from './session.js';
 
 /**
  * The onnxruntime sessions of loaded models, by what each computes (a segment, the tail, the whole
@@ -12,7 +12,7 @@ export class SessionCache {
   private readonly byModel = new Map<LoadedModel, Map<string, Promise<Session>>>();
 
   /** The session `key` names for this model, made from `build()` the first time. */
-  session(model: LoadedModel, key: string, build: () => onnx.IModelProto | Uint8Array): Promise<Session> {
+  session(model: LoadedModel, key: string, build: () => onnx.IModelProto | Uint8Array, memory?: SessionMemory): Promise<Session> {
     let sessions = this.byModel.get(model);
     if (!sessions) {
       sessions = new Map();
@@ -20,7 +20,7 @@ export class SessionCache {
     }
     let session = sessions.get(key);
     if (!session) {
-      session = createSession(build());
+      session = createSession(build(), memory);
       const held = sessions;
       session.catch(() => { if (held.get(key) === session) held.delete(key); });
       sessions.set(key, session);

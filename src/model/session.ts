@@ -14,16 +14,28 @@ export function setThreadsPerSession(threads: number): void {
  * threading policy: many small sessions live side by side (one per incremental segment), and
  * spinning worker threads of idle sessions would steal the cores from the one that runs.
  */
-export function sessionOptions(): ort.InferenceSession.SessionOptions {
+export function sessionOptions(memory: SessionMemory = {}): ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: threadsPerSession || Math.max(1, availableParallelism()),
     interOpNumThreads: 1,
     executionMode: 'sequential',
+    enableCpuMemArena: memory.arena ?? true,
     graphOptimizationLevel: 'all',
     // Failures reach the caller as exceptions; onnxruntime's own log lines would only duplicate them.
     logSeverityLevel: 4,
     extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
   };
+}
+
+/**
+ * How a session holds the memory of its intermediate tensors. onnxruntime's arena keeps the largest
+ * it has needed, per session: right for one session that runs the same shapes again and again (the
+ * whole model, the tail), but the dozens of segment sessions of an incremental plan each kept
+ * their own, VGG16's 0.7 GB in all, every page of it faulted in fresh (seconds of the kernel
+ * zeroing pages). Without the arena they share the process's heap.
+ */
+export interface SessionMemory {
+  readonly arena?: boolean;
 }
 
 let created = 0;
@@ -33,15 +45,15 @@ export function sessionsCreated(): number {
   return created;
 }
 
-export async function createSession(model: onnx.IModelProto | Uint8Array): Promise<ort.InferenceSession> {
+export async function createSession(model: onnx.IModelProto | Uint8Array, memory: SessionMemory = {}): Promise<ort.InferenceSession> {
   created++;
   if (model instanceof Uint8Array) {
     // onnxruntime takes only plain buffers for a model (and copies the weights out of them anyway).
-    return ort.InferenceSession.create(model.buffer instanceof SharedArrayBuffer ? new Uint8Array(model) : model, sessionOptions());
+    return ort.InferenceSession.create(model.buffer instanceof SharedArrayBuffer ? new Uint8Array(model) : model, sessionOptions(memory));
   }
   const { graph, externalData } = weightsOutside(model.graph!);
   const bytes = onnx.ModelProto.encode({ ...model, graph }).finish();
-  return ort.InferenceSession.create(bytes, { ...sessionOptions(), externalData });
+  return ort.InferenceSession.create(bytes, { ...sessionOptions(memory), externalData });
 }
 
 /** Weights smaller than this travel inside the model's bytes. */

@@ -5,7 +5,7 @@ import type { IncrementalPlan, IncrementalPlanOptions, Segment } from '../model/
 import { floatsPerPosition, needsOutputCorrection, planIncremental, regionsForPositions } from '../model/incremental-plan.js';
 import type { RegionSet } from '../model/regions.js';
 import { readInRegions, readInSpan, selectPositions, uniformRegions } from '../model/regions.js';
-import { createSession, float32Tensor, type Session } from '../model/session.js';
+import { createSession, float32Tensor, type Session, type SessionMemory } from '../model/session.js';
 import type { SessionCache } from '../model/session-cache.js';
 import { segmentModel, singleNodeModel, tailModel } from '../model/submodels.js';
 import { cleanProbabilities, probabilityOfClass } from './class-probability.js';
@@ -13,6 +13,11 @@ import type { CropGeometry, TensorSize } from './crops.js';
 import { cropIsChangedRegion, expandToFull, gatherCrops, patchTensor, toChannelsLast } from './crops.js';
 import type { CellOperator, Heatmap, ImageRun, OcclusionTask } from './occlusion-task.js';
 import { checkInterrupted, chooseBatchSize, resolveClass, runAllCells } from './occlusion-task.js';
+
+/** Segments are many and small, each run a few times: one shared heap serves them better than an arena each. */
+const SEGMENT_MEMORY: SessionMemory = { arena: false };
+/** The tail is one session running full-size tensors batch after batch, as a whole model does. */
+const TAIL_MEMORY: SessionMemory = { arena: true };
 
 interface PreparedSegment {
   readonly segment: Segment;
@@ -73,18 +78,19 @@ export class IncrementalOcclusion implements CellOperator {
     const patchRegions: RegionSet = { height: grid.patchHeight, width: grid.patchWidth, tops: corners.tops, lefts: corners.lefts };
     const plan = planIncremental(model.graph, patchRegions, options);
     const ids = (nodes: readonly { id: number }[]) => nodes.map((node) => node.id).join(',');
-    const open = (key: string, build: () => ReturnType<typeof segmentModel>) => (sessions ? sessions.session(model, key, build) : createSession(build()));
+    const open = (key: string, build: () => ReturnType<typeof segmentModel>, memory: SessionMemory) => (
+      sessions ? sessions.session(model, key, build, memory) : createSession(build(), memory));
     const made: Session[] = [];
     const segments: PreparedSegment[] = [];
     try {
       for (const segment of plan.segments) {
-        const session = await open(`segment ${segment.kind} ${ids(segment.nodes)}`, () => segmentModel(model.graph, segment));
+        const session = await open(`segment ${segment.kind} ${ids(segment.nodes)}`, () => segmentModel(model.graph, segment), SEGMENT_MEMORY);
         made.push(session);
         const head = plan.kinds.get(segment.nodes[0])!;
         const correction = needsOutputCorrection(head) ? await averagePoolCorrection(model, segment, sessions) : undefined;
         segments.push({ segment, session, correction });
       }
-      const tail = plan.tail.length ? await open(`tail ${ids(plan.tail)} from ${plan.frontier.join(',')}`, () => tailModel(model.graph, plan.tail, plan.frontier)) : undefined;
+      const tail = plan.tail.length ? await open(`tail ${ids(plan.tail)} from ${plan.frontier.join(',')}`, () => tailModel(model.graph, plan.tail, plan.frontier), TAIL_MEMORY) : undefined;
       return new IncrementalOcclusion(model, grid, plan, segments, tail, !sessions);
     } catch (error) {
       if (!sessions) for (const session of made) await session.release();
