@@ -228,7 +228,7 @@ export class IncrementalOcclusion implements CellOperator {
     const { segment } = prepared;
     const count = outRegion.tops.length;
     const feeds: Record<string, ReturnType<typeof float32Tensor>> = {};
-    for (const input of segment.inputs) {
+    for (const [index, input] of segment.inputs.entries()) {
       const size = this.sizeOf(input);
       const given = changed.get(input)!;
       if (segment.kind === 'pointwise') {
@@ -238,7 +238,10 @@ export class IncrementalOcclusion implements CellOperator {
       const crop = this.cropGeometry(segment, outRegion);
       const base = clean.get(input);
       const padValue = segment.window?.padValue ?? 0;
-      const into = workspace ? buffer(workspace, `${segment.output}<${input}`, count * size.channels * crop.height * crop.width) : undefined;
+      // A crop is read only by this segment's run, so every segment gathers into the same buffers:
+      // one per input, each the size of the largest crop, rather than one per layer, every page of
+      // which the kernel would zero on first touch.
+      const into = workspace ? buffer(workspace, `crop of input ${index}`, count * size.channels * crop.height * crop.width) : undefined;
       const data = cropIsChangedRegion(crop, given.region)
         ? given.data
         : base
@@ -319,7 +322,8 @@ export class IncrementalOcclusion implements CellOperator {
 function buffer(workspace: Map<string, Float32Array>, key: string, length: number): Float32Array {
   let found = workspace.get(key);
   if (!found || found.length < length) {
-    found = new Float32Array(length);
+    // Grown by half at least, so that crops growing layer by layer reallocate a few times, not at every layer.
+    found = new Float32Array(Math.max(length, Math.ceil((found?.length ?? 0) * 1.5)));
     workspace.set(key, found);
   }
   return found;
