@@ -100,8 +100,9 @@ function main(): void {
   const args = process.argv.slice(2);
   const runs = args.includes('--runs') ? Number(args[args.indexOf('--runs') + 1]) : 3;
   const only = args.flatMap((a, i) => (a === '--case' ? [args[i + 1]] : []));
+  const unknown = only.filter((name) => !CASES.some((c) => c.name === name));
+  if (unknown.length) throw new Error(`no case ${unknown.map((n) => `'${n}'`).join(', ')}; the cases are ${CASES.map((c) => c.name).join(', ')}`);
   const cases = only.length ? CASES.filter((c) => only.includes(c.name)) : CASES;
-  if (cases.length === 0) throw new Error(`no such case; the cases are ${CASES.map((c) => c.name).join(', ')}`);
   const scratch = mkdtempSync(join(tmpdir(), 'krypton-cold-'));
   // What loading learns is kept between processes (src/model/probe-cache.ts): the bench keeps its
   // own, and times each mode once with it empty, as on a model file never loaded before.
