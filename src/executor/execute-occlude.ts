@@ -12,6 +12,7 @@ import { removeAbandonedTemporaries } from '../io/write-atomically.js';
 import { heatmapGridOf } from '../image/heatmap-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
 import type { SessionCache } from '../model/session-cache.js';
+import { checkMappedFile } from '../model/weight-files.js';
 import { cellSpecOf, createOperator, EXACT_INCREMENTAL, isExact, thresholdOf, type OperatorSpec } from '../operators/create-operator.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import type { Heatmap, OcclusionOperator, PartialHeatmap } from '../operators/occlusion-task.js';
@@ -315,6 +316,8 @@ export async function storeHeatmap(plan: PhysicalOcclude, store: Store, computed
  * together: a DuckDB commit costs more than storing a row.
  */
 export async function storeHeatmaps(plan: PhysicalOcclude, store: Store, computed: readonly ComputedImage[], scale: OverlayScale): Promise<ImageOutcome[]> {
+  // Sessions may map weights from the model file: one that changed since is not the model the rows name.
+  checkMappedFile(plan.logical.model.model.path);
   const { logical } = plan;
   const labelOf = (classIndex: number) => logical.model.labels?.[classIndex] ?? null;
   const records = computed.map(({ image, heatmap, elapsedMs, imageSha256, modelSha256, ssim }) => ({

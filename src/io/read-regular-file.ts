@@ -90,11 +90,12 @@ export async function readRegularFile(path: string, cap: FileCap, fail: (problem
 /**
  * A file's whole content and the SHA-256 (hex) of those very bytes, each chunk hashed while the
  * next is read: VGG16's 553 MB take about as long to hash as to read, so the hash costs little.
+ * `stats` are the open file's, taken before reading (absent when a file that grew was read again).
  */
 export async function readAndHashRegularFile(
   path: string, cap: FileCap, fail: (problem: FileProblem) => KryptonError,
-): Promise<{ bytes: Buffer; sha256: string }> {
-  const { handle, size } = await openRegularFile(path, cap, fail);
+): Promise<{ bytes: Buffer; sha256: string; stats?: Stats }> {
+  const { handle, size, stats } = await openRegularFile(path, cap, fail);
   let grew = false;
   try {
     const hash = createHash('sha256');
@@ -114,7 +115,7 @@ export async function readAndHashRegularFile(
       reading = readChunk(handle, buffer, filled, fail);
       hash.update(buffer.subarray(start, filled));
     }
-    if (!grew) return { bytes: buffer.subarray(0, filled), sha256: hash.digest('hex') };
+    if (!grew) return { bytes: buffer.subarray(0, filled), sha256: hash.digest('hex'), stats };
   } finally {
     await handle.close();
   }
@@ -148,7 +149,9 @@ const READ_CHUNK = 64 * MIB;
 const HASH_CHUNK = MIB;
 
 /** An open regular file (checked as readRegularFile checks it) and its size, for callers that read only part of it. */
-export async function openRegularFile(path: string, cap: FileCap, fail: (problem: FileProblem) => KryptonError): Promise<{ handle: FileHandle; size: number }> {
+export async function openRegularFile(
+  path: string, cap: FileCap, fail: (problem: FileProblem) => KryptonError,
+): Promise<{ handle: FileHandle; size: number; stats: Stats }> {
   let info: Stats;
   try {
     info = await stat(path);
@@ -166,7 +169,7 @@ export async function openRegularFile(path: string, cap: FileCap, fail: (problem
   try {
     const opened = await handle.stat();
     checkKindAndSize(opened, cap, fail);
-    return { handle, size: opened.size };
+    return { handle, size: opened.size, stats: opened };
   } catch (error) {
     await handle.close();
     throw error;

@@ -2,6 +2,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
+import { identityOf, noteFileBytes } from './weight-files.js';
 import { modelFileCap, modelFileError, readAndHashRegularFile, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
@@ -114,11 +115,8 @@ async function prepareModel(
     return { path, graph, input, output, storedPrecision, batchable };
   }
   const probe = await probeModel(path, proto, input);
-  // Decoded again from the probe's bytes, the weights are views of the very bytes a session of
-  // the whole model is made from: the file's copy is let go, and no second copy is encoded.
-  const loaded = decodeModel(path, probe.modelBytes);
-  encodedModels.set(loaded, probe.modelBytes);
-  const graph = new ModelGraph(loaded, input.name, outputInfo.name!, probe.shapes);
+  // The weights stay views of the file's bytes, which sessions can map from the file itself.
+  const graph = new ModelGraph(proto, input.name, outputInfo.name!, probe.shapes);
   const output = describeOutput(path, graph, outputs, options);
   const problem = probabilityProblem(probe.output, output.classes, 0, output.check);
   if (problem) throw notProbabilities(path, 'a blank test image', problem);
@@ -126,8 +124,7 @@ async function prepareModel(
   let batchable = probe.batchable;
   let rewrittenBatchable: boolean | undefined;
   if (!batchable && makeReshapesBatchFree(graph)) {
-    const again = await probeModel(path, loaded, input);
-    encodedModels.set(loaded, again.modelBytes);
+    const again = await probeModel(path, proto, input);
     batchable = rewrittenBatchable = again.batchable;
   }
   if (probeCacheKey) writeProbeFacts(probeCacheKey, { shapes: probe.shapes, batchable: probe.batchable, rewrittenBatchable, output: probe.output });
@@ -194,7 +191,9 @@ export function modelFromPortable(portable: PortableModel): LoadedModel {
 
 /** The decoded model, and the hash of the very bytes decoded. */
 async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[]; fileHash: string }> {
-  const { bytes, sha256 } = await readAndHashRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem));
+  const { bytes, sha256, stats } = await readAndHashRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem));
+  // Read whole and unchanged in size while read: sessions may map its weights from the file itself.
+  if (stats && stats.size === bytes.length) noteFileBytes(bytes, path, identityOf(stats));
   const proto = decodeModel(path, bytes);
   return { proto, externalData: await inlineExternalData(path, proto), fileHash: sha256 };
 }
@@ -340,10 +339,10 @@ function normaliseForBatchedFloat32(proto: onnx.ModelProto, inputName: string): 
   graph.valueInfo = [];
 }
 
-/** The loaded models' protos as encoded for their probe: what a session of the whole model is made from. */
+/** The loaded models' protos as encoded once, for worker threads. */
 const encodedModels = new WeakMap<onnx.IModelProto, Uint8Array>();
 
-/** A loaded graph's model as bytes, float32 and batch-free as loaded (encoded once, at loading, where it can be). */
+/** A loaded graph's model as bytes, float32 and batch-free as loaded (encoded once). */
 export function encodedModel(graph: ModelGraph): Uint8Array {
   let bytes = encodedModels.get(graph.model);
   if (!bytes) {
@@ -372,8 +371,6 @@ function pointWeightsAt(model: onnx.IModelProto, decoded: onnx.IModelProto): voi
 
 interface ProbeResult {
   shapes: Map<string, number[]>;
-  /** The model as it is, encoded (the probe's bytes, less the outputs it added). */
-  modelBytes: Uint8Array;
   batchable: boolean;
   /** The model's output for a blank (all-zero) input. */
   output: Float32Array;
@@ -395,16 +392,9 @@ async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInpu
       }
     }
   }
-  // A second graph field merges into the first (protobuf's rule for embedded messages): the model,
-  // then its every tensor as an output, in one buffer whose start is the model alone.
-  const writer = onnx.ModelProto.encode(proto);
-  const modelLength = writer.len;
-  onnx.ModelProto.encode(onnx.ModelProto.create({ graph: onnx.GraphProto.create({ output: exposed }) }), writer);
-  const probeBytes = writer.finish();
-  const modelBytes = probeBytes.subarray(0, modelLength);
   let session: ort.InferenceSession;
   try {
-    session = await createSession(probeBytes);
+    session = await createSession({ ...proto, graph: { ...graph, output: [...graph.output!, ...exposed] } });
   } catch (error) {
     throw new KryptonError(`cannot load model ${path}: ${messageOf(error)}`, 'model');
   }
@@ -422,7 +412,7 @@ async function probeModel(path: string, proto: onnx.ModelProto, input: ModelInpu
     shapes.set(input.name, [1, input.channels, input.height, input.width]);
     const outputName = graph.output![0].name!;
     const batchable = await runsBatched(session, input, outputName, single[outputName] as ort.Tensor);
-    return { shapes, modelBytes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
+    return { shapes, batchable, output: (single[outputName] as ort.Tensor).data as Float32Array };
   } finally {
     await session.release();
   }

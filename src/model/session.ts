@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { availableParallelism } from 'node:os';
+import { fileExtentOf, fileHasIdentity, holdMapped, type FileExtent } from './weight-files.js';
 
 let threadsPerSession = 0;
 
@@ -14,7 +15,7 @@ export function setThreadsPerSession(threads: number): void {
  * threading policy: many small sessions live side by side (one per incremental segment), and
  * spinning worker threads of idle sessions would steal the cores from the one that runs.
  */
-export function sessionOptions(memory: SessionMemory = {}): ort.InferenceSession.SessionOptions {
+export function sessionOptions(memory: SessionMemory = {}, weightsFolder?: string): ort.InferenceSession.SessionOptions {
   return {
     intraOpNumThreads: threadsPerSession || Math.max(1, availableParallelism()),
     interOpNumThreads: 1,
@@ -23,7 +24,19 @@ export function sessionOptions(memory: SessionMemory = {}): ort.InferenceSession
     graphOptimizationLevel: 'all',
     // Failures reach the caller as exceptions; onnxruntime's own log lines would only duplicate them.
     logSeverityLevel: 4,
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    extra: {
+      session: {
+        intra_op: { allow_spinning: '0' },
+        inter_op: { allow_spinning: '0' },
+        // Prepacking copies every MatMul and Gemm weight into a packed layout at session creation:
+        // VGG16's fully connected layers, 400 MB of fresh pages, 0.5–1 s of a cold process. The
+        // runs it saves packing in are 5–15 ms each at batch 16–64, and a heatmap has a few dozen;
+        // the whole VGG16 grid at stride 8 measured 14.0–14.9 s without against 15.4–17.8 s with.
+        disable_prepacking: '1',
+        // Where external data named by file (the model's own, mapped) is found, the model being given as bytes.
+        ...(weightsFolder === undefined ? {} : { model_external_initializers_file_folder_path: weightsFolder }),
+      },
+    },
   };
 }
 
@@ -51,45 +64,82 @@ export async function createSession(model: onnx.IModelProto | Uint8Array, memory
     // onnxruntime takes only plain buffers for a model (and copies the weights out of them anyway).
     return ort.InferenceSession.create(model.buffer instanceof SharedArrayBuffer ? new Uint8Array(model) : model, sessionOptions(memory));
   }
-  const { graph, externalData } = weightsOutside(model.graph!);
-  const bytes = onnx.ModelProto.encode({ ...model, graph }).finish();
-  return ort.InferenceSession.create(bytes, { ...sessionOptions(memory), externalData });
+  const mapping = weightsOutside(model.graph!, true);
+  if (mapping.files.length === 0) return sessionOf(model, mapping, memory);
+  const session = await sessionOf(model, mapping, memory).catch(() => undefined);
+  // The file changed between the checks, or could not be mapped: the bytes in memory are the ones hashed.
+  if (session && mapping.files.every((file) => fileHasIdentity(file.path, file.identity))) {
+    const letGo = holdMapped(mapping.files);
+    const release = session.release.bind(session);
+    session.release = async () => {
+      letGo();
+      await release();
+    };
+    return session;
+  }
+  await session?.release();
+  return sessionOf(model, weightsOutside(model.graph!, false), memory);
+}
+
+function sessionOf(model: onnx.IModelProto, mapping: WeightMapping, memory: SessionMemory): Promise<ort.InferenceSession> {
+  const bytes = onnx.ModelProto.encode({ ...model, graph: mapping.graph }).finish();
+  return ort.InferenceSession.create(bytes, { ...sessionOptions(memory, mapping.folder), externalData: mapping.externalData });
 }
 
 /** Weights smaller than this travel inside the model's bytes. */
 const EXTERNAL_WEIGHT_BYTES = 1 << 16;
 
+interface WeightMapping {
+  readonly graph: onnx.IGraphProto;
+  /** In-memory external data "files": buffers the weights are views of. */
+  readonly externalData: { path: string; data: Uint8Array }[];
+  /** The folder of the file weights are mapped from, if any are. */
+  readonly folder?: string;
+  readonly files: readonly FileExtent[];
+}
+
 /**
- * The graph with its large weights left where they are, as onnxruntime's in-memory external
- * data: encoding them into the model's bytes copied every one (VGG16's fully connected layers:
- * 494 MB, a third of a second) only for onnxruntime to copy them again. Each buffer the weights
- * are views of is one external "file"; the tensors name their offsets in it. The loaded model's
- * own tensors are not changed.
+ * The graph with its large weights left where they are, as external data: encoding them into the
+ * model's bytes copied every one (VGG16's fully connected layers: 494 MB, a third of a second)
+ * only for onnxruntime to copy them again. Weights that are still the model file's bytes, in a
+ * file unchanged since it was read, are named by their offsets in that file, which onnxruntime
+ * maps without copying (when `fromFiles`); the others are in-memory external data, one "file" per
+ * buffer they are views of. The loaded model's own tensors are not changed.
  */
-function weightsOutside(graph: onnx.IGraphProto): { graph: onnx.IGraphProto; externalData: { path: string; data: Uint8Array }[] } {
-  const files = new Map<ArrayBufferLike, string>();
+function weightsOutside(graph: onnx.IGraphProto, fromFiles: boolean): WeightMapping {
+  const buffers = new Map<ArrayBufferLike, string>();
   const externalData: { path: string; data: Uint8Array }[] = [];
+  const files = new Map<string, FileExtent>();
+  let folder: string | undefined;
+  const external = (tensor: onnx.ITensorProto, location: string, offset: number, length: number): onnx.ITensorProto => ({
+    ...tensor,
+    rawData: new Uint8Array(0),
+    dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
+    externalData: [
+      { key: 'location', value: location },
+      { key: 'offset', value: String(offset) },
+      { key: 'length', value: String(length) },
+    ],
+  });
   const initializer = (graph.initializer ?? []).map((tensor): onnx.ITensorProto => {
     const raw = tensor.rawData;
     if (!raw || raw.length < EXTERNAL_WEIGHT_BYTES) return tensor;
-    let path = files.get(raw.buffer);
+    const extent = fromFiles ? fileExtentOf(raw) : undefined;
+    // onnxruntime reads every mapped file from one folder: the first file's.
+    if (extent && (folder === undefined || folder === extent.folder) && (files.has(extent.path) || fileHasIdentity(extent.path, extent.identity))) {
+      folder = extent.folder;
+      files.set(extent.path, extent);
+      return external(tensor, extent.name, extent.offset, raw.length);
+    }
+    let path = buffers.get(raw.buffer);
     if (!path) {
-      path = `weights-${files.size}.bin`;
-      files.set(raw.buffer, path);
+      path = `weights-${buffers.size}.bin`;
+      buffers.set(raw.buffer, path);
       externalData.push({ path, data: new Uint8Array(raw.buffer) });
     }
-    return {
-      ...tensor,
-      rawData: new Uint8Array(0),
-      dataLocation: onnx.TensorProto.DataLocation.EXTERNAL,
-      externalData: [
-        { key: 'location', value: path },
-        { key: 'offset', value: String(raw.byteOffset) },
-        { key: 'length', value: String(raw.length) },
-      ],
-    };
+    return external(tensor, path, raw.byteOffset, raw.length);
   });
-  return { graph: { ...graph, initializer }, externalData };
+  return { graph: { ...graph, initializer }, externalData, folder, files: [...files.values()] };
 }
 
 export function float32Tensor(data: Float32Array, dims: readonly number[]): ort.Tensor {

@@ -1,0 +1,121 @@
+import { statSync } from 'node:fs';
+import type { Stats } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { KryptonError } from '../errors.js';
+
+/**
+ * Weights that are still the bytes of the model file they were read from. A session can name them
+ * as external data in that very file, which onnxruntime maps from the page cache instead of
+ * copying: VGG16's tail session took 1–3 s to make, most of it the kernel faulting in fresh pages
+ * for a 494 MB copy, and takes milliseconds this way.
+ *
+ * Mapping trusts the file to still be what was read and hashed, so its identity (device, inode,
+ * size, modification and change times) is recorded at reading and compared before a session maps
+ * it and after; a file that differs is not mapped (the bytes in memory are copied instead), and one
+ * that changes while mapped is reported by `checkMappedFile`.
+ */
+export interface FileIdentity {
+  readonly dev: number;
+  readonly ino: number;
+  readonly size: number;
+  readonly mtimeMs: number;
+  readonly ctimeMs: number;
+}
+
+export function identityOf(stats: Stats): FileIdentity {
+  return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs };
+}
+
+interface FileBacking {
+  readonly path: string;
+  readonly identity: FileIdentity;
+  /** Offset in the file of the buffer's first byte. */
+  readonly base: number;
+}
+
+const backings = new WeakMap<ArrayBufferLike, FileBacking>();
+
+interface MappedFile {
+  readonly path: string;
+  readonly identity: FileIdentity;
+  /** Live sessions mapping it. */
+  sessions: number;
+}
+/** Files live sessions map, by path and the identity each had when read. */
+const mapped = new Map<string, MappedFile>();
+
+/** Records that `bytes` are the whole content of the file at `path`, as it was when `identity` was taken. */
+export function noteFileBytes(bytes: Uint8Array, path: string, identity: FileIdentity): void {
+  backings.set(bytes.buffer, { path: resolve(path), identity, base: -bytes.byteOffset });
+}
+
+/** Where a view's bytes lie in a file that is still as it was read; undefined otherwise. */
+export interface FileExtent {
+  readonly path: string;
+  readonly folder: string;
+  readonly name: string;
+  readonly offset: number;
+  readonly identity: FileIdentity;
+}
+
+export function fileExtentOf(view: Uint8Array): FileExtent | undefined {
+  const backing = backings.get(view.buffer);
+  if (!backing) return undefined;
+  const { path, identity, base } = backing;
+  return { path, folder: dirname(path), name: basename(path), offset: base + view.byteOffset, identity };
+}
+
+/** Whether the file at `path` still has `identity`. */
+export function fileHasIdentity(path: string, identity: FileIdentity): boolean {
+  let now: Stats;
+  try {
+    now = statSync(path);
+  } catch {
+    return false;
+  }
+  return identity.dev === now.dev && identity.ino === now.ino && identity.size === now.size
+    && identity.mtimeMs === now.mtimeMs && identity.ctimeMs === now.ctimeMs;
+}
+
+/** Marks files as mapped by one more session, for checkMappedFile; the function returned unmarks them, when the session is released. */
+export function holdMapped(files: readonly { path: string; identity: FileIdentity }[]): () => void {
+  const keys = files.map(({ path, identity }) => {
+    const key = JSON.stringify([path, identity]);
+    const entry = mapped.get(key) ?? { path, identity, sessions: 0 };
+    entry.sessions++;
+    mapped.set(key, entry);
+    return key;
+  });
+  let held = true;
+  return () => {
+    if (!held) return;
+    held = false;
+    for (const key of keys) {
+      const entry = mapped.get(key)!;
+      if (--entry.sessions === 0) mapped.delete(key);
+    }
+  };
+}
+
+/** The files live sessions map: what tests look at. */
+export function mappedFiles(): string[] {
+  return [...new Set([...mapped.values()].map((entry) => entry.path))];
+}
+
+/**
+ * Throws when the model file at `path`, mapped by sessions, has changed since it was read: their weights may no longer
+ * be the bytes the results name by hash (or, replaced by a rename, the mapping is the old file's
+ * and right, but no longer what the path names). One stat per mapped file, so cheap enough to call
+ * before every store.
+ */
+export function checkMappedFile(modelPath: string): void {
+  const path = resolve(modelPath);
+  for (const entry of mapped.values()) {
+    if (entry.path === path && !fileHasIdentity(path, entry.identity)) {
+      throw new KryptonError(
+        `model file ${path} changed on disk while its weights were in use; nothing computed since is stored (run again to load the new file)`,
+        'model',
+      );
+    }
+  }
+}
