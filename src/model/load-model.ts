@@ -2,7 +2,7 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
-import { identityOf, noteFileBytes } from './weight-files.js';
+import { carryFileExtent, fileWeightsOf, identityOf, noteFileBytes, noteFileWeights, type FileWeights } from './weight-files.js';
 import { modelFileCap, modelFileError, readAndHashRegularFile, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
@@ -154,6 +154,8 @@ export interface PortableModel {
   readonly batchable: boolean;
   readonly externalData: readonly string[];
   readonly shapes: readonly (readonly [string, readonly number[]])[];
+  /** Where the initializers lie in the model file, for workers to map them as this thread does. */
+  readonly fileWeights?: FileWeights;
 }
 
 const portables = new WeakMap<LoadedModel, PortableModel>();
@@ -165,12 +167,13 @@ export function portableModel(model: LoadedModel): PortableModel {
     const { path, input, output, storedPrecision, batchable, externalData, graph } = model;
     // Posting a plain buffer to a worker copies it (VGG16: 553 MB per worker); a shared one is
     // the same memory in every thread. This thread's weights move into it too, so it is the only copy.
+    const fileWeights = fileWeightsOf(graph.model.graph!.initializer ?? []);
     const encoded = encodedModel(graph);
     const bytes = new Uint8Array(new SharedArrayBuffer(encoded.length));
     bytes.set(encoded);
     pointWeightsAt(graph.model, decodeModel(path, bytes));
     encodedModels.set(graph.model, bytes);
-    portable = { id: nextPortable++, path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()] };
+    portable = { id: nextPortable++, path, bytes, input, output, storedPrecision, batchable, externalData, shapes: [...graph.shapes.entries()], fileWeights };
     portables.set(model, portable);
   }
   return portable;
@@ -182,8 +185,9 @@ export function portableIdOf(model: LoadedModel): number | undefined {
 }
 
 export function modelFromPortable(portable: PortableModel): LoadedModel {
-  const { path, bytes, input, output, storedPrecision, batchable, externalData, shapes } = portable;
+  const { path, bytes, input, output, storedPrecision, batchable, externalData, shapes, fileWeights } = portable;
   const proto = decodeModel(path, bytes);
+  if (fileWeights) noteFileWeights(proto.graph!.initializer ?? [], fileWeights);
   encodedModels.set(proto, bytes);
   const graph = new ModelGraph(proto, input.name, output.name, new Map(shapes.map(([name, shape]) => [name, [...shape]])));
   return { path, graph, input, output, storedPrecision, batchable, externalData };
@@ -360,7 +364,11 @@ export function encodedModel(graph: ModelGraph): Uint8Array {
  */
 function pointWeightsAt(model: onnx.IModelProto, decoded: onnx.IModelProto): void {
   const rebind = (target: onnx.ITensorProto, source: onnx.ITensorProto | null | undefined) => {
-    if (target.rawData?.length && source?.rawData?.length === target.rawData.length) target.rawData = source.rawData;
+    if (target.rawData?.length && source?.rawData?.length === target.rawData.length) {
+      // Still the file's bytes, so still mapped from the file.
+      carryFileExtent(target.rawData, source.rawData);
+      target.rawData = source.rawData;
+    }
   };
   const initializers = model.graph!.initializer ?? [];
   initializers.forEach((tensor, i) => rebind(tensor, decoded.graph!.initializer?.[i]));

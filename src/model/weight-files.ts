@@ -34,6 +34,8 @@ interface FileBacking {
 }
 
 const backings = new WeakMap<ArrayBufferLike, FileBacking>();
+/** Views that hold a file's bytes without being views of the file's buffer (copies made to move weights, e.g. into shared memory). */
+const copies = new WeakMap<Uint8Array, { readonly path: string; readonly identity: FileIdentity; readonly offset: number }>();
 
 interface MappedFile {
   readonly path: string;
@@ -59,10 +61,45 @@ export interface FileExtent {
 }
 
 export function fileExtentOf(view: Uint8Array): FileExtent | undefined {
+  const copy = copies.get(view);
+  if (copy) return { ...copy, folder: dirname(copy.path), name: basename(copy.path) };
   const backing = backings.get(view.buffer);
   if (!backing) return undefined;
   const { path, identity, base } = backing;
   return { path, folder: dirname(path), name: basename(path), offset: base + view.byteOffset, identity };
+}
+
+/** Records that `copy` holds the same bytes as `original`, so it maps from the same place in the same file. */
+export function carryFileExtent(original: Uint8Array, copy: Uint8Array): void {
+  const extent = fileExtentOf(original);
+  if (extent && copy.length === original.length) copies.set(copy, { path: extent.path, identity: extent.identity, offset: extent.offset });
+}
+
+/** Where a model's weights lie in its file, tensor by tensor, as plain data for another thread. */
+export interface FileWeights {
+  readonly path: string;
+  readonly identity: FileIdentity;
+  /** Per tensor, in the order given: its offset in the file, or -1 when its bytes are not the file's. */
+  readonly offsets: readonly number[];
+}
+
+export function fileWeightsOf(tensors: readonly { rawData?: Uint8Array | null }[]): FileWeights | undefined {
+  let file: FileExtent | undefined;
+  const offsets = tensors.map(({ rawData }) => {
+    const extent = rawData ? fileExtentOf(rawData) : undefined;
+    if (!extent || (file && file.path !== extent.path)) return -1;
+    file ??= extent;
+    return extent.offset;
+  });
+  return file ? { path: file.path, identity: file.identity, offsets } : undefined;
+}
+
+/** The inverse of fileWeightsOf, in the thread that decoded the same tensors from other bytes. */
+export function noteFileWeights(tensors: readonly { rawData?: Uint8Array | null }[], weights: FileWeights): void {
+  tensors.forEach(({ rawData }, i) => {
+    const offset = weights.offsets[i];
+    if (rawData && offset !== undefined && offset >= 0) copies.set(rawData, { path: weights.path, identity: weights.identity, offset });
+  });
 }
 
 /** Whether the file at `path` still has `identity`. */

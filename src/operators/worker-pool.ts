@@ -7,6 +7,7 @@ import type { LoadedModel, PortableModel } from '../model/load-model.js';
 import { portableIdOf, portableModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount } from '../model/occlusion-grid.js';
+import { holdMapped } from '../model/weight-files.js';
 import type { CellOperatorSpec } from './create-operator.js';
 import type { CellOperator, Heatmap, ImageRun, OcclusionTask, TargetClass } from './occlusion-task.js';
 import { batchMemoryBudget, checkInterrupted, runAllCells } from './occlusion-task.js';
@@ -185,6 +186,8 @@ export class PooledCellOperator implements CellOperator {
     private readonly id: number,
     /** Sessions the workers made for this operator, all together: 0 when they held them all from an earlier one. */
     readonly sessionsMade: number,
+    /** Unmarks the model file as mapped (the workers' sessions may map it), at release. */
+    private readonly letGoOfFile: () => void,
   ) {}
 
   static async create(spec: CellOperatorSpec, model: LoadedModel, grid: OcclusionGrid, count: number): Promise<PooledCellOperator> {
@@ -200,7 +203,9 @@ export class PooledCellOperator implements CellOperator {
     }
     const started = created.map((c) => (c as PromiseFulfilledResult<PoolStarted>).value);
     for (const worker of workers) worker.holds(portable.id);
-    return new PooledCellOperator(started[0].strategy, grid, workers, operator, started.reduce((sum, s) => sum + s.sessionsMade, 0));
+    // Results stored from the workers' heatmaps are checked against a change of the file they may map.
+    const letGo = portable.fileWeights ? holdMapped([portable.fileWeights]) : () => undefined;
+    return new PooledCellOperator(started[0].strategy, grid, workers, operator, started.reduce((sum, s) => sum + s.sessionsMade, 0), letGo);
   }
 
   run(task: OcclusionTask): Promise<Heatmap> {
@@ -245,6 +250,7 @@ export class PooledCellOperator implements CellOperator {
   }
 
   async release(): Promise<void> {
+    this.letGoOfFile();
     const released = await Promise.allSettled(this.workers.map((w) => w.request({ type: 'release', operator: this.id })));
     const failed = released.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed && !this.workers.some((w) => w.failure)) throw failed.reason;

@@ -4,6 +4,7 @@ import { open } from '../../src/krypton';
 import { loadModel, loadModelBytes } from '../../src/model/load-model';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
 import { checkMappedFile, mappedFiles } from '../../src/model/weight-files';
+import { createOperator, EXACT_INCREMENTAL } from '../../src/operators/create-operator';
 import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
 import { NaiveOcclusion } from '../../src/operators/naive-inference';
 import type { OcclusionOperator, OcclusionTask } from '../../src/operators/occlusion-task';
@@ -57,6 +58,15 @@ describe('weights mapped from the model file', () => {
     expect(mappedFiles()).toEqual([path]);
     expectSameHeatmap(reference, await heatmapWith(naive), 'naive');
     expectSameHeatmap(reference, await heatmapWith(incremental), 'incremental');
+    expect(mappedFiles()).toEqual([]);
+  });
+
+  it('are mapped by worker threads too, and the file counts as mapped while their operator lives', async () => {
+    const path = copyOfModel('pooled.onnx');
+    const model = await loadModel(path);
+    const pooled = await createOperator(EXACT_INCREMENTAL, model, grid, { workers: 2 });
+    expect(mappedFiles()).toEqual([path]);
+    expectSameHeatmap(reference, await heatmapWith(pooled), 'exact on two workers');
     expect(mappedFiles()).toEqual([]);
   });
 
