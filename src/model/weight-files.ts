@@ -35,7 +35,7 @@ interface FileBacking {
 
 const backings = new WeakMap<ArrayBufferLike, FileBacking>();
 /** Views that hold a file's bytes without being views of the file's buffer (copies made to move weights, e.g. into shared memory). */
-const copies = new WeakMap<Uint8Array, { readonly path: string; readonly identity: FileIdentity; readonly offset: number }>();
+const copies = new WeakMap<Uint8Array, FileExtent>();
 
 interface MappedFile {
   readonly path: string;
@@ -60,19 +60,21 @@ export interface FileExtent {
   readonly identity: FileIdentity;
 }
 
+function extentIn(path: string, identity: FileIdentity, offset: number): FileExtent {
+  return { path, folder: dirname(path), name: basename(path), offset, identity };
+}
+
 export function fileExtentOf(view: Uint8Array): FileExtent | undefined {
   const copy = copies.get(view);
-  if (copy) return { ...copy, folder: dirname(copy.path), name: basename(copy.path) };
+  if (copy) return copy;
   const backing = backings.get(view.buffer);
-  if (!backing) return undefined;
-  const { path, identity, base } = backing;
-  return { path, folder: dirname(path), name: basename(path), offset: base + view.byteOffset, identity };
+  return backing && extentIn(backing.path, backing.identity, backing.base + view.byteOffset);
 }
 
 /** Records that `copy` holds the same bytes as `original`, so it maps from the same place in the same file. */
 export function carryFileExtent(original: Uint8Array, copy: Uint8Array): void {
   const extent = fileExtentOf(original);
-  if (extent && copy.length === original.length) copies.set(copy, { path: extent.path, identity: extent.identity, offset: extent.offset });
+  if (extent && copy.length === original.length) copies.set(copy, extent);
 }
 
 /** Where a model's weights lie in its file, tensor by tensor, as plain data for another thread. */
@@ -98,7 +100,7 @@ export function fileWeightsOf(tensors: readonly { rawData?: Uint8Array | null }[
 export function noteFileWeights(tensors: readonly { rawData?: Uint8Array | null }[], weights: FileWeights): void {
   tensors.forEach(({ rawData }, i) => {
     const offset = weights.offsets[i];
-    if (rawData && offset !== undefined && offset >= 0) copies.set(rawData, { path: weights.path, identity: weights.identity, offset });
+    if (rawData && offset !== undefined && offset >= 0) copies.set(rawData, extentIn(weights.path, weights.identity, offset));
   });
 }
 
@@ -140,10 +142,10 @@ export function mappedFiles(): string[] {
 }
 
 /**
- * Throws when the model file at `path`, mapped by sessions, has changed since it was read: their weights may no longer
- * be the bytes the results name by hash (or, replaced by a rename, the mapping is the old file's
- * and right, but no longer what the path names). One stat per mapped file, so cheap enough to call
- * before every store.
+ * Throws when the model file at `modelPath`, mapped by sessions, has changed since it was read:
+ * their weights may no longer be the bytes the results name by hash (or, replaced by a rename, the
+ * mapping is the old file's and right, but no longer what the path names). One stat per mapped
+ * file, so cheap enough to call before every store.
  */
 export function checkMappedFile(modelPath: string): void {
   const path = resolve(modelPath);
