@@ -38,7 +38,7 @@ export interface CostReport {
  * case). With the default options regions grow until they cover the layer (the ideal); pass the
  * planner's options to see what the incremental operator actually does.
  */
-export function costModel(graph: ModelGraph, patch: Size, options: IncrementalPlanOptions = { fullFraction: Infinity }): CostReport {
+export function costModel(graph: ModelGraph, patch: Size, options: IncrementalPlanOptions = { fullFraction: Infinity, fuseBranches: false }): CostReport {
   const [, , height, width] = graph.shapeOf(graph.inputName)!;
   const top = Math.floor((height - patch.height) / 2);
   const left = Math.floor((width - patch.width) / 2);

@@ -4,18 +4,43 @@ import { classifyNode, isIdentityWindow } from './layer-kinds.js';
 import type { RegionSet } from './regions.js';
 import { readInSpan, regionArea, unionRegions, windowOutputRegions } from './regions.js';
 
+/** A tensor a segment reads, and how its crop follows from the segment's output region. */
+export interface SegmentRead {
+  readonly tensor: string;
+  /** The window it is read through (the crop is that window's read-in of the output region); none: the output region itself. */
+  readonly window?: WindowKind;
+  /** The segment model's input name for it: the tensor's own, unless the segment reads it twice. */
+  readonly feed: string;
+}
+
+/**
+ * A window node and the point-wise chain after it, computed inside a merge's segment on the
+ * merge's output region: a residual block's last convolution before its Add, a fire module's
+ * expands before their Concat.
+ */
+export interface SegmentBranch {
+  readonly nodes: readonly GraphNode[];
+  readonly window: WindowKind;
+  readonly output: string;
+}
+
 /**
  * A step of incremental inference: one window, merge or point-wise node, fused with the chain of
- * point-wise nodes that follow it alone (Conv → BatchNorm → ReLU runs as one small model).
+ * point-wise nodes that follow it alone (Conv → BatchNorm → ReLU runs as one small model). A merge
+ * also computes the window branches that feed it alone, so that they need no session, no crop and
+ * no layout change of their own.
  */
 export interface Segment {
   readonly kind: 'window' | 'merge' | 'pointwise';
+  /** The head node first, then the point-wise chain after it. */
   readonly nodes: readonly GraphNode[];
-  /** Activation inputs of the first node. */
-  readonly inputs: readonly string[];
+  /** The tensors the segment model reads, in its input order. */
+  readonly reads: readonly SegmentRead[];
   /** The last node's output. */
   readonly output: string;
   readonly window?: WindowKind;
+  /** A merge's branches, computed before its head. */
+  readonly branches: readonly SegmentBranch[];
 }
 
 export interface IncrementalPlanOptions {
@@ -30,6 +55,12 @@ export interface IncrementalPlanOptions {
    * round(τ · size) per axis, values outside it staying clean. 1 (the default) is exact.
    */
   readonly threshold?: number;
+  /**
+   * Whether merges compute the window branches that feed them alone, on the merge's region
+   * (default true). Off, every layer computes its own changed region only: the ideal of the
+   * redundancy ratio.
+   */
+  readonly fuseBranches?: boolean;
 }
 
 export const DEFAULT_FULL_FRACTION = 0.9;
@@ -38,12 +69,13 @@ export const DEFAULT_FULL_FRACTION = 0.9;
 export interface ResolvedPlanOptions {
   readonly fullFraction: number;
   readonly threshold: number;
+  readonly fuseBranches: boolean;
 }
 
 export function resolvePlanOptions(options: IncrementalPlanOptions = {}): ResolvedPlanOptions {
   const threshold = options.threshold ?? 1;
   if (!(threshold > 0 && threshold <= 1)) throw new RangeError(`threshold must be in (0, 1], got ${threshold}`);
-  return { fullFraction: options.fullFraction ?? DEFAULT_FULL_FRACTION, threshold };
+  return { fullFraction: options.fullFraction ?? DEFAULT_FULL_FRACTION, threshold, fuseBranches: options.fuseBranches ?? true };
 }
 
 /**
@@ -56,8 +88,13 @@ export interface IncrementalPlan {
   /** What the regions were planned with: the cost model, EXPLAIN and the operator all read these. */
   readonly options: ResolvedPlanOptions;
   readonly segments: readonly Segment[];
-  /** Changed region of every tensor computed incrementally, the model input's being the patch. */
+  /**
+   * Region of every tensor computed incrementally, the model input's being the patch: its changed
+   * region, or for a merge's branch the merge's region, which it is computed on.
+   */
   readonly regions: ReadonlyMap<string, RegionSet>;
+  /** Branch tensors computed on the region of the merge they feed (branch → merge output). */
+  readonly computedOn: ReadonlyMap<string, string>;
   /** Tensors whose clean activations are needed: window and merge inputs, and the frontier. */
   readonly materialised: readonly string[];
   /** Incrementally computed tensors the tail reads, in full, with each position's change pasted in. */
@@ -97,9 +134,15 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
   const frontier = new Set<string>();
   for (const node of tail) for (const input of graph.activationInputs(node)) if (regions.has(input)) frontier.add(input);
   if (regions.has(graph.outputName)) frontier.add(graph.outputName);
-  const segments = fuseSegments(graph, prefix, kinds, frontier);
+  const chains = fuseSegments(graph, prefix, kinds, frontier);
+  const segments = resolved.fuseBranches ? withBranchesFused(graph, chains, kinds, regions, frontier, resolved.threshold) : chains;
+  const computedOn = new Map<string, string>();
+  for (const segment of segments) {
+    for (const branch of segment.branches) for (const node of branch.nodes) computedOn.set(node.outputs[0], segment.nodes[0].outputs[0]);
+  }
+  onMergeRegions(regions, computedOn);
   const materialised = new Set<string>();
-  for (const segment of segments) if (segment.kind !== 'pointwise') for (const input of segment.inputs) materialised.add(input);
+  for (const segment of segments) if (segment.kind !== 'pointwise') for (const read of segment.reads) materialised.add(read.tensor);
   for (const name of frontier) materialised.add(name);
 
   return {
@@ -107,6 +150,7 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
     options: resolved,
     segments,
     regions,
+    computedOn,
     materialised: [...materialised],
     frontier: [...frontier],
     prefix,
@@ -151,7 +195,77 @@ function outputRegion(graph: ModelGraph, node: GraphNode, kind: LayerKind, regio
 export function regionsForPositions(plan: IncrementalPlan, patch: RegionSet): Map<string, RegionSet> {
   const regions = new Map<string, RegionSet>([[plan.graph.inputName, patch]]);
   for (const node of plan.prefix) regions.set(node.outputs[0], outputRegion(plan.graph, node, plan.kinds.get(node)!, regions, plan.options.threshold));
+  onMergeRegions(regions, plan.computedOn);
   return regions;
+}
+
+/** Branches take the region of the merge whose segment computes them (after the merge's own region is known). */
+function onMergeRegions(regions: Map<string, RegionSet>, computedOn: ReadonlyMap<string, string>): void {
+  for (const [branch, merge] of computedOn) regions.set(branch, regions.get(merge)!);
+}
+
+/**
+ * Most recomputation a branch may take on: its merge's region over its own, in area. Residual
+ * branches have the Add's region (ratio 1); a fire module's 1x1 expand grows by the 3x3's border.
+ */
+const MAX_BRANCH_GROWTH = 2;
+
+/**
+ * Moves each window segment whose output only a merge reads into that merge's segment: one
+ * session, one set of crops and one layout change fewer per batch, for a little recomputation
+ * where the branch's own region is smaller than the merge's. What a branch computes outside its
+ * changed region are clean values, so the heatmap is the same, but under a threshold only if the
+ * branch was not capped: beyond a cap the clean values are the approximation, and computing them
+ * would be another one.
+ */
+function withBranchesFused(
+  graph: ModelGraph, segments: readonly Segment[], kinds: ReadonlyMap<GraphNode, LayerKind>,
+  regions: ReadonlyMap<string, RegionSet>, frontier: ReadonlySet<string>, threshold: number,
+): Segment[] {
+  const capped = (branch: Segment) => {
+    if (threshold === 1) return false;
+    const own = regions.get(branch.nodes[0].outputs[0])!;
+    const uncapped = windowOutputRegions(branch.window!.rows, branch.window!.cols, regions.get(branch.reads[0].tensor)!);
+    return own.height < uncapped.height || own.width < uncapped.width;
+  };
+  const producing = new Map(segments.map((segment) => [segment.output, segment]));
+  const fused = new Set<Segment>();
+  const result: Segment[] = [];
+  for (const segment of segments) {
+    if (segment.kind !== 'merge') {
+      result.push(segment);
+      continue;
+    }
+    const head = segment.nodes[0];
+    const mergeArea = regionArea(regions.get(head.outputs[0])!);
+    const branches: SegmentBranch[] = [];
+    const reads: SegmentRead[] = [];
+    const feeds = new Set<string>();
+    const read = (tensor: string, window?: WindowKind) => {
+      if (!window && reads.some((r) => r.tensor === tensor && !r.window)) return;
+      const feed = feeds.has(tensor) ? `${tensor}__read${reads.length}` : tensor;
+      feeds.add(feed);
+      reads.push({ tensor, window, feed });
+    };
+    for (const input of graph.activationInputs(head)) {
+      const branch = producing.get(input);
+      const fusible = branch !== undefined && branch.kind === 'window' && !fused.has(branch)
+        && !needsOutputCorrection(kinds.get(branch.nodes[0])!)
+        && (graph.consumers.get(input) ?? []).length === 1
+        && !frontier.has(input) && graph.outputName !== input
+        && mergeArea <= MAX_BRANCH_GROWTH * regionArea(regions.get(input)!)
+        && (mergeArea === regionArea(regions.get(input)!) || !capped(branch));
+      if (!fusible) {
+        read(input);
+        continue;
+      }
+      fused.add(branch);
+      branches.push({ nodes: branch.nodes, window: branch.window!, output: branch.output });
+      read(branch.reads[0].tensor, branch.window);
+    }
+    result.push(branches.length ? { ...segment, reads, branches } : segment);
+  }
+  return result.filter((segment) => !fused.has(segment));
 }
 
 function fuseSegments(
@@ -181,12 +295,16 @@ function fuseSegments(
   }
   return segments.map(({ nodes, head }) => {
     const kind = kinds.get(head)!;
+    const window = kind.kind === 'window' ? kind : undefined;
+    const inputs = graph.activationInputs(head);
+    const reads = window ? [{ tensor: inputs[0], window, feed: inputs[0] }] : [...new Set(inputs)].map((tensor) => ({ tensor, feed: tensor }));
     return {
       kind: kind.kind as Segment['kind'],
       nodes,
-      inputs: graph.activationInputs(head),
+      reads,
       output: nodes[nodes.length - 1].outputs[0],
-      window: kind.kind === 'window' ? kind : undefined,
+      window,
+      branches: [],
     };
   });
 }
@@ -204,9 +322,9 @@ export function needsOutputCorrection(kind: LayerKind): boolean {
   return (padded && !kind.countIncludePad) || overhang(rows) || overhang(cols);
 }
 
-/** Height and width of the crop a segment reads from each input to produce its output region. */
-export function cropSize(segment: Segment, outRegion: { readonly height: number; readonly width: number }): { height: number; width: number } {
-  const window = segment.window;
+/** Height and width of the crop a segment reads of one input to produce its output region. */
+export function cropSize(read: SegmentRead, outRegion: { readonly height: number; readonly width: number }): { height: number; width: number } {
+  const window = read.window;
   if (!window) return { height: outRegion.height, width: outRegion.width };
   return {
     height: readInSpan(window.rows, { start: 0, size: outRegion.height }).size,
@@ -226,10 +344,11 @@ export function floatsPerPosition(plan: IncrementalPlan): { copied: number; held
     const region = plan.regions.get(segment.output)!;
     const outChannels = graph.shapeOf(segment.output)![1];
     held += outChannels * region.height * region.width * segment.nodes.length;
+    for (const branch of segment.branches) held += graph.shapeOf(branch.output)![1] * region.height * region.width * branch.nodes.length;
     if (segment.kind === 'pointwise') continue;
-    const crop = cropSize(segment, region);
-    for (const input of segment.inputs) {
-      const floats = graph.shapeOf(input)![1] * crop.height * crop.width;
+    for (const read of segment.reads) {
+      const crop = cropSize(read, region);
+      const floats = graph.shapeOf(read.tensor)![1] * crop.height * crop.width;
       copied += floats;
       held += floats;
     }

@@ -3,6 +3,7 @@ import type { GraphNode, ModelGraph } from './graph.js';
 import { DataType, floatTensor } from './onnx-tensors.js';
 import { intsAttribute } from './graph.js';
 import type { Segment } from './incremental-plan.js';
+import type { WindowKind } from './layer-kinds.js';
 import { encodedModel } from './load-model.js';
 
 /**
@@ -19,7 +20,7 @@ function floatInput(name: string, rank: number): onnx.ValueInfoProto {
 }
 
 function subModel(
-  graph: ModelGraph, name: string, nodes: readonly onnx.INodeProto[], inputs: readonly string[], outputs: readonly string[],
+  graph: ModelGraph, name: string, nodes: readonly onnx.INodeProto[], inputs: readonly (string | { name: string; rank: number })[], outputs: readonly string[],
   extraInitializers: readonly onnx.ITensorProto[] = [],
 ): onnx.ModelProto {
   const used = new Set<string>();
@@ -36,7 +37,7 @@ function subModel(
     graph: onnx.GraphProto.create({
       name,
       node: [...constantNodes, ...nodes],
-      input: inputs.map((t) => floatInput(t, graph.shapeOf(t)?.length ?? 4)),
+      input: inputs.map((t) => (typeof t === 'string' ? floatInput(t, graph.shapeOf(t)?.length ?? 4) : floatInput(t.name, t.rank))),
       output: outputs.map((t) => onnx.ValueInfoProto.create({ name: t })),
       initializer: [...[...initializerNames].map((t) => graph.initializers.get(t)!), ...extraInitializers],
     }),
@@ -59,6 +60,7 @@ function withoutPadding(node: GraphNode): onnx.INodeProto {
 const TO_CHANNELS_FIRST = [0, 3, 1, 2];
 const TO_CHANNELS_LAST = [0, 2, 3, 1];
 const FIRST = '__nchw';
+const LAST = '__nhwc';
 
 function transpose(input: string, output: string, perm: number[]): onnx.NodeProto {
   return onnx.NodeProto.create({
@@ -80,22 +82,73 @@ function renameInputs(nodes: readonly onnx.INodeProto[], renamed: ReadonlyMap<st
 /**
  * A segment as a model over channels-last crops: [B, h, w, C] in and out. Transposes at the edges
  * let the operator copy whole crop rows; onnxruntime folds them into its own layout conversion.
+ * A merge's branches run first, each from its own crop, their window nodes without padding.
  */
 export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelProto {
-  const head = segment.nodes[0];
   const extra: onnx.ITensorProto[] = [];
-  const first = segment.window?.op === 'AveragePool' ? averageAsConvolution(graph, head, extra) : segment.kind === 'window' ? withoutPadding(head) : head.proto;
-  const nodes = [first, ...segment.nodes.slice(1).map((node) => node.proto)];
-  const renamed = new Map(segment.inputs.map((name) => [name, `${name}${FIRST}`]));
-  const body = renameInputs(nodes, renamed);
-  const last = body.length - 1;
-  body[last] = onnx.NodeProto.create({ ...body[last], output: [`${segment.output}${FIRST}`, ...(body[last].output ?? []).slice(1)] });
-  const wrapped = [
-    ...segment.inputs.map((name) => transpose(name, `${name}${FIRST}`, TO_CHANNELS_FIRST)),
-    ...body,
-    transpose(`${segment.output}${FIRST}`, segment.output, TO_CHANNELS_LAST),
-  ];
-  return subModel(graph, `segment ${segment.nodes[0].name}`, wrapped, segment.inputs, [segment.output], extra);
+  const readAsWindow = (head: GraphNode, window: WindowKind) => (window.op === 'AveragePool' ? averageAsConvolution(graph, head, extra) : withoutPadding(head));
+  const channelsFirst = (name: string) => `${name}${FIRST}`;
+  const channelsLast = (name: string) => `${name}${LAST}`;
+  const head = segment.nodes[0];
+  const followers = segment.nodes.slice(1).map((node) => node.proto);
+  const nodes: onnx.INodeProto[] = [];
+  const output = (last: onnx.INodeProto[]) => {
+    const end = last.length - 1;
+    last[end] = onnx.NodeProto.create({ ...last[end], output: [channelsFirst(segment.output), ...(last[end].output ?? []).slice(1)] });
+    nodes.push(...last, transpose(channelsFirst(segment.output), segment.output, TO_CHANNELS_LAST));
+  };
+  const feeds = segment.reads.map((read) => ({ name: read.feed, rank: graph.shapeOf(read.tensor)?.length ?? 4 }));
+
+  // A merge's branches, each from its own crop.
+  const branchReads = segment.kind === 'merge' ? segment.reads.filter((read) => read.window) : [];
+  for (const [index, branch] of segment.branches.entries()) {
+    const [first, ...chain] = branch.nodes;
+    const feed = branchReads[index].feed;
+    nodes.push(
+      transpose(feed, channelsFirst(feed), TO_CHANNELS_FIRST),
+      ...renameInputs([readAsWindow(first, branch.window)], new Map([[first.inputs[0], channelsFirst(feed)]])),
+      ...chain.map((node) => node.proto),
+    );
+  }
+  const direct = segment.reads.filter((read) => !branchReads.includes(read));
+
+  if (segment.kind !== 'merge' || !mergesChannelsLast(graph, head)) {
+    const first = segment.kind === 'window' ? readAsWindow(head, segment.window!) : head.proto;
+    nodes.push(...direct.map((read) => transpose(read.feed, channelsFirst(read.feed), TO_CHANNELS_FIRST)));
+    output(renameInputs([first, ...followers], new Map(direct.map((read) => [read.tensor, channelsFirst(read.feed)]))));
+    return subModel(graph, `segment ${head.name}`, nodes, feeds, [segment.output], extra);
+  }
+
+  // The merge itself runs channels-last, on its crops as given and on its branches' outputs made
+  // channels-last once (onnxruntime folds that into the convolution's own layout conversion).
+  const renamed = new Map<string, string>();
+  for (const branch of segment.branches) {
+    nodes.push(transpose(branch.output, channelsLast(branch.output), TO_CHANNELS_LAST));
+    renamed.set(branch.output, channelsLast(branch.output));
+  }
+  for (const read of direct) renamed.set(read.tensor, read.feed);
+  const merge = renameInputs([channelsLastMerge(head, followers.length ? channelsLast(head.outputs[0]) : segment.output)], renamed);
+  nodes.push(...merge);
+  if (followers.length) {
+    nodes.push(transpose(channelsLast(head.outputs[0]), head.outputs[0], TO_CHANNELS_FIRST));
+    output(followers.map((node) => onnx.NodeProto.create(node)));
+  }
+  return subModel(graph, `segment ${head.name}`, nodes, feeds, [segment.output], extra);
+}
+
+const CHANNELS_LAST_MERGES = new Set(['Add', 'Sub', 'Mul', 'Div', 'Max', 'Min', 'Sum', 'Mean', 'Concat']);
+
+/** Merges of activations alone, element-wise or along channels, compute the same channels-last. */
+function mergesChannelsLast(graph: ModelGraph, node: GraphNode): boolean {
+  return CHANNELS_LAST_MERGES.has(node.opType) && graph.activationInputs(node).length === node.inputs.filter(Boolean).length;
+}
+
+/** The merge node on channels-last inputs: a Concat joins along the last axis instead of axis 1. */
+function channelsLastMerge(node: GraphNode, output: string): onnx.INodeProto {
+  const attribute = node.opType === 'Concat'
+    ? [onnx.AttributeProto.create({ name: 'axis', i: 3, type: onnx.AttributeProto.AttributeType.INT })]
+    : node.proto.attribute ?? [];
+  return onnx.NodeProto.create({ ...node.proto, attribute, output: [output] });
 }
 
 /**

@@ -84,7 +84,7 @@ export class IncrementalOcclusion implements CellOperator {
     const segments: PreparedSegment[] = [];
     try {
       for (const segment of plan.segments) {
-        const session = await open(`segment ${segment.kind} ${ids(segment.nodes)}`, () => segmentModel(model.graph, segment), SEGMENT_MEMORY);
+        const session = await open(`segment ${segment.kind} ${ids([...segment.branches.flatMap((branch) => branch.nodes), ...segment.nodes])}`, () => segmentModel(model.graph, segment), SEGMENT_MEMORY);
         made.push(session);
         const head = plan.kinds.get(segment.nodes[0])!;
         const correction = needsOutputCorrection(head) ? await averagePoolCorrection(model, segment, sessions) : undefined;
@@ -216,11 +216,6 @@ export class IncrementalOcclusion implements CellOperator {
     return clean;
   }
 
-  private cropGeometry(segment: Segment, outRegion: RegionSet): CropGeometry {
-    const window = segment.window;
-    return window ? readInRegions(window.rows, window.cols, outRegion) : outRegion;
-  }
-
   private async runSegment(
     prepared: PreparedSegment, clean: ReadonlyMap<string, Float32Array>, changed: ChangedTensors, outRegion: RegionSet,
     workspace?: Map<string, Float32Array>,
@@ -228,16 +223,16 @@ export class IncrementalOcclusion implements CellOperator {
     const { segment } = prepared;
     const count = outRegion.tops.length;
     const feeds: Record<string, ReturnType<typeof float32Tensor>> = {};
-    for (const [index, input] of segment.inputs.entries()) {
-      const size = this.sizeOf(input);
-      const given = changed.get(input)!;
+    for (const [index, read] of segment.reads.entries()) {
+      const size = this.sizeOf(read.tensor);
+      const given = changed.get(read.tensor)!;
       if (segment.kind === 'pointwise') {
-        feeds[input] = float32Tensor(given.data, [count, given.region.height, given.region.width, size.channels]);
+        feeds[read.feed] = float32Tensor(given.data, [count, given.region.height, given.region.width, size.channels]);
         continue;
       }
-      const crop = this.cropGeometry(segment, outRegion);
-      const base = clean.get(input);
-      const padValue = segment.window?.padValue ?? 0;
+      const crop: CropGeometry = read.window ? readInRegions(read.window.rows, read.window.cols, outRegion) : outRegion;
+      const base = clean.get(read.tensor);
+      const padValue = read.window?.padValue ?? 0;
       // A crop is read only by this segment's run, so every segment gathers into the same buffers:
       // one per input, each the size of the largest crop, rather than one per layer, every page of
       // which the kernel would zero on first touch.
@@ -247,7 +242,7 @@ export class IncrementalOcclusion implements CellOperator {
         : base
           ? gatherCrops(base, size, given, crop, padValue, into)
           : gatherCrops(given.data, size, undefined, crop, padValue, into);
-      feeds[input] = float32Tensor(data, [count, crop.height, crop.width, size.channels]);
+      feeds[read.feed] = float32Tensor(data, [count, crop.height, crop.width, size.channels]);
     }
     const result = await prepared.session.run(feeds);
     const data = result[segment.output].data as Float32Array;

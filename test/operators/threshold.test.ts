@@ -63,8 +63,11 @@ describe('the propagation threshold in the incremental plan', () => {
 
     let capped = 0;
     for (const tau of [0.3, 0.5, 0.7]) {
-      const plan = planIncremental(model.graph, patch, { threshold: tau });
+      // The changed regions: a merge's branches are computed on the merge's region, not capped again.
+      const plan = planIncremental(model.graph, patch, { threshold: tau, fuseBranches: false });
       expect(plan.options.threshold).toBe(tau);
+      const fused = planIncremental(model.graph, patch, { threshold: tau });
+      for (const [branch, merge] of fused.computedOn) expect(fused.regions.get(branch)).toEqual(fused.regions.get(merge));
       for (const node of plan.prefix) {
         const kind = classifyNode(model.graph, node);
         if (kind.kind !== 'window') continue;

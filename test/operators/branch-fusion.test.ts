@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel, type LoadedModel } from '../../src/model/load-model';
+import { occlusionGrid, patchCorners, type OcclusionGrid } from '../../src/model/occlusion-grid';
+import { planIncremental } from '../../src/model/incremental-plan';
+import { regionArea } from '../../src/model/regions';
+import { costModel } from '../../src/model/cost-model';
+import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
+import { NaiveOcclusion } from '../../src/operators/naive-inference';
+import { buildZooModel, type ZooArchitecture } from '../../src/zoo/build-zoo-model';
+import { imagenetInputSpec } from '../../src/image/input-spec';
+import { prepareImage } from '../../src/image/prepare-image';
+import { patchValues } from '../../src/image/patch-color';
+import { DATA, expectSameHeatmap } from '../support/heatmaps';
+
+let dir: string;
+beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'krypton-fusion-')); });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+async function zooCase(arch: ZooArchitecture, input: number, patch: number, stride: number) {
+  const file = join(dir, `${arch}-${input}.onnx`);
+  writeFileSync(file, buildZooModel(arch, { input, classes: 10, seed: 5 }));
+  const model = await loadModel(file);
+  const spec = imagenetInputSpec({ width: input, height: input });
+  const image = await prepareImage(join(DATA, 'images/natural-skimage/astronaut.png'), spec);
+  const grid = occlusionGrid({ image: { width: input, height: input }, patch: { width: patch, height: patch }, stride: { x: stride, y: stride } });
+  const task = { input: image.tensor, patchValues: patchValues({ kind: 'mean' }, image, spec), target: 'predicted' as const };
+  return { model, grid, task };
+}
+
+function planOf(model: LoadedModel, grid: OcclusionGrid, fuseBranches: boolean) {
+  const corners = patchCorners(grid);
+  return planIncremental(model.graph, { height: grid.patchHeight, width: grid.patchWidth, tops: corners.tops, lefts: corners.lefts }, { fuseBranches });
+}
+
+describe('merges compute the window branches that feed them alone', () => {
+  it('takes a residual block\'s last convolution into its Add, computed on the Add\'s region', async () => {
+    const { model, grid } = await zooCase('resnet18', 96, 16, 16);
+    const fused = planOf(model, grid, true);
+    const apart = planOf(model, grid, false);
+    const adds = fused.segments.filter((segment) => segment.nodes[0].opType === 'Add');
+    expect(adds.length).toBeGreaterThan(0);
+    for (const segment of adds) {
+      expect(segment.branches.length).toBeGreaterThan(0);
+      // Each branch is read through its window; the crop read at the Add's own region is the skip.
+      expect(segment.reads.filter((read) => read.window)).toHaveLength(segment.branches.length);
+      for (const branch of segment.branches) {
+        expect(branch.window.op).toBe('Conv');
+        expect(fused.computedOn.get(branch.output)).toBe(segment.nodes[0].outputs[0]);
+        expect(fused.regions.get(branch.output)).toEqual(fused.regions.get(segment.nodes[0].outputs[0]));
+      }
+    }
+    expect(fused.segments.length).toBe(apart.segments.length - adds.reduce((n, s) => n + s.branches.length, 0));
+    // What is no longer read across segments is no longer kept from the clean pass.
+    expect(fused.materialised.length).toBeLessThan(apart.materialised.length);
+    expect(apart.computedOn.size).toBe(0);
+  });
+
+  it('takes both expands of a fire module into their Concat, the 1x1 one recomputing at most twice its area', async () => {
+    const model = await loadModel(join(DATA, 'models/cxr-appa-squeezenet1.1.onnx'));
+    const grid = occlusionGrid({ image: { width: 224, height: 224 }, patch: { width: 16, height: 16 }, stride: { x: 16, y: 16 } });
+    const fused = planOf(model, grid, true);
+    const apart = planOf(model, grid, false);
+    const concats = fused.segments.filter((segment) => segment.nodes[0].opType === 'Concat');
+    expect(concats.length).toBeGreaterThan(4);
+    for (const segment of concats) {
+      for (const branch of segment.branches) {
+        expect(regionArea(fused.regions.get(branch.output)!)).toBeLessThanOrEqual(2 * regionArea(apart.regions.get(branch.output)!));
+      }
+    }
+    expect(concats.some((segment) => segment.branches.length === 2)).toBe(true);
+    // The cost model prices the recomputation; its ideal (the redundancy ratio) does not fuse.
+    const patch = { width: 16, height: 16 };
+    const planned = costModel(model.graph, patch, { fullFraction: Infinity });
+    const ideal = costModel(model.graph, patch);
+    expect(planned.totalIncrementalMacs).toBeGreaterThan(ideal.totalIncrementalMacs);
+    expect(planned.segments).toBeLessThan(ideal.segments);
+  });
+
+  it.each([
+    ['resnet18', 96, 16, 8],
+    ['squeezenet', 96, 16, 10],
+    ['inception_v3', 107, 11, 12],
+  ] as const)('gives the same heatmap as full inference and as unfused branches: %s', async (arch, input, patch, stride) => {
+    const { model, grid, task } = await zooCase(arch, input, patch, stride);
+    const naive = await NaiveOcclusion.create(model, grid);
+    const fused = await IncrementalOcclusion.create(model, grid);
+    const apart = await IncrementalOcclusion.create(model, grid, { fuseBranches: false });
+    try {
+      expect(fused.plan.computedOn.size).toBeGreaterThan(0);
+      const exact = await naive.run(task);
+      const withBranches = await fused.run(task);
+      expectSameHeatmap(exact.values, withBranches.values, `${arch} fused`);
+      expectSameHeatmap((await apart.run(task)).values, withBranches.values, `${arch} fused against unfused`);
+    } finally {
+      await naive.release();
+      await fused.release();
+      await apart.release();
+    }
+  });
+});
