@@ -131,9 +131,10 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
     prefix.push(node);
   }
 
-  const frontier = new Set<string>();
-  for (const node of tail) for (const input of graph.activationInputs(node)) if (regions.has(input)) frontier.add(input);
-  if (regions.has(graph.outputName)) frontier.add(graph.outputName);
+  let frontier = frontierOf(graph, tail, regions);
+  if (resolved.fullFraction <= 1) {
+    while (pullIntoTail(graph, prefix, tail, kinds, regions, frontier, fullReasons)) frontier = frontierOf(graph, tail, regions);
+  }
   const chains = fuseSegments(graph, prefix, kinds, frontier);
   const segments = resolved.fuseBranches ? withBranchesFused(graph, chains, kinds, regions, frontier, resolved.threshold) : chains;
   const computedOn = new Map<string, string>();
@@ -158,6 +159,48 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
     kinds,
     fullReasons,
   };
+}
+
+/** Incrementally computed tensors the tail reads (and the model's output, if computed incrementally). */
+function frontierOf(graph: ModelGraph, tail: readonly GraphNode[], regions: ReadonlyMap<string, RegionSet>): Set<string> {
+  const frontier = new Set<string>();
+  for (const node of tail) for (const input of graph.activationInputs(node)) if (regions.has(input)) frontier.add(input);
+  if (regions.has(graph.outputName)) frontier.add(graph.outputName);
+  return frontier;
+}
+
+/**
+ * A window layer whose changed region covers this share of its output, which only the tail reads
+ * and whose input the tail reads anyway, joins the tail: computing it in full there costs less
+ * than its own segment, its crops and the full copy of its output the tail would need.
+ */
+const PULL_INTO_TAIL_FRACTION = 0.7;
+
+/** Moves the last such window segment (with its point-wise chain) into the tail; whether there was one. */
+function pullIntoTail(
+  graph: ModelGraph, prefix: GraphNode[], tail: GraphNode[], kinds: ReadonlyMap<GraphNode, LayerKind>,
+  regions: Map<string, RegionSet>, frontier: ReadonlySet<string>, fullReasons: Map<GraphNode, string>,
+): boolean {
+  const inTail = new Set(tail);
+  const segment = fuseSegments(graph, prefix, kinds, frontier).reverse().find((candidate) => {
+    if (candidate.kind !== 'window' || candidate.output === graph.outputName || !frontier.has(candidate.reads[0].tensor)) return false;
+    if (!(graph.consumers.get(candidate.output) ?? []).every((consumer) => inTail.has(consumer))) return false;
+    const [, , height, width] = graph.shapeOf(candidate.output)!;
+    return regionArea(regions.get(candidate.output)!) >= PULL_INTO_TAIL_FRACTION * height * width;
+  });
+  if (!segment) return false;
+  const [, , height, width] = graph.shapeOf(segment.output)!;
+  const region = regions.get(segment.output)!;
+  const reason = `changed region ${region.width}x${region.height} covers ≥ ${Math.round(PULL_INTO_TAIL_FRACTION * 100)}% of ${width}x${height}, and only full layers read it`;
+  for (const node of segment.nodes) {
+    prefix.splice(prefix.indexOf(node), 1);
+    regions.delete(node.outputs[0]);
+    fullReasons.set(node, reason);
+  }
+  const order = new Map(graph.nodes.map((node, index) => [node, index]));
+  tail.push(...segment.nodes);
+  tail.sort((a, b) => order.get(a)! - order.get(b)!);
+  return true;
 }
 
 /** Either why the node must run in full, or its changed output region. */

@@ -78,6 +78,21 @@ describe('merges compute the window branches that feed them alone', () => {
     expect(planned.segments).toBeLessThan(ideal.segments);
   });
 
+  it('runs in full a layer that only full layers read, mostly changed, whose input they read anyway', async () => {
+    const model = await loadModel(join(DATA, 'models/cxr-appa-squeezenet1.1.onnx'));
+    const grid = occlusionGrid({ image: { width: 224, height: 224 }, patch: { width: 16, height: 16 }, stride: { x: 4, y: 4 } });
+    const plan = planOf(model, grid, true);
+    const expand = plan.tail.find((node) => node.name.includes('features.12/expand1x1/'))!;
+    expect(expand).toBeDefined();
+    expect(plan.fullReasons.get(expand)).toMatch(/covers ≥ 70% of 13x13, and only full layers read it$/);
+    // Its ReLU goes with it; the squeeze it reads is the frontier, as it was for the 3x3 expand.
+    expect(plan.tail.some((node) => node.name.includes('features.12/expand1x1_activation'))).toBe(true);
+    expect(plan.frontier).toEqual([expand.inputs[0]]);
+    // The ideal plans every layer on its changed region.
+    const ideal = planIncremental(model.graph, plan.regions.get(model.graph.inputName)!, { fullFraction: Infinity });
+    expect(ideal.tail.some((node) => node.name.includes('features.12/expand1x1/'))).toBe(false);
+  });
+
   it.each([
     ['resnet18', 96, 16, 8],
     ['squeezenet', 96, 16, 10],
