@@ -98,6 +98,7 @@ describe('the propagation threshold in the incremental plan', () => {
 });
 
 describe('the thresholded operator equals the threshold computed by its definition', () => {
+  // A long run must outlast jest's default timeout.
   it(`on ${SEEDS} random CNN graphs, one position per batch`, async () => {
     const failures: string[] = [];
     let differentFromExact = 0;
@@ -128,7 +129,7 @@ describe('the thresholded operator equals the threshold computed by its definiti
     expect(failures).toEqual([]);
     // The comparison means something only if the threshold changed some heatmaps.
     expect(differentFromExact).toBeGreaterThan(5);
-  });
+  }, Math.max(120_000, SEEDS * 10_000));
 
   it('on a ResNet18 (residual merges of capped regions)', async () => {
     const { model, task } = await zoo('resnet18', 64);
