@@ -22,6 +22,8 @@ export interface SegmentBranch {
   readonly nodes: readonly GraphNode[];
   readonly window: WindowKind;
   readonly output: string;
+  /** The segment's read of the branch's input, through the branch's window. */
+  readonly read: SegmentRead;
 }
 
 /**
@@ -284,11 +286,14 @@ function withBranchesFused(
     const branches: SegmentBranch[] = [];
     const reads: SegmentRead[] = [];
     const feeds = new Set<string>();
-    const read = (tensor: string, window?: WindowKind) => {
-      if (!window && reads.some((r) => r.tensor === tensor && !r.window)) return;
+    const read = (tensor: string, window?: WindowKind): SegmentRead => {
+      const same = window ? undefined : reads.find((r) => r.tensor === tensor && !r.window);
+      if (same) return same;
       const feed = feeds.has(tensor) ? `${tensor}__read${reads.length}` : tensor;
       feeds.add(feed);
-      reads.push({ tensor, window, feed });
+      const made = { tensor, window, feed };
+      reads.push(made);
+      return made;
     };
     for (const input of graph.activationInputs(head)) {
       const branch = producing.get(input);
@@ -303,8 +308,7 @@ function withBranchesFused(
         continue;
       }
       fused.add(branch);
-      branches.push({ nodes: branch.nodes, window: branch.window!, output: branch.output });
-      read(branch.reads[0].tensor, branch.window);
+      branches.push({ nodes: branch.nodes, window: branch.window!, output: branch.output, read: read(branch.reads[0].tensor, branch.window) });
     }
     result.push(branches.length ? { ...segment, reads, branches } : segment);
   }

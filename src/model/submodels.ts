@@ -100,17 +100,16 @@ export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelPro
   const feeds = segment.reads.map((read) => ({ name: read.feed, rank: graph.shapeOf(read.tensor)?.length ?? 4 }));
 
   // A merge's branches, each from its own crop.
-  const branchReads = segment.kind === 'merge' ? segment.reads.filter((read) => read.window) : [];
-  for (const [index, branch] of segment.branches.entries()) {
+  for (const branch of segment.branches) {
     const [first, ...chain] = branch.nodes;
-    const feed = branchReads[index].feed;
+    const { feed } = branch.read;
     nodes.push(
       transpose(feed, channelsFirst(feed), TO_CHANNELS_FIRST),
       ...renameInputs([readAsWindow(first, branch.window)], new Map([[first.inputs[0], channelsFirst(feed)]])),
       ...chain.map((node) => node.proto),
     );
   }
-  const direct = segment.reads.filter((read) => !branchReads.includes(read));
+  const direct = segment.reads.filter((read) => !segment.branches.some((branch) => branch.read === read));
 
   if (segment.kind !== 'merge' || !mergesChannelsLast(graph, head)) {
     const first = segment.kind === 'window' ? readAsWindow(head, segment.window!) : head.proto;
@@ -131,7 +130,7 @@ export function segmentModel(graph: ModelGraph, segment: Segment): onnx.ModelPro
   nodes.push(...merge);
   if (followers.length) {
     nodes.push(transpose(channelsLast(head.outputs[0]), head.outputs[0], TO_CHANNELS_FIRST));
-    output(followers.map((node) => onnx.NodeProto.create(node)));
+    output(followers);
   }
   return subModel(graph, `segment ${head.name}`, nodes, feeds, [segment.output], extra);
 }
