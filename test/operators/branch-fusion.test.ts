@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadModel, type LoadedModel } from '../../src/model/load-model';
@@ -8,26 +8,11 @@ import { regionArea } from '../../src/model/regions';
 import { costModel } from '../../src/model/cost-model';
 import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
 import { NaiveOcclusion } from '../../src/operators/naive-inference';
-import { buildZooModel, type ZooArchitecture } from '../../src/zoo/build-zoo-model';
-import { imagenetInputSpec } from '../../src/image/input-spec';
-import { prepareImage } from '../../src/image/prepare-image';
-import { patchValues } from '../../src/image/patch-color';
-import { DATA, expectSameHeatmap } from '../support/heatmaps';
+import { DATA, expectSameHeatmap, zooOcclusionCase } from '../support/heatmaps';
 
 let dir: string;
 beforeAll(() => { dir = mkdtempSync(join(tmpdir(), 'krypton-fusion-')); });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-async function zooCase(arch: ZooArchitecture, input: number, patch: number, stride: number) {
-  const file = join(dir, `${arch}-${input}.onnx`);
-  writeFileSync(file, buildZooModel(arch, { input, classes: 10, seed: 5 }));
-  const model = await loadModel(file);
-  const spec = imagenetInputSpec({ width: input, height: input });
-  const image = await prepareImage(join(DATA, 'images/natural-skimage/astronaut.png'), spec);
-  const grid = occlusionGrid({ image: { width: input, height: input }, patch: { width: patch, height: patch }, stride: { x: stride, y: stride } });
-  const task = { input: image.tensor, patchValues: patchValues({ kind: 'mean' }, image, spec), target: 'predicted' as const };
-  return { model, grid, task };
-}
 
 function planOf(model: LoadedModel, grid: OcclusionGrid, fuseBranches: boolean) {
   const corners = patchCorners(grid);
@@ -36,7 +21,7 @@ function planOf(model: LoadedModel, grid: OcclusionGrid, fuseBranches: boolean) 
 
 describe('merges compute the window branches that feed them alone', () => {
   it('takes a residual block\'s last convolution into its Add, computed on the Add\'s region', async () => {
-    const { model, grid } = await zooCase('resnet18', 96, 16, 16);
+    const { model, grid } = await zooOcclusionCase(dir, 'resnet18', { input: 96, patch: 16, stride: 16, seed: 5 });
     const fused = planOf(model, grid, true);
     const apart = planOf(model, grid, false);
     const adds = fused.segments.filter((segment) => segment.nodes[0].opType === 'Add');
@@ -98,7 +83,7 @@ describe('merges compute the window branches that feed them alone', () => {
     ['squeezenet', 96, 16, 10],
     ['inception_v3', 107, 11, 12],
   ] as const)('gives the same heatmap as full inference and as unfused branches: %s', async (arch, input, patch, stride) => {
-    const { model, grid, task } = await zooCase(arch, input, patch, stride);
+    const { model, grid, task } = await zooOcclusionCase(dir, arch, { input, patch, stride, seed: 5 });
     const naive = await NaiveOcclusion.create(model, grid);
     const fused = await IncrementalOcclusion.create(model, grid);
     const apart = await IncrementalOcclusion.create(model, grid, { fuseBranches: false });

@@ -1,4 +1,11 @@
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { loadModel } from '../../src/model/load-model';
+import { occlusionGrid } from '../../src/model/occlusion-grid';
+import { buildZooModel, type ZooArchitecture } from '../../src/zoo/build-zoo-model';
+import { imagenetInputSpec } from '../../src/image/input-spec';
+import { prepareImage } from '../../src/image/prepare-image';
+import { patchValues } from '../../src/image/patch-color';
 import type { Heatmap, OcclusionTask } from '../../src/operators/occlusion-task';
 import { NaiveOcclusion } from '../../src/operators/naive-inference';
 import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
@@ -52,4 +59,21 @@ export async function runBoth(model: LoadedModel, grid: OcclusionGrid, task: Occ
     await naiveOp.release();
     await incrementalOp.release();
   }
+}
+
+/**
+ * A zoo architecture with seeded weights written into `dir`, the astronaut photo at its input size,
+ * a square grid and the task of occluding it with the mean colour for the predicted class.
+ */
+export async function zooOcclusionCase(
+  dir: string, arch: ZooArchitecture, { input, patch, stride, seed }: { input: number; patch: number; stride: number; seed: number },
+): Promise<{ model: LoadedModel; grid: OcclusionGrid; task: OcclusionTask }> {
+  const file = join(dir, `${arch}-${input}-${seed}.onnx`);
+  writeFileSync(file, buildZooModel(arch, { input, classes: 10, seed }));
+  const model = await loadModel(file);
+  const spec = imagenetInputSpec({ width: input, height: input });
+  const image = await prepareImage(join(DATA, 'images/natural-skimage/astronaut.png'), spec);
+  const grid = occlusionGrid({ image: { width: input, height: input }, patch: { width: patch, height: patch }, stride: { x: stride, y: stride } });
+  const task = { input: image.tensor, patchValues: patchValues({ kind: 'mean' }, image, spec), target: 'predicted' as const };
+  return { model, grid, task };
 }
