@@ -184,6 +184,17 @@ async function readChunk(handle: FileHandle, buffer: Buffer, at: number, fail: (
   }
 }
 
+/** Reads up to `length` bytes at file offset `position` into `buffer` at `offset`; the count read (0 at the end). */
+export async function readAt(
+  handle: FileHandle, buffer: Uint8Array, offset: number, length: number, position: number, fail: (problem: FileProblem) => KryptonError,
+): Promise<number> {
+  try {
+    return (await handle.read(buffer, offset, Math.min(length, READ_CHUNK), position)).bytesRead;
+  } catch (error) {
+    throw fail(problemOf(error));
+  }
+}
+
 function checkKindAndSize(info: Stats, cap: FileCap, fail: (problem: FileProblem) => KryptonError): void {
   if (!info.isFile()) throw fail({ reason: 'not-regular', problem: `is ${kindOf(info)}, not a regular file` });
   if (info.size > cap.maxBytes) {

@@ -2,8 +2,9 @@ import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
-import { carryFileExtent, fileWeightsOf, identityOf, noteFileBytes, noteFileWeights, type FileWeights } from './weight-files.js';
-import { modelFileCap, modelFileError, readAndHashRegularFile, readRegularFile } from '../io/read-regular-file.js';
+import { carryFileExtent, ensureFileBytes, fileWeightsOf, identityOf, noteFileBytes, noteFileWeights, type FileWeights } from './weight-files.js';
+import { readModelFile as readModelBytes } from './read-model-file.js';
+import { modelFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
 import type { GraphEnding, OutputActivation, OutputKind, ProbabilityCheck } from './model-output.js';
@@ -195,19 +196,24 @@ export function modelFromPortable(portable: PortableModel): LoadedModel {
 
 /** The decoded model, and the hash of the very bytes decoded. */
 async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[]; fileHash: string }> {
-  const { bytes, sha256, stats } = await readAndHashRegularFile(path, modelFileCap(), (problem) => modelFileError(path, problem));
-  // Read whole and unchanged in size while read: sessions may map its weights from the file itself.
-  if (stats && stats.size === bytes.length) noteFileBytes(bytes, path, identityOf(stats));
+  const { bytes, sha256, stats, unread } = await readModelBytes(path);
+  // Unchanged in size while read: sessions may map its weights from the file itself.
+  if (stats && stats.size === bytes.length) noteFileBytes(bytes, path, identityOf(stats), unread);
   const proto = decodeModel(path, bytes);
   return { proto, externalData: await inlineExternalData(path, proto), fileHash: sha256 };
 }
 
-/** Tensors whose bytes live in an external-data file (large models exported with torch.onnx). */
-function externalTensors(proto: onnx.ModelProto): onnx.ITensorProto[] {
+/** Every tensor a model holds: its initializers and its nodes' tensor attributes (Constant values). */
+function modelTensors(proto: onnx.IModelProto): onnx.ITensorProto[] {
   const graph = proto.graph!;
   const tensors = [...(graph.initializer ?? [])];
   for (const node of graph.node ?? []) for (const attr of node.attribute ?? []) if (attr.t) tensors.push(attr.t);
-  return tensors.filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
+  return tensors;
+}
+
+/** Tensors whose bytes live in an external-data file (large models exported with torch.onnx). */
+function externalTensors(proto: onnx.ModelProto): onnx.ITensorProto[] {
+  return modelTensors(proto).filter((t) => t.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL);
 }
 
 /**
@@ -350,6 +356,7 @@ const encodedModels = new WeakMap<onnx.IModelProto, Uint8Array>();
 export function encodedModel(graph: ModelGraph): Uint8Array {
   let bytes = encodedModels.get(graph.model);
   if (!bytes) {
+    for (const tensor of modelTensors(graph.model)) if (tensor.rawData) ensureFileBytes(tensor.rawData);
     bytes = onnx.ModelProto.encode(graph.model as onnx.ModelProto).finish();
     pointWeightsAt(graph.model, decodeModel('the encoded model', bytes));
     encodedModels.set(graph.model, bytes);

@@ -1,5 +1,6 @@
 import { onnx } from 'onnx-proto';
 import { fromFloat16Array } from './float16.js';
+import { ensureFileBytes } from './weight-files.js';
 
 export const DataType = onnx.TensorProto.DataType;
 
@@ -20,7 +21,9 @@ function elementCount(dims: number[]): number {
 
 function rawBytes(tensor: onnx.ITensorProto): Uint8Array | undefined {
   const raw = tensor.rawData;
-  return raw && raw.length > 0 ? raw : undefined;
+  if (!raw || raw.length === 0) return undefined;
+  ensureFileBytes(raw);
+  return raw;
 }
 
 /** A floating-point tensor's values as float32 (float16 and float64 converted). */

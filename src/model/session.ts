@@ -1,7 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { onnx } from 'onnx-proto';
 import { availableParallelism } from 'node:os';
-import { fileExtentOf, fileHasIdentity, holdMapped, type FileExtent } from './weight-files.js';
+import { ensureFileBytes, fileExtentOf, fileHasIdentity, holdMapped, LARGE_WEIGHT_BYTES, type FileExtent } from './weight-files.js';
 
 let threadsPerSession = 0;
 
@@ -67,7 +67,8 @@ export async function createSession(model: onnx.IModelProto | Uint8Array, memory
   const mapping = weightsOutside(model.graph!, true);
   if (mapping.files.length === 0) return sessionOf(model, mapping, memory);
   const session = await sessionOf(model, mapping, memory).catch(() => undefined);
-  // The file changed between the checks, or could not be mapped: the bytes in memory are the ones hashed.
+  // The file changed between the checks, or could not be mapped: the weights are copied from memory,
+  // those loading left unread read first if the file is still the one hashed (a changed one fails).
   if (session && mapping.files.every((file) => fileHasIdentity(file.path, file.identity))) {
     const letGo = holdMapped(mapping.files);
     const release = session.release.bind(session);
@@ -86,8 +87,6 @@ function sessionOf(model: onnx.IModelProto, mapping: WeightMapping, memory: Sess
   return ort.InferenceSession.create(bytes, { ...sessionOptions(memory, mapping.folder), externalData: mapping.externalData });
 }
 
-/** Weights smaller than this travel inside the model's bytes. */
-const EXTERNAL_WEIGHT_BYTES = 1 << 16;
 
 interface WeightMapping {
   readonly graph: onnx.IGraphProto;
@@ -123,7 +122,11 @@ function weightsOutside(graph: onnx.IGraphProto, fromFiles: boolean): WeightMapp
   });
   const initializer = (graph.initializer ?? []).map((tensor): onnx.ITensorProto => {
     const raw = tensor.rawData;
-    if (!raw || raw.length < EXTERNAL_WEIGHT_BYTES) return tensor;
+    if (!raw) return tensor;
+    if (raw.length < LARGE_WEIGHT_BYTES) {
+      ensureFileBytes(raw);
+      return tensor;
+    }
     const extent = fromFiles ? fileExtentOf(raw) : undefined;
     // onnxruntime reads every mapped file from one folder: the first file's.
     if (extent && (folder === undefined || folder === extent.folder) && (files.has(extent.path) || fileHasIdentity(extent.path, extent.identity))) {
@@ -131,6 +134,8 @@ function weightsOutside(graph: onnx.IGraphProto, fromFiles: boolean): WeightMapp
       files.set(extent.path, extent);
       return external(tensor, extent.name, extent.offset, raw.length);
     }
+    // Copied, not mapped: the bytes must be in memory.
+    ensureFileBytes(raw);
     let path = buffers.get(raw.buffer);
     if (!path) {
       path = `weights-${buffers.size}.bin`;

@@ -1,4 +1,4 @@
-import { statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import type { Stats } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { KryptonError } from '../errors.js';
@@ -11,8 +11,9 @@ import { KryptonError } from '../errors.js';
  *
  * Mapping trusts the file to still be what was read and hashed, so its identity (device, inode,
  * size, modification and change times) is recorded at reading and compared before a session maps
- * it and after; a file that differs is not mapped (the bytes in memory are copied instead), and one
- * that changes while mapped is reported by `checkMappedFile`.
+ * it and after. A file that differs is not mapped: weights already in memory are copied instead,
+ * and weights loading left unread cannot be had, so the session fails, naming the file. One that
+ * changes while mapped is reported by `checkMappedFile`.
  */
 export interface FileIdentity {
   readonly dev: number;
@@ -25,6 +26,17 @@ export interface FileIdentity {
 export function identityOf(stats: Stats): FileIdentity {
   return { dev: stats.dev, ino: stats.ino, size: stats.size, mtimeMs: stats.mtimeMs, ctimeMs: stats.ctimeMs };
 }
+
+export function sameIdentity(stats: Stats, identity: FileIdentity): boolean {
+  return identity.dev === stats.dev && identity.ino === stats.ino && identity.size === stats.size
+    && identity.mtimeMs === stats.mtimeMs && identity.ctimeMs === stats.ctimeMs;
+}
+
+/**
+ * Weights from this size on are mapped from the model file by sessions (smaller ones travel inside
+ * the model's bytes), so loading leaves them unread.
+ */
+export const LARGE_WEIGHT_BYTES = 1 << 16;
 
 interface FileBacking {
   readonly path: string;
@@ -46,9 +58,60 @@ interface MappedFile {
 /** Files live sessions map, by path and the identity each had when read. */
 const mapped = new Map<string, MappedFile>();
 
-/** Records that `bytes` are the whole content of the file at `path`, as it was when `identity` was taken. */
-export function noteFileBytes(bytes: Uint8Array, path: string, identity: FileIdentity): void {
+/** Ranges [start, end) of a file's buffer (in buffer offsets) whose bytes were not read yet. */
+const unreadRanges = new WeakMap<ArrayBufferLike, [number, number][]>();
+
+/**
+ * Records that `bytes` are the whole content of the file at `path`, as it was when `identity` was
+ * taken, but for the `unread` ranges (file offsets), which ensureFileBytes reads when needed.
+ */
+export function noteFileBytes(bytes: Uint8Array, path: string, identity: FileIdentity, unread: readonly (readonly [number, number])[] = []): void {
   backings.set(bytes.buffer, { path: resolve(path), identity, base: -bytes.byteOffset });
+  if (unread.length) unreadRanges.set(bytes.buffer, unread.map(([start, end]) => [start + bytes.byteOffset, end + bytes.byteOffset]));
+}
+
+/**
+ * Makes sure a view of a model file's bytes holds them: the large weights loading left unread
+ * (sessions map them from the file) are read now, from the file as it was hashed. Everything that
+ * reads a weight's values, or copies them anywhere but into a mapping session, calls this first.
+ */
+export function ensureFileBytes(view: Uint8Array): void {
+  const ranges = unreadRanges.get(view.buffer);
+  if (!ranges) return;
+  const start = view.byteOffset;
+  const end = start + view.byteLength;
+  const needed = ranges.filter(([from, to]) => from < end && to > start);
+  if (needed.length === 0) return;
+  const backing = backings.get(view.buffer)!;
+  const target = new Uint8Array(view.buffer);
+  const changed = () => new KryptonError(
+    `model file ${backing.path} changed on disk since it was read; nothing computed from it is stored (run again to load the new file)`,
+    'model',
+  );
+  // Not opened unless still the same file: what is at the path now might be a FIFO.
+  if (!fileHasIdentity(backing.path, backing.identity)) throw changed();
+  let fd: number;
+  try {
+    fd = openSync(backing.path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch {
+    throw changed();
+  }
+  try {
+    if (!sameIdentity(fstatSync(fd), backing.identity)) throw changed();
+    for (const [from, to] of needed) {
+      for (let at = from; at < to;) {
+        const read = readSync(fd, target, at, to - at, backing.base + at);
+        if (read === 0) throw changed();
+        at += read;
+      }
+    }
+    if (!sameIdentity(fstatSync(fd), backing.identity)) throw changed();
+  } finally {
+    closeSync(fd);
+  }
+  const left = ranges.filter((range) => !needed.includes(range));
+  if (left.length) unreadRanges.set(view.buffer, left);
+  else unreadRanges.delete(view.buffer);
 }
 
 /** Where a view's bytes lie in a file that is still as it was read; undefined otherwise. */
@@ -112,8 +175,7 @@ export function fileHasIdentity(path: string, identity: FileIdentity): boolean {
   } catch {
     return false;
   }
-  return identity.dev === now.dev && identity.ino === now.ino && identity.size === now.size
-    && identity.mtimeMs === now.mtimeMs && identity.ctimeMs === now.ctimeMs;
+  return sameIdentity(now, identity);
 }
 
 /** Marks files as mapped by one more session, for checkMappedFile; the function returned unmarks them, when the session is released. */

@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { open } from '../../src/krypton';
 import { loadModel, loadModelBytes } from '../../src/model/load-model';
 import { occlusionGrid } from '../../src/model/occlusion-grid';
-import { checkMappedFile, mappedFiles } from '../../src/model/weight-files';
+import { readFloats } from '../../src/model/onnx-tensors';
+import { checkMappedFile, fileExtentOf, LARGE_WEIGHT_BYTES, mappedFiles } from '../../src/model/weight-files';
 import { createOperator, EXACT_INCREMENTAL } from '../../src/operators/create-operator';
 import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
 import { NaiveOcclusion } from '../../src/operators/naive-inference';
@@ -70,16 +71,33 @@ describe('weights mapped from the model file', () => {
     expect(mappedFiles()).toEqual([]);
   });
 
-  it('are not mapped from a file changed since it was read: sessions get the bytes that were read and hashed', async () => {
+  it('are not read at loading, and a file changed since is refused by name rather than used', async () => {
     const path = copyOfModel('changed.onnx');
     const model = await loadModel(path);
     // Same size, other weights: only the file's identity tells.
     const bytes = readFileSync(path);
     for (let i = bytes.length - 4000; i < bytes.length - 1000; i++) bytes[i] ^= 0x5a;
     writeFileSync(path, bytes);
-    const naive = await NaiveOcclusion.create(model, grid);
+    await expect(NaiveOcclusion.create(model, grid)).rejects.toThrow(`model file ${path} changed on disk since it was read`);
     expect(mappedFiles()).toEqual([]);
-    expectSameHeatmap(reference, await heatmapWith(naive), 'naive from the bytes read');
+  });
+
+  it('left unread at loading are read when their values are needed, as the file holds them', async () => {
+    const path = copyOfModel('values.onnx');
+    const model = await loadModel(path);
+    const file = readFileSync(path);
+    const large = (model.graph.model.graph!.initializer ?? []).filter((t) => (t.rawData?.length ?? 0) >= LARGE_WEIGHT_BYTES);
+    expect(large.length).toBeGreaterThan(0);
+    for (const tensor of large) {
+      const raw = tensor.rawData!;
+      const offset = fileExtentOf(raw)!.offset;
+      const inFile = file.subarray(offset, offset + raw.length);
+      expect(inFile.some((byte) => byte !== 0)).toBe(true);
+      expect(raw.every((byte) => byte === 0)).toBe(true);
+      const values = readFloats(tensor);
+      expect(Buffer.from(values.buffer, values.byteOffset, values.byteLength).equals(inFile)).toBe(true);
+      expect(Buffer.from(raw).equals(inFile)).toBe(true);
+    }
   });
 
   it('changed on disk while mapped are reported, for that file only', async () => {
