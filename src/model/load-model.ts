@@ -3,7 +3,7 @@ import { onnx } from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { KryptonError, messageOf } from '../errors.js';
 import { carryFileExtent, ensureFileBytes, fileWeightsOf, identityOf, noteFileBytes, noteFileWeights, type FileWeights } from './weight-files.js';
-import { readModelFile as readModelBytes } from './read-model-file.js';
+import { readModelFileBytes } from './read-model-file.js';
 import { modelFileCap, readRegularFile } from '../io/read-regular-file.js';
 import { ModelGraph } from './graph.js';
 import { interpretOutput, notProbabilities, probabilityProblem } from './model-output.js';
@@ -196,7 +196,7 @@ export function modelFromPortable(portable: PortableModel): LoadedModel {
 
 /** The decoded model, and the hash of the very bytes decoded. */
 async function readModelFile(path: string): Promise<{ proto: onnx.ModelProto; externalData: string[]; fileHash: string }> {
-  const { bytes, sha256, stats, unread } = await readModelBytes(path);
+  const { bytes, sha256, stats, unread } = await readModelFileBytes(path);
   // Unchanged in size while read: sessions may map its weights from the file itself.
   if (stats && stats.size === bytes.length) noteFileBytes(bytes, path, identityOf(stats), unread);
   const proto = decodeModel(path, bytes);

@@ -29,7 +29,7 @@ export interface ModelFileBytes {
  * A file that is not the protobuf an ONNX model is, or that changes while read, is read whole
  * instead, as before: decoding then says what is wrong with it.
  */
-export async function readModelFile(path: string): Promise<ModelFileBytes> {
+export async function readModelFileBytes(path: string): Promise<ModelFileBytes> {
   const cap = modelFileCap();
   const fail = (problem: FileProblem) => modelFileError(path, problem);
   const { handle, size, stats } = await openRegularFile(path, cap, fail);
