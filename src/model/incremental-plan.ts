@@ -1,8 +1,8 @@
 import type { GraphNode, ModelGraph } from './graph.js';
-import type { LayerKind, WindowKind } from './layer-kinds.js';
+import type { AxisWindow, LayerKind, WindowKind } from './layer-kinds.js';
 import { classifyNode, isIdentityWindow } from './layer-kinds.js';
 import type { RegionSet } from './regions.js';
-import { readInSpan, regionArea, unionRegions, windowOutputRegions } from './regions.js';
+import { readInRegions, regionArea, uniformRegions, unionRegions, windowOutputRegions, windowSpan } from './regions.js';
 
 /** A tensor a segment reads, and how its crop follows from the segment's output region. */
 export interface SegmentRead {
@@ -11,12 +11,30 @@ export interface SegmentRead {
   readonly window?: WindowKind;
   /** The segment model's input name for it: the tensor's own, unless the segment reads it twice. */
   readonly feed: string;
+  /**
+   * For a branch under a window head (a convolution computed inside the pool that reads it): the
+   * head's window, whose read-in of the output region is the region the branch computes.
+   */
+  readonly via?: WindowKind;
+}
+
+/** The region of a read's crop for a segment's output region: back through the head's window, then the read's own. */
+export function cropRegions(read: SegmentRead, outRegion: RegionSet): RegionSet {
+  const computed = read.via ? readInRegions(read.via.rows, read.via.cols, outRegion) : outRegion;
+  return read.window ? readInRegions(read.window.rows, read.window.cols, computed) : computed;
+}
+
+/** Where a branch is computed: on the region of its segment's head output, or on that region's read-in through the head's window. */
+export interface BranchRegion {
+  readonly head: string;
+  readonly through?: WindowKind;
 }
 
 /**
- * A window node and the point-wise chain after it, computed inside a merge's segment on the
- * merge's output region: a residual block's last convolution before its Add, a fire module's
- * expands before their Concat.
+ * A window node and the point-wise chain after it, computed inside the segment of the one node
+ * that reads it: inside a merge on the merge's output region (a residual block's last convolution
+ * before its Add, a fire module's expands before their Concat), inside a pool on the pool's
+ * read-in region (VGG's last convolution of a stage before its MaxPool).
  */
 export interface SegmentBranch {
   readonly nodes: readonly GraphNode[];
@@ -41,7 +59,7 @@ export interface Segment {
   /** The last node's output. */
   readonly output: string;
   readonly window?: WindowKind;
-  /** A merge's branches, computed before its head. */
+  /** A merge's or pool's branches, computed before its head. */
   readonly branches: readonly SegmentBranch[];
 }
 
@@ -92,11 +110,11 @@ export interface IncrementalPlan {
   readonly segments: readonly Segment[];
   /**
    * Region of every tensor computed incrementally, the model input's being the patch: its changed
-   * region, or for a merge's branch the merge's region, which it is computed on.
+   * region, or for a branch the region it is computed on (its merge's, or its pool's read-in).
    */
   readonly regions: ReadonlyMap<string, RegionSet>;
-  /** Branch tensors computed on the region of the merge they feed (branch → merge output). */
-  readonly computedOn: ReadonlyMap<string, string>;
+  /** Branch tensors computed on another's region rather than their own changed region. */
+  readonly computedOn: ReadonlyMap<string, BranchRegion>;
   /** Tensors whose clean activations are needed: window and merge inputs, and the frontier. */
   readonly materialised: readonly string[];
   /** Incrementally computed tensors the tail reads, in full, with each position's change pasted in. */
@@ -139,11 +157,12 @@ export function planIncremental(graph: ModelGraph, patchRegions: RegionSet, opti
   }
   const chains = fuseSegments(graph, prefix, kinds, frontier);
   const segments = resolved.fuseBranches ? withBranchesFused(graph, chains, kinds, regions, frontier, resolved.threshold) : chains;
-  const computedOn = new Map<string, string>();
+  const computedOn = new Map<string, BranchRegion>();
   for (const segment of segments) {
-    for (const branch of segment.branches) for (const node of branch.nodes) computedOn.set(node.outputs[0], segment.nodes[0].outputs[0]);
+    const on: BranchRegion = { head: segment.nodes[0].outputs[0], through: segment.kind === 'window' ? segment.window : undefined };
+    for (const branch of segment.branches) for (const node of branch.nodes) computedOn.set(node.outputs[0], on);
   }
-  onMergeRegions(regions, computedOn);
+  onBranchRegions(regions, computedOn);
   const materialised = new Set<string>();
   for (const segment of segments) if (segment.kind !== 'pointwise') for (const read of segment.reads) materialised.add(read.tensor);
   for (const name of frontier) materialised.add(name);
@@ -240,28 +259,40 @@ function outputRegion(graph: ModelGraph, node: GraphNode, kind: LayerKind, regio
 export function regionsForPositions(plan: IncrementalPlan, patch: RegionSet): Map<string, RegionSet> {
   const regions = new Map<string, RegionSet>([[plan.graph.inputName, patch]]);
   for (const node of plan.prefix) regions.set(node.outputs[0], outputRegion(plan.graph, node, plan.kinds.get(node)!, regions, plan.options.threshold));
-  onMergeRegions(regions, plan.computedOn);
+  onBranchRegions(regions, plan.computedOn);
   return regions;
 }
 
-/** Branches take the region of the merge whose segment computes them (after the merge's own region is known). */
-function onMergeRegions(regions: Map<string, RegionSet>, computedOn: ReadonlyMap<string, string>): void {
-  for (const [branch, merge] of computedOn) regions.set(branch, regions.get(merge)!);
+/** Branches take the region their segment computes them on (after the head's own region is known). */
+function onBranchRegions(regions: Map<string, RegionSet>, computedOn: ReadonlyMap<string, BranchRegion>): void {
+  for (const [branch, { head, through }] of computedOn) {
+    const region = regions.get(head)!;
+    regions.set(branch, through ? readInRegions(through.rows, through.cols, region) : region);
+  }
 }
 
 /**
- * Most recomputation a branch may take on: its merge's region over its own, in area. Residual
- * branches have the Add's region (ratio 1); a fire module's 1x1 expand grows by the 3x3's border.
+ * Most recomputation a branch may take on: the region it is computed on over its own, in area.
+ * Residual branches have the Add's region (ratio 1); a fire module's 1x1 expand grows by the 3x3's
+ * border; a convolution under a 2x2 pool grows by a row or column on each side where its region
+ * starts or ends off the pool's stride.
  */
 const MAX_BRANCH_GROWTH = 2;
 
+/** A pool whose every read-in stays inside its input: no padding, and no ceil-mode window past the end. */
+function poolReadsInside(window: WindowKind): boolean {
+  const inside = (axis: AxisWindow) => axis.padBegin === 0 && (axis.outSize - 1) * axis.stride + windowSpan(axis) <= axis.inSize;
+  return window.op !== 'Conv' && inside(window.rows) && inside(window.cols);
+}
+
 /**
- * Moves each window segment whose output only a merge reads into that merge's segment: one
- * session, one set of crops and one layout change fewer per batch, for a little recomputation
- * where the branch's own region is smaller than the merge's. What a branch computes outside its
- * changed region are clean values, so the heatmap is the same, but under a threshold only if the
- * branch was not capped: beyond a cap the clean values are the approximation, and computing them
- * would be another one.
+ * Moves each window segment whose output only a merge or a pool reads into that reader's segment:
+ * one session, one set of crops and one layout change fewer per batch, for a little recomputation
+ * where the branch's own region is smaller than the one it is computed on (the merge's region, or
+ * the pool's read-in, which must stay inside the tensor, since a branch computed on a crop has no
+ * padding to give the pool). What a branch computes outside its changed region are clean values,
+ * so the heatmap is the same, but under a threshold only if the branch was not capped: beyond a cap
+ * the clean values are the approximation, and computing them would be another one.
  */
 function withBranchesFused(
   graph: ModelGraph, segments: readonly Segment[], kinds: ReadonlyMap<GraphNode, LayerKind>,
@@ -277,12 +308,14 @@ function withBranchesFused(
   const fused = new Set<Segment>();
   const result: Segment[] = [];
   for (const segment of segments) {
-    if (segment.kind !== 'merge') {
+    const under = segment.kind === 'window' && poolReadsInside(segment.window!) ? segment.window : undefined;
+    if (segment.kind !== 'merge' && !under) {
       result.push(segment);
       continue;
     }
     const head = segment.nodes[0];
-    const mergeArea = regionArea(regions.get(head.outputs[0])!);
+    const headRegion = regions.get(head.outputs[0])!;
+    const computedArea = regionArea(under ? readInRegions(under.rows, under.cols, headRegion) : headRegion);
     const branches: SegmentBranch[] = [];
     const reads: SegmentRead[] = [];
     const feeds = new Set<string>();
@@ -291,26 +324,30 @@ function withBranchesFused(
       if (same) return same;
       const feed = feeds.has(tensor) ? `${tensor}__read${reads.length}` : tensor;
       feeds.add(feed);
-      const made = { tensor, window, feed };
+      const made = { tensor, window, feed, via: window ? under : undefined };
       reads.push(made);
       return made;
     };
     for (const input of graph.activationInputs(head)) {
       const branch = producing.get(input);
-      const fusible = branch !== undefined && branch.kind === 'window' && !fused.has(branch)
+      const ownArea = regionArea(regions.get(input)!);
+      const fusible = branch !== undefined && branch.kind === 'window' && branch.branches.length === 0 && !fused.has(branch)
         && !needsOutputCorrection(kinds.get(branch.nodes[0])!)
         && (graph.consumers.get(input) ?? []).length === 1
         && !frontier.has(input) && graph.outputName !== input
-        && mergeArea <= MAX_BRANCH_GROWTH * regionArea(regions.get(input)!)
-        && (mergeArea === regionArea(regions.get(input)!) || !capped(branch));
+        && computedArea <= MAX_BRANCH_GROWTH * ownArea
+        && (under ? !capped(branch) : computedArea === ownArea || !capped(branch));
       if (!fusible) {
+        if (under) break;
         read(input);
         continue;
       }
       fused.add(branch);
       branches.push({ nodes: branch.nodes, window: branch.window!, output: branch.output, read: read(branch.reads[0].tensor, branch.window) });
     }
-    result.push(branches.length ? { ...segment, reads, branches } : segment);
+    const made = branches.length ? { ...segment, reads, branches } : segment;
+    producing.set(segment.output, made);
+    result.push(made);
   }
   return result.filter((segment) => !fused.has(segment));
 }
@@ -371,12 +408,8 @@ export function needsOutputCorrection(kind: LayerKind): boolean {
 
 /** Height and width of the crop a segment reads of one input to produce its output region. */
 export function cropSize(read: SegmentRead, outRegion: { readonly height: number; readonly width: number }): { height: number; width: number } {
-  const window = read.window;
-  if (!window) return { height: outRegion.height, width: outRegion.width };
-  return {
-    height: readInSpan(window.rows, { start: 0, size: outRegion.height }).size,
-    width: readInSpan(window.cols, { start: 0, size: outRegion.width }).size,
-  };
+  const { height, width } = cropRegions(read, uniformRegions(1, 0, 0, outRegion.height, outRegion.width));
+  return { height, width };
 }
 
 /**
@@ -391,7 +424,10 @@ export function floatsPerPosition(plan: IncrementalPlan): { copied: number; held
     const region = plan.regions.get(segment.output)!;
     const outChannels = graph.shapeOf(segment.output)![1];
     held += outChannels * region.height * region.width * segment.nodes.length;
-    for (const branch of segment.branches) held += graph.shapeOf(branch.output)![1] * region.height * region.width * branch.nodes.length;
+    for (const branch of segment.branches) {
+      const computed = plan.regions.get(branch.output)!;
+      held += graph.shapeOf(branch.output)![1] * computed.height * computed.width * branch.nodes.length;
+    }
     if (segment.kind === 'pointwise') continue;
     for (const read of segment.reads) {
       const crop = cropSize(read, region);

@@ -2,9 +2,9 @@ import type { LoadedModel } from '../model/load-model.js';
 import type { OcclusionGrid } from '../model/occlusion-grid.js';
 import { cellCount, patchCorners } from '../model/occlusion-grid.js';
 import type { IncrementalPlan, IncrementalPlanOptions, Segment } from '../model/incremental-plan.js';
-import { floatsPerPosition, needsOutputCorrection, planIncremental, regionsForPositions } from '../model/incremental-plan.js';
+import { cropRegions, floatsPerPosition, needsOutputCorrection, planIncremental, regionsForPositions } from '../model/incremental-plan.js';
 import type { RegionSet } from '../model/regions.js';
-import { readInRegions, readInSpan, selectPositions, uniformRegions } from '../model/regions.js';
+import { readInSpan, selectPositions, uniformRegions } from '../model/regions.js';
 import { createSession, float32Tensor, type Session, type SessionMemory } from '../model/session.js';
 import type { SessionCache } from '../model/session-cache.js';
 import { segmentModel, singleNodeModel, tailModel } from '../model/submodels.js';
@@ -230,7 +230,7 @@ export class IncrementalOcclusion implements CellOperator {
         feeds[read.feed] = float32Tensor(given.data, [count, given.region.height, given.region.width, size.channels]);
         continue;
       }
-      const crop: CropGeometry = read.window ? readInRegions(read.window.rows, read.window.cols, outRegion) : outRegion;
+      const crop: CropGeometry = cropRegions(read, outRegion);
       const base = clean.get(read.tensor);
       const padValue = read.window?.padValue ?? 0;
       // A crop is read only by this segment's run, so every segment gathers into the same buffers:

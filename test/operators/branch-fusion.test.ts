@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { loadModel, type LoadedModel } from '../../src/model/load-model';
 import { occlusionGrid, patchCorners, type OcclusionGrid } from '../../src/model/occlusion-grid';
 import { planIncremental } from '../../src/model/incremental-plan';
-import { regionArea } from '../../src/model/regions';
+import { readInRegions, regionArea } from '../../src/model/regions';
 import { costModel } from '../../src/model/cost-model';
 import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
 import { NaiveOcclusion } from '../../src/operators/naive-inference';
@@ -32,7 +32,7 @@ describe('merges compute the window branches that feed them alone', () => {
       expect(segment.reads.filter((read) => read.window)).toHaveLength(segment.branches.length);
       for (const branch of segment.branches) {
         expect(branch.window.op).toBe('Conv');
-        expect(fused.computedOn.get(branch.output)).toBe(segment.nodes[0].outputs[0]);
+        expect(fused.computedOn.get(branch.output)).toEqual({ head: segment.nodes[0].outputs[0], through: undefined });
         expect(fused.regions.get(branch.output)).toEqual(fused.regions.get(segment.nodes[0].outputs[0]));
       }
     }
@@ -63,6 +63,37 @@ describe('merges compute the window branches that feed them alone', () => {
     expect(planned.segments).toBeLessThan(ideal.segments);
   });
 
+  it('takes a convolution into the unpadded pool that alone reads it, computed on the pool\'s read-in', async () => {
+    const { model, grid } = await zooOcclusionCase(dir, 'vgg16', { input: 64, patch: 8, stride: 6, seed: 5 });
+    const fused = planOf(model, grid, true);
+    const apart = planOf(model, grid, false);
+    const pools = fused.segments.filter((segment) => segment.nodes[0].opType === 'MaxPool' && segment.branches.length > 0);
+    expect(pools.length).toBeGreaterThanOrEqual(3);
+    for (const segment of pools) {
+      const [branch] = segment.branches;
+      expect(branch.window.op).toBe('Conv');
+      // One read, of the convolution's input, through the convolution and then the pool.
+      expect(segment.reads).toEqual([branch.read]);
+      expect(branch.read.via).toBe(segment.window);
+      const poolRegion = fused.regions.get(segment.output)!;
+      expect(fused.regions.get(branch.output)).toEqual(readInRegions(segment.window!.rows, segment.window!.cols, poolRegion));
+      expect(fused.computedOn.get(branch.output)).toEqual({ head: segment.output, through: segment.window });
+      // The read-in of a 2x2 pool adds at most a row or column on each side to the convolution's
+      // own region, where that starts or ends off the pool's stride.
+      const own = apart.regions.get(branch.output)!;
+      expect(fused.regions.get(branch.output)!.height).toBeLessThanOrEqual(own.height + 2);
+      expect(fused.regions.get(branch.output)!.width).toBeLessThanOrEqual(own.width + 2);
+    }
+    expect(fused.materialised.length).toBeLessThan(apart.materialised.length);
+  });
+
+  it('leaves a padded pool on its own: a convolution computed on a crop has no padding to give it', async () => {
+    const { model, grid } = await zooOcclusionCase(dir, 'resnet18', { input: 96, patch: 16, stride: 16, seed: 5 });
+    const stemPool = planOf(model, grid, true).segments.find((segment) => segment.nodes[0].opType === 'MaxPool')!;
+    expect(stemPool.window!.rows.padBegin).toBeGreaterThan(0);
+    expect(stemPool.branches).toEqual([]);
+  });
+
   it('runs in full a layer that only full layers read, mostly changed, whose input they read anyway', async () => {
     const model = await loadModel(join(DATA, 'models/cxr-appa-squeezenet1.1.onnx'));
     const grid = occlusionGrid({ image: { width: 224, height: 224 }, patch: { width: 16, height: 16 }, stride: { x: 4, y: 4 } });
@@ -82,6 +113,7 @@ describe('merges compute the window branches that feed them alone', () => {
     ['resnet18', 96, 16, 8],
     ['squeezenet', 96, 16, 10],
     ['inception_v3', 107, 11, 12],
+    ['vgg16', 64, 8, 6],
   ] as const)('gives the same heatmap as full inference and as unfused branches: %s', async (arch, input, patch, stride) => {
     const { model, grid, task } = await zooOcclusionCase(dir, arch, { input, patch, stride, seed: 5 });
     const naive = await NaiveOcclusion.create(model, grid);

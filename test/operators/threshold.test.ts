@@ -6,7 +6,7 @@ import { occlusionGrid, patchCorners } from '../../src/model/occlusion-grid';
 import { costModel } from '../../src/model/cost-model';
 import { planIncremental } from '../../src/model/incremental-plan';
 import { classifyNode } from '../../src/model/layer-kinds';
-import { capSpan, thresholdCap } from '../../src/model/regions';
+import { capSpan, readInRegions, thresholdCap } from '../../src/model/regions';
 import { IncrementalOcclusion } from '../../src/operators/incremental-inference';
 import { randomCnn } from '../../src/zoo/random-cnn';
 import { buildZooModel } from '../../src/zoo/build-zoo-model';
@@ -67,7 +67,10 @@ describe('the propagation threshold in the incremental plan', () => {
       const plan = planIncremental(model.graph, patch, { threshold: tau, fuseBranches: false });
       expect(plan.options.threshold).toBe(tau);
       const fused = planIncremental(model.graph, patch, { threshold: tau });
-      for (const [branch, merge] of fused.computedOn) expect(fused.regions.get(branch)).toEqual(fused.regions.get(merge));
+      for (const [branch, on] of fused.computedOn) {
+        const headRegion = fused.regions.get(on.head)!;
+        expect(fused.regions.get(branch)).toEqual(on.through ? readInRegions(on.through.rows, on.through.cols, headRegion) : headRegion);
+      }
       for (const node of plan.prefix) {
         const kind = classifyNode(model.graph, node);
         if (kind.kind !== 'window') continue;
