@@ -83,11 +83,11 @@ describe('EXPLAIN', () => {
     const physical = lines.filter((l) => l.startsWith('physical plan:')).map((l) => l.replace(/query_id=\w+/, 'query_id=…'));
     expect(physical).toMatchInlineSnapshot(`
 [
-  "physical plan: InsertExec table=fixed query_id=… commit=per image skip=images already done est total=123.9 ms",
+  "physical plan: InsertExec table=fixed query_id=… commit=per image skip=images already done est total=122.6 ms",
   "physical plan:   RenderExec dir=out/x/ file=<image_id>.png scale=absolute",
   "physical plan:     VerifyExec share=50% images=1 against=exact incremental",
-  "physical plan:       DrilldownExec coarse stride=32x32 fraction=0.25 stage 1 cells=49 stage 2 cells=≤ 183 est/image=123.9 ms",
-  "physical plan:         IncrementalOcclusionExec threshold=0.5 segments=12 layers in full=2 batch=auto",
+  "physical plan:       DrilldownExec coarse stride=32x32 fraction=0.25 stage 1 cells=49 stage 2 cells=≤ 183 est/image=122.6 ms",
+  "physical plan:         IncrementalOcclusionExec threshold=0.5 segments=11 layers in full=2 batch=auto",
   "physical plan:           ImageScanExec images=1 decode=sharp resize=224x224 stretch channels=gray scale=0-255 mean=0,0,0 std=1,1,1",
 ]
 `);
