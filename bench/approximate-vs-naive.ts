@@ -5,6 +5,7 @@
  *   npm run bench:approx                          # cxr SqueezeNet, VGG16, ResNet18, InceptionV3 (long)
  *   npm run bench:approx -- --arch resnet18 --held-out 4 --target 0.9
  *   npm run bench:approx -- --full-naive          # naive whole heatmaps for every held-out image (very long)
+ *   npm run bench:approx -- --arch vgg16_cxr      # VGG16 trained on X-rays (bench/train-cxr.py); also resnet18_cxr, inception_v3_cxr
  *
  * Per model, in one process:
  *  1. tuning: EXPLAIN OCCLUDE over 3 X-rays with QUALITY SSIM >= q RETUNE (the tuner's sample is
@@ -21,7 +22,7 @@
  * Results: a table on stdout and bench/results/approximate-vs-naive.json.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { open, type Krypton } from '../src/krypton.js';
 import { ZOO_DEFAULT_INPUT, type ZooArchitecture } from '../src/zoo/build-zoo-model.js';
@@ -32,10 +33,13 @@ import { prepareImage } from '../src/image/prepare-image.js';
 import { patchValues } from '../src/image/patch-color.js';
 import { imagenetInputSpec, type InputSpec } from '../src/image/input-spec.js';
 import { formatTable } from '../src/format/text-table.js';
-import { median, zooModelFile } from './bench-support.js';
+import { BENCH_MODELS, median, zooModelFile } from './bench-support.js';
 
-type BenchModel = 'cxr' | Extract<ZooArchitecture, 'vgg16' | 'resnet18' | 'inception_v3'>;
+type BenchArchitecture = Extract<ZooArchitecture, 'vgg16' | 'resnet18' | 'inception_v3'>;
+/** The zoo's seeded models, and the same architectures trained on X-rays by bench/train-cxr.py. */
+type BenchModel = 'cxr' | BenchArchitecture | `${BenchArchitecture}_cxr`;
 const MODELS: BenchModel[] = ['cxr', 'vgg16', 'resnet18', 'inception_v3'];
+const TRAINED: BenchModel[] = ['resnet18_cxr', 'vgg16_cxr', 'inception_v3_cxr'];
 const ROOT = join(__dirname, '..', '..');
 const DATA = join(ROOT, 'data');
 const XRAYS = join(DATA, 'images/chest-xray-hannover/png');
@@ -55,7 +59,7 @@ interface Options {
 function parseOptions(args: string[]): Options {
   const value = (flag: string) => { const i = args.indexOf(flag); return i >= 0 ? args[i + 1] : undefined; };
   const arch = value('--arch');
-  if (arch && !MODELS.includes(arch as BenchModel)) throw new Error(`--arch must be one of ${MODELS.join(', ')}`);
+  if (arch && ![...MODELS, ...TRAINED].includes(arch as BenchModel)) throw new Error(`--arch must be one of ${[...MODELS, ...TRAINED].join(', ')}`);
   return {
     models: arch ? [arch as BenchModel] : MODELS,
     heldOut: Number(value('--held-out') ?? 4),
@@ -64,9 +68,21 @@ function parseOptions(args: string[]): Options {
   };
 }
 
+function architectureOf(model: Exclude<BenchModel, 'cxr'>): BenchArchitecture {
+  return model.replace(/_cxr$/, '') as BenchArchitecture;
+}
+
 function modelFile(model: BenchModel): string {
   if (model === 'cxr') return join(DATA, 'models/cxr-appa-squeezenet1.1.onnx');
-  return zooModelFile(model);
+  if (!model.endsWith('_cxr')) return zooModelFile(model as BenchArchitecture);
+  const arch = architectureOf(model);
+  const file = join(BENCH_MODELS, `trained-cxr-${arch}-${ZOO_DEFAULT_INPUT[arch]}.onnx`);
+  if (!existsSync(file)) throw new Error(`${file} is missing: train it with /usr/bin/python3 bench/train-cxr.py ${arch}`);
+  return file;
+}
+
+function inputSize(model: BenchModel): number {
+  return model === 'cxr' ? 224 : ZOO_DEFAULT_INPUT[architectureOf(model)];
 }
 
 function createModel(model: BenchModel): string {
@@ -78,7 +94,7 @@ function createModel(model: BenchModel): string {
 
 function inputSpecOf(model: BenchModel): InputSpec {
   if (model === 'cxr') return imagenetInputSpec({ width: 224, height: 224, channelCount: 3, channels: 'gray', scale: 255, mean: [0, 0, 0], std: [1, 1, 1] });
-  const size = ZOO_DEFAULT_INPUT[model];
+  const size = inputSize(model);
   return imagenetInputSpec({ width: size, height: size });
 }
 
@@ -172,7 +188,7 @@ async function benchModel(db: Krypton, model: BenchModel, images: string[], opti
   log('naive, timed on batches of positions');
   const naiveSampledSeconds = await sampledNaiveSeconds(model, heldOut);
   const naiveFullSeconds: number[] = [];
-  const full = options.fullNaive ? heldOut : model === 'cxr' || model === 'resnet18' ? heldOut.slice(0, 1) : [];
+  const full = options.fullNaive ? heldOut : model === 'cxr' || model.startsWith('resnet18') ? heldOut.slice(0, 1) : [];
   if (full.length) {
     log(`naive whole-heatmap OCCLUDE over ${full.length} image${full.length === 1 ? '' : 's'}`);
     await db.query(`OCCLUDE ${list(full)} ${base} STRATEGY NAIVE INTO ${table('naive')}`);
@@ -182,7 +198,7 @@ async function benchModel(db: Krypton, model: BenchModel, images: string[], opti
   const exactSeconds = joined.map((r) => Number(r.exact_ms) / 1000);
   const spec = tuned.spec;
   const cell = spec.kind === 'drilldown' ? spec.inner! : spec;
-  const input = model === 'cxr' ? 224 : ZOO_DEFAULT_INPUT[model];
+  const input = inputSize(model);
   return {
     model,
     input,
