@@ -128,25 +128,42 @@ export async function readAndHashRegularFile(
 export async function hashRegularFile(path: string, cap: FileCap, fail: (problem: FileProblem) => KryptonError): Promise<string> {
   const { handle } = await openRegularFile(path, cap, fail);
   try {
-    const hash = createHash('sha256');
-    const buffer = Buffer.allocUnsafe(HASH_CHUNK);
-    let total = 0;
-    for (;;) {
-      const { bytesRead } = await readChunk(handle, buffer, 0, fail);
-      if (bytesRead === 0) break;
-      total += bytesRead;
-      if (total > cap.maxBytes) throw fail(grewPast(cap));
-      hash.update(buffer.subarray(0, bytesRead));
-    }
-    return hash.digest('hex');
+    const { sha256, length } = await hashOpenFile(handle, cap.maxBytes, fail);
+    if (length > cap.maxBytes) throw fail(grewPast(cap));
+    return sha256;
   } finally {
     await handle.close();
   }
 }
 
+/**
+ * The SHA-256 (hex) of an open file's bytes from its start, the next chunk read while one is
+ * hashed; at most `limit` + 1 bytes are read, so `length` > `limit` tells a file that grew.
+ */
+export async function hashOpenFile(
+  handle: FileHandle, limit: number, fail: (problem: FileProblem) => KryptonError,
+): Promise<{ sha256: string; length: number }> {
+  const hash = createHash('sha256');
+  const buffers = [Buffer.allocUnsafe(HASH_CHUNK), Buffer.allocUnsafe(HASH_CHUNK)];
+  let length = 0;
+  let turn = 0;
+  let reading = readAt(handle, buffers[0], 0, Math.min(HASH_CHUNK, limit + 1), 0, fail);
+  for (;;) {
+    const bytesRead = await reading;
+    if (bytesRead === 0) break;
+    const filled = buffers[turn];
+    length += bytesRead;
+    if (length > limit) break;
+    turn = 1 - turn;
+    reading = readAt(handle, buffers[turn], 0, Math.min(HASH_CHUNK, limit + 1 - length), length, fail);
+    hash.update(filled.subarray(0, bytesRead));
+  }
+  return { sha256: hash.digest('hex'), length };
+}
+
 // fs reads take at most 2 GiB - 1 bytes per call.
 const READ_CHUNK = 64 * MIB;
-const HASH_CHUNK = MIB;
+const HASH_CHUNK = 4 * MIB;
 
 /** An open regular file (checked as readRegularFile checks it) and its size, for callers that read only part of it. */
 export async function openRegularFile(

@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { KryptonError } from '../errors.js';
-import { modelFileCap, modelFileError, openRegularFile, readAndHashRegularFile, readAt, type FileProblem } from '../io/read-regular-file.js';
+import { hashOpenFile, modelFileCap, modelFileError, openRegularFile, readAndHashRegularFile, readAt, type FileProblem } from '../io/read-regular-file.js';
 import { identityOf, LARGE_WEIGHT_BYTES, sameIdentity } from './weight-files.js';
 
 /** A model file's bytes for decoding, and the SHA-256 (hex) of all of them. */
@@ -35,8 +34,9 @@ export async function readModelFileBytes(path: string): Promise<ModelFileBytes> 
   const { handle, size, stats } = await openRegularFile(path, cap, fail);
   let result: ModelFileBytes | undefined;
   try {
-    const sha256 = await hashWhole(handle, size, fail);
-    if (sha256 !== undefined) {
+    // A file that grew or shrank since it was opened is read again whole, below.
+    const { sha256, length } = await hashOpenFile(handle, size, fail);
+    if (length === size) {
       const bytes = new Uint8Array(size);
       const unread: [number, number][] = [];
       const scanned = await copyStructure(handle, bytes, unread, fail);
@@ -51,29 +51,6 @@ export async function readModelFileBytes(path: string): Promise<ModelFileBytes> 
 }
 
 type Fail = (problem: FileProblem) => KryptonError;
-
-const HASH_CHUNK = 4 * 1024 * 1024;
-
-/** The SHA-256 of the file's `size` bytes, the next chunk read while one is hashed; undefined if it has more. */
-async function hashWhole(handle: FileHandle, size: number, fail: Fail): Promise<string | undefined> {
-  const hash = createHash('sha256');
-  const buffers = [Buffer.allocUnsafe(HASH_CHUNK), Buffer.allocUnsafe(HASH_CHUNK)];
-  let position = 0;
-  let turn = 0;
-  // One byte past the size tells a file that grew.
-  let reading = readAt(handle, buffers[0], 0, Math.min(HASH_CHUNK, size + 1), 0, fail);
-  for (;;) {
-    const bytesRead = await reading;
-    if (bytesRead === 0) break;
-    const filled = buffers[turn];
-    position += bytesRead;
-    if (position > size) return undefined;
-    turn = 1 - turn;
-    reading = readAt(handle, buffers[turn], 0, Math.min(HASH_CHUNK, size + 1 - position), position, fail);
-    hash.update(filled.subarray(0, bytesRead));
-  }
-  return position === size ? hash.digest('hex') : undefined;
-}
 
 // Field numbers of onnx.proto: ModelProto.graph, GraphProto.initializer, TensorProto.raw_data.
 const MODEL_GRAPH = 7;
