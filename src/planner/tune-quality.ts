@@ -333,7 +333,7 @@ async function search(request: TuningRequest, samples: readonly SampleImage[], r
   };
 }
 
-function verdictNote(trials: readonly Trial[], chosen: Trial, target: number): { note: string; fellBack: boolean } {
+export function verdictNote(trials: readonly Trial[], chosen: Trial, target: number): { note: string; fellBack: boolean } {
   if (chosen.how !== 'exact') {
     return { fellBack: false, note: `${chosen.label} reached SSIM >= ${target} on every sample image (min ${chosen.ssimMin.toFixed(3)}, median ${chosen.ssimMedian.toFixed(3)})` };
   }
@@ -345,7 +345,8 @@ function verdictNote(trials: readonly Trial[], chosen: Trial, target: number): {
   if (approximate.length === 0) {
     return { fellBack: true, note: `every approximate configuration tried ran slower than exact; the plan is exact (${chosen.label})` };
   }
-  const best = approximate.reduce((b, t) => (t.ssimMin > b.ssimMin ? t : b));
+  // Drill-down over naive and over exact incremental compose the same heatmaps: of equals, name the cheaper.
+  const best = approximate.reduce((b, t) => (t.ssimMin > b.ssimMin || (t.ssimMin === b.ssimMin && t.secondsPerImage < b.secondsPerImage) ? t : b));
   return {
     fellBack: true,
     note: `no approximate configuration reached SSIM >= ${target} on every sample image (best: ${best.label}, min ${best.ssimMin.toFixed(3)}); the plan falls back to exact ${chosen.label}`,

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { open, type Krypton } from '../../src/krypton';
 import type { Throughput } from '../../src/planner/calibration';
-import { chooseSample, lowestPassing, tuningKey, type ThresholdVerdict } from '../../src/planner/tune-quality';
+import { chooseSample, lowestPassing, tuningKey, verdictNote, type ThresholdVerdict, type Trial } from '../../src/planner/tune-quality';
 import { DATA } from '../support/heatmaps';
 
 /** Fixed rates: plans must not depend on this machine's speed where the test compares them. */
@@ -170,5 +170,26 @@ describe('tuning keys and samples', () => {
     const images = Array.from({ length: 10 }, (_, i) => ({ path: `${i}.png`, frame: 1, imageId: String(i) }));
     expect(chooseSample(images, 3).map((i) => i.path)).toEqual(['1.png', '5.png', '8.png']);
     expect(chooseSample(images.slice(0, 2), 2).map((i) => i.path)).toEqual(['0.png', '1.png']);
+  });
+});
+
+describe('the note of a tuning that falls back to exact', () => {
+  const trial = (label: string, secondsPerImage: number, ssimMin: number, how: Trial['how'], verdict: Trial['verdict']): Trial => ({
+    label, spec: { kind: 'incremental', threshold: 1 }, secondsPerImage, basis: 'measured at tuning', ssimMin, ssimMedian: ssimMin, how, verdict,
+  });
+  it('names the best approximate configuration, and of equal SSIM the cheaper', () => {
+    const exact = trial('incremental', 167, 1, 'exact', 'chosen');
+    const trials = [
+      trial('naive', 407, 1, 'exact', 'not needed'), exact,
+      trial('threshold τ=0.8', 186, 0.743, 'measured', 'below the target'),
+      // Drill-down composes the same heatmaps over either inner operator.
+      trial('drilldown 8x8 r=0.5 over naive', 256, 0.795, 'simulated', 'below the target'),
+      trial('drilldown 8x8 r=0.5 over incremental', 105, 0.795, 'simulated', 'below the target'),
+      trial('drilldown 8x8 r=0.4 over incremental', 93, 0.762, 'simulated', 'below the target'),
+    ];
+    expect(verdictNote(trials, exact, 0.9)).toEqual({
+      fellBack: true,
+      note: 'no approximate configuration reached SSIM >= 0.9 on every sample image (best: drilldown 8x8 r=0.5 over incremental, min 0.795); the plan falls back to exact incremental',
+    });
   });
 });
